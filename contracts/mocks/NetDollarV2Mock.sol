@@ -3,8 +3,13 @@ pragma solidity 0.8.30;
 
 import {NetDollar} from "../token/NetDollar.sol";
 
-/// @notice Test-only upgrade target: NetDollar plus one new function and one new storage namespace.
-/// @custom:oz-upgrades-from NetDollar
+/**
+ * @notice Test-only upgrade target: NetDollar plus one new function and one new storage namespace.
+ * @dev It upgrades an initialized proxy, so it has a reinitializer for its own state only; the plugin's
+ * missing-initializer check (which expects a fresh deployment's initializer) does not apply.
+ * @custom:oz-upgrades-from NetDollar
+ * @custom:oz-upgrades-unsafe-allow missing-initializer
+ */
 contract NetDollarV2Mock is NetDollar {
     /// @custom:storage-location erc7201:netdollar.storage.NetDollarV2Mock
     struct V2Storage {
@@ -18,6 +23,11 @@ contract NetDollarV2Mock is NetDollar {
         assembly ("memory-safe") {
             $.slot := _V2_LOCATION
         }
+    }
+
+    /// @notice Runs once, in the upgrade transaction (`upgradeToAndCall`).
+    function initializeV2(uint256 initialMarker) external reinitializer(2) {
+        _v2().marker = initialMarker;
     }
 
     function setMarker(uint256 newMarker) external onlyRole(UPGRADER_ROLE) {

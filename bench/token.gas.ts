@@ -1,0 +1,170 @@
+import { ethers, upgrades } from "hardhat";
+import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
+import type { ContractTransactionResponse } from "ethers";
+import type { BenchOpenZeppelinToken, BenchSoladyToken, NetDollar } from "../typechain-types";
+import { buildAuthorization, randomNonce, readTokenDomain, signCancelAuthorization, signPermit, signTransferAuthorization } from "../src/eip712";
+import type { GasRow, GasSection } from "./lib/report";
+
+const USD = 1_000_000n;
+/** $1: three non-zero bytes of calldata, as in the reference figures' 596-gas calldata. */
+const AMOUNT = USD;
+
+/** Circle's FiatTokenV2_2 behind its proxy, and our budgets (issue #2). */
+const REFERENCE: Record<string, [number, number]> = {
+  "transfer → holder": [45_059, 41_500],
+  "transfer → fresh": [62_159, 58_600],
+  "transferFrom → holder": [53_292, 50_000],
+  "approve (0→x)": [55_437, 54_000],
+  "mint → holder": [55_503, 52_000],
+  "mint → fresh": [72_603, 69_000],
+  burn: [47_174, 45_000],
+  "permit (2nd for the owner)": [59_235, 52_000],
+  "transferWithAuthorization → holder": [85_740, 76_000],
+  "receiveWithAuthorization → holder": [85_747, 76_000],
+  cancelAuthorization: [70_781, 60_000],
+  configureMinter: [79_329, 60_000],
+};
+
+export async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<bigint> {
+  const receipt = await (await tx).wait();
+  if (!receipt || receipt.status !== 1) throw new Error("benchmark transaction failed");
+  return receipt.gasUsed;
+}
+
+type Measure = Record<string, () => Promise<bigint>>;
+
+interface Actors {
+  issuer: HardhatEthersSigner;
+  holder: HardhatEthersSigner;
+  other: HardhatEthersSigner;
+  spender: HardhatEthersSigner;
+  relayer: HardhatEthersSigner;
+}
+
+/** Shared scenario: the holder and `other` both hold tokens; `fresh` addresses hold none. */
+async function erc20Operations(
+  token: BenchOpenZeppelinToken | BenchSoladyToken | NetDollar,
+  a: Actors,
+  mint: (to: string, amount: bigint) => Promise<ContractTransactionResponse>,
+  burn: (amount: bigint) => Promise<ContractTransactionResponse>,
+): Promise<Measure> {
+  const fresh = () => ethers.Wallet.createRandom().address;
+  await (await mint(a.holder.address, 1_000n * USD)).wait();
+  await (await mint(a.other.address, 1_000n * USD)).wait();
+  await (await mint(a.issuer.address, 1_000n * USD)).wait();
+  // Solady's ERC20 has no ERC-5267 view: its domain is (name, "1", chain, address).
+  const domain =
+    "eip712Domain" in token
+      ? await readTokenDomain(token)
+      : {
+          name: await token.name(),
+          version: "1",
+          chainId: (await ethers.provider.getNetwork()).chainId,
+          verifyingContract: await token.getAddress(),
+        };
+  return {
+    "transfer → holder": () => gasOf(token.connect(a.holder).transfer(a.other, AMOUNT)),
+    "transfer → fresh": () => gasOf(token.connect(a.holder).transfer(fresh(), AMOUNT)),
+    "transferFrom → holder": async () => {
+      await (await token.connect(a.holder).approve(a.spender, 100n * USD)).wait();
+      return gasOf(token.connect(a.spender).transferFrom(a.holder, a.other, AMOUNT));
+    },
+    "approve (0→x)": () => gasOf(token.connect(a.holder).approve(fresh(), 100n * USD)),
+    "mint → holder": () => gasOf(mint(a.other.address, AMOUNT)),
+    "mint → fresh": () => gasOf(mint(fresh(), AMOUNT)),
+    burn: () => gasOf(burn(AMOUNT)),
+    "permit (2nd for the owner)": async () => {
+      const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 3600n;
+      for (let i = 0; i < 2; i++) {
+        const nonce = await token.nonces(a.holder);
+        const value = (10n + BigInt(i)) * USD;
+        const sig = await signPermit(a.holder, domain, { owner: a.holder.address, spender: a.spender.address, value, nonce, deadline });
+        const tx = token.connect(a.relayer).permit(a.holder, a.spender, value, deadline, sig.v, sig.r, sig.s);
+        if (i === 1) return gasOf(tx);
+        await (await tx).wait();
+      }
+      throw new Error("unreachable");
+    },
+  };
+}
+
+async function netDollarOperations(token: NetDollar, a: Actors): Promise<Measure> {
+  const base = await erc20Operations(
+    token,
+    a,
+    (to, amount) => token.connect(a.issuer).mint(to, amount),
+    (amount) => token.connect(a.issuer).burn(amount),
+  );
+  const domain = await readTokenDomain(token);
+  const now = async () => BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+  return {
+    ...base,
+    "transferWithAuthorization → holder": async () => {
+      const auth = buildAuthorization({ from: a.holder.address, to: a.other.address, value: AMOUNT, validForSeconds: 3600, now: await now() });
+      const s = await signTransferAuthorization(a.holder, domain, auth);
+      return gasOf(
+        token.connect(a.relayer).transferWithAuthorization(auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, s.v, s.r, s.s),
+      );
+    },
+    "receiveWithAuthorization → holder": async () => {
+      const auth = buildAuthorization({ from: a.holder.address, to: a.other.address, value: AMOUNT, validForSeconds: 3600, now: await now() });
+      const s = await signTransferAuthorization(a.holder, domain, auth, "receive");
+      return gasOf(
+        token.connect(a.other).receiveWithAuthorization(auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, s.v, s.r, s.s),
+      );
+    },
+    cancelAuthorization: async () => {
+      const nonce = randomNonce();
+      const s = await signCancelAuthorization(a.holder, domain, { authorizer: a.holder.address, nonce });
+      return gasOf(token.connect(a.relayer).cancelAuthorization(a.holder, nonce, s.v, s.r, s.s));
+    },
+    configureMinter: () => gasOf(token.connect(a.issuer).configureMinter(ethers.Wallet.createRandom().address, 1_000_000n * USD)),
+  };
+}
+
+/** Deploys NetDollar behind its proxy with every role held by the issuer, as on a devnet. */
+export async function deployBenchNetDollar(issuer: HardhatEthersSigner): Promise<NetDollar> {
+  const factory = await ethers.getContractFactory("NetDollar", issuer);
+  const i = issuer.address;
+  const params = { symbol: "NETD", admin: i, adminTransferDelay: 0, minterAdmin: i, pauser: i, blocklister: i, seizer: i, rescuer: i, upgrader: i };
+  const token = (await upgrades.deployProxy(factory, [params], { kind: "uups" })) as unknown as NetDollar;
+  await (await token.configureMinter(issuer, 10n ** 15n * USD)).wait();
+  return token;
+}
+
+export async function measureTokenGas(): Promise<GasSection> {
+  const [issuer, holder, other, spender, relayer] = await ethers.getSigners();
+  const actors = { issuer, holder, other, spender, relayer };
+
+  const netDollar = await deployBenchNetDollar(issuer);
+  const oz = await (await ethers.getContractFactory("BenchOpenZeppelinToken", issuer)).deploy();
+  const solady = await (await ethers.getContractFactory("BenchSoladyToken", issuer)).deploy();
+
+  const columns = ["NetDollar (proxy)", "OpenZeppelin ERC20Permit", "Solady ERC20"];
+  const measures: Measure[] = [
+    await netDollarOperations(netDollar, actors),
+    await erc20Operations(oz, actors, (to, v) => oz.mint(to, v), (v) => oz.burn(v)),
+    await erc20Operations(solady, actors, (to, v) => solady.mint(to, v), (v) => solady.burn(v)),
+  ];
+
+  const rows: GasRow[] = [];
+  for (const [operation, [reference, budget]] of Object.entries(REFERENCE)) {
+    const measured: GasRow["measured"] = {};
+    for (const [i, column] of columns.entries()) {
+      const run = measures[i][operation];
+      measured[column] = run ? await run() : undefined;
+    }
+    rows.push({ operation, measured, reference, budget });
+  }
+  return {
+    title: "Token",
+    columns,
+    referenceName: "Circle USDC (FiatTokenV2_2, proxy)",
+    rows,
+    notes: [
+      "NetDollar is measured behind its ERC-1967 proxy with pause, blocklist and ERC-1271 support in place; the OpenZeppelin and Solady tokens are plain, not upgradeable, with no pause or blocklist, and mint/burn without access control: they show the floor, not a like-for-like product.",
+      "permit: the owner's second permit (nonce 1 → 2) for a spender that already has an allowance.",
+      "approve (0→x) and approve/permit in NetDollar check neither pause nor blocklist (they move no value; every spend is checked).",
+    ],
+  };
+}
