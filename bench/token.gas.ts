@@ -2,12 +2,14 @@ import { ethers, upgrades } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionResponse } from "ethers";
 import type { BenchOpenZeppelinToken, BenchSoladyToken, NetDollar } from "../typechain-types";
-import { buildAuthorization, randomNonce, readTokenDomain, signCancelAuthorization, signPermit, signTransferAuthorization } from "../src/eip712";
+import { buildAuthorization, readTokenDomain, signCancelAuthorization, signPermit, signTransferAuthorization } from "../src/eip712";
 import type { GasRow, GasSection } from "./lib/report";
 
 const USD = 1_000_000n;
 /** $1: three non-zero bytes of calldata, as in the reference figures' 596-gas calldata. */
 const AMOUNT = USD;
+/** Fixed deadlines (2100-01-01) keep signatures, and so calldata and gas, identical from run to run. */
+const FAR_FUTURE = 4_102_444_800n;
 
 /** Circle's FiatTokenV2_2 behind its proxy, and our budgets (issue #2). */
 const REFERENCE: Record<string, [number, number]> = {
@@ -33,6 +35,18 @@ export async function gasOf(tx: Promise<ContractTransactionResponse>): Promise<b
 
 type Measure = Record<string, () => Promise<bigint>>;
 
+/**
+ * Benchmarks use deterministic addresses and nonces (not random ones) so that calldata, and so gas, is the same on
+ * every run and the committed snapshot only changes when the code does.
+ */
+let counter = 0;
+export function deterministicAddress(label: string): string {
+  return ethers.getAddress(ethers.dataSlice(ethers.id(`${label}-${counter++}`), 12));
+}
+export function deterministicNonce(label: string): string {
+  return ethers.id(`${label}-nonce-${counter++}`);
+}
+
 interface Actors {
   issuer: HardhatEthersSigner;
   holder: HardhatEthersSigner;
@@ -48,7 +62,7 @@ async function erc20Operations(
   mint: (to: string, amount: bigint) => Promise<ContractTransactionResponse>,
   burn: (amount: bigint) => Promise<ContractTransactionResponse>,
 ): Promise<Measure> {
-  const fresh = () => ethers.Wallet.createRandom().address;
+  const fresh = () => deterministicAddress("fresh");
   await (await mint(a.holder.address, 1_000n * USD)).wait();
   await (await mint(a.other.address, 1_000n * USD)).wait();
   await (await mint(a.issuer.address, 1_000n * USD)).wait();
@@ -74,12 +88,13 @@ async function erc20Operations(
     "mint → fresh": () => gasOf(mint(fresh(), AMOUNT)),
     burn: () => gasOf(burn(AMOUNT)),
     "permit (2nd for the owner)": async () => {
-      const deadline = BigInt((await ethers.provider.getBlock("latest"))!.timestamp) + 3600n;
+      const deadline = FAR_FUTURE;
       for (let i = 0; i < 2; i++) {
         const nonce = await token.nonces(a.holder);
         const value = (10n + BigInt(i)) * USD;
         const sig = await signPermit(a.holder, domain, { owner: a.holder.address, spender: a.spender.address, value, nonce, deadline });
-        const tx = token.connect(a.relayer).permit(a.holder, a.spender, value, deadline, sig.v, sig.r, sig.s);
+        const permit = token.connect(a.relayer).getFunction("permit(address,address,uint256,uint256,uint8,bytes32,bytes32)");
+        const tx = permit(a.holder, a.spender, value, deadline, sig.v, sig.r, sig.s) as Promise<ContractTransactionResponse>;
         if (i === 1) return gasOf(tx);
         await (await tx).wait();
       }
@@ -96,29 +111,52 @@ async function netDollarOperations(token: NetDollar, a: Actors): Promise<Measure
     (amount) => token.connect(a.issuer).burn(amount),
   );
   const domain = await readTokenDomain(token);
-  const now = async () => BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
   return {
     ...base,
     "transferWithAuthorization → holder": async () => {
-      const auth = buildAuthorization({ from: a.holder.address, to: a.other.address, value: AMOUNT, validForSeconds: 3600, now: await now() });
+      const auth = buildAuthorization({
+        from: a.holder.address,
+        to: a.other.address,
+        value: AMOUNT,
+        validForSeconds: FAR_FUTURE - 1n,
+        now: 1n,
+        nonce: deterministicNonce("auth"),
+      });
       const s = await signTransferAuthorization(a.holder, domain, auth);
       return gasOf(
-        token.connect(a.relayer).transferWithAuthorization(auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, s.v, s.r, s.s),
+        token
+          .connect(a.relayer)
+          ["transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"](
+            auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, s.v, s.r, s.s,
+          ),
       );
     },
     "receiveWithAuthorization → holder": async () => {
-      const auth = buildAuthorization({ from: a.holder.address, to: a.other.address, value: AMOUNT, validForSeconds: 3600, now: await now() });
+      const auth = buildAuthorization({
+        from: a.holder.address,
+        to: a.other.address,
+        value: AMOUNT,
+        validForSeconds: FAR_FUTURE - 1n,
+        now: 1n,
+        nonce: deterministicNonce("auth"),
+      });
       const s = await signTransferAuthorization(a.holder, domain, auth, "receive");
       return gasOf(
-        token.connect(a.other).receiveWithAuthorization(auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, s.v, s.r, s.s),
+        token
+          .connect(a.other)
+          ["receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"](
+            auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, s.v, s.r, s.s,
+          ),
       );
     },
     cancelAuthorization: async () => {
-      const nonce = randomNonce();
+      const nonce = deterministicNonce("cancel");
       const s = await signCancelAuthorization(a.holder, domain, { authorizer: a.holder.address, nonce });
-      return gasOf(token.connect(a.relayer).cancelAuthorization(a.holder, nonce, s.v, s.r, s.s));
+      return gasOf(
+        token.connect(a.relayer)["cancelAuthorization(address,bytes32,uint8,bytes32,bytes32)"](a.holder, nonce, s.v, s.r, s.s),
+      );
     },
-    configureMinter: () => gasOf(token.connect(a.issuer).configureMinter(ethers.Wallet.createRandom().address, 1_000_000n * USD)),
+    configureMinter: () => gasOf(token.connect(a.issuer).configureMinter(deterministicAddress("minter"), 1_000_000n * USD)),
   };
 }
 

@@ -18,6 +18,7 @@ contract MockERC1271Wallet is IERC1271 {
     error MockERC1271WalletReverted();
     error MockERC1271WalletNotOwner(address caller);
 
+    // solhint-disable-next-line immutable-vars-naming
     address public immutable owner;
     Mode public mode;
 
@@ -39,6 +40,7 @@ contract MockERC1271Wallet is IERC1271 {
 
     function execute(address target, bytes calldata data) external returns (bytes memory) {
         if (msg.sender != owner) revert MockERC1271WalletNotOwner(msg.sender);
+        // solhint-disable-next-line avoid-low-level-calls
         (bool ok, bytes memory result) = target.call(data);
         if (!ok) {
             assembly ("memory-safe") {

@@ -45,5 +45,6 @@ contract NetDollarBadLayoutMock is AccessControlDefaultAdminRulesUpgradeable, UU
         fee = $.feeBps;
     }
 
+    // solhint-disable-next-line no-empty-blocks
     function _authorizeUpgrade(address) internal override {}
 }

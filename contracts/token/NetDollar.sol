@@ -151,7 +151,8 @@ contract NetDollar is INetDollar, AccessControlDefaultAdminRulesUpgradeable, UUP
         _grantRole(role, account);
     }
 
-    /// @dev Only `UPGRADER_ROLE` may upgrade.
+    /// @dev Only `UPGRADER_ROLE` may upgrade; the modifier is the whole check.
+    // solhint-disable-next-line no-empty-blocks
     function _authorizeUpgrade(address) internal view override onlyRole(UPGRADER_ROLE) {}
 
     // ================================================================================================================
@@ -415,8 +416,9 @@ contract NetDollar is INetDollar, AccessControlDefaultAdminRulesUpgradeable, UUP
         // solhint-disable-next-line gas-strict-inequalities
         if (block.timestamp > deadline) revert NetDollarPermitExpired(deadline, block.timestamp);
         uint256 nonce;
-        // Cannot overflow: one increment per signed permit.
+        // Cannot overflow: one increment per signed permit. Post-increment: the permit signs the current nonce.
         unchecked {
+            // solhint-disable-next-line gas-increment-by-one
             nonce = _storage().nonces[owner]++;
         }
         return _hashTypedData(keccak256(abi.encode(PERMIT_TYPEHASH, owner, spender, value, nonce, deadline)));

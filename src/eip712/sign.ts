@@ -14,9 +14,7 @@ import {
 
 /** Anything with the token's ERC-5267 view: a typechain `NetDollar`, or any ERC-5267 token. */
 export interface Eip712DomainReader {
-  eip712Domain(): Promise<
-    [string, string, string, bigint, string, string, bigint[]] & { name: string; version: string; chainId: bigint }
-  >;
+  eip712Domain(): Promise<[string, string, string, bigint, string, ...unknown[]]>;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { ethers, upgrades } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { NetDollar } from "../../typechain-types";
+import type { INetDollar } from "../../typechain-types/contracts/token/NetDollar";
 import { readTokenDomain, type TokenDomain } from "../../src/eip712";
 
 /** 1 dollar in base units. */
@@ -37,7 +38,7 @@ export interface TokenFixture extends Accounts {
 }
 
 /** Role holders of a fresh deployment, each a different account so that role separation is tested for real. */
-export function initParams(a: Accounts): NetDollar.InitParamsStruct {
+export function initParams(a: Accounts): INetDollar.InitParamsStruct {
   return {
     symbol: "NETD",
     admin: a.admin.address,

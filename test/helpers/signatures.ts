@@ -1,4 +1,4 @@
-import { Wallet } from "ethers";
+import { Wallet, type HDNodeWallet } from "ethers";
 import type { SplitSignature } from "../../src/eip712";
 
 /** secp256k1 group order. */
@@ -15,6 +15,6 @@ export function highS(sig: SplitSignature): SplitSignature {
 }
 
 /** A fresh random key that holds nothing, for "wrong signer" cases. */
-export function strangerKey(): Wallet {
+export function strangerKey(): HDNodeWallet {
   return Wallet.createRandom();
 }

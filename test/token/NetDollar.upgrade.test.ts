@@ -6,6 +6,7 @@ import type { NetDollar, NetDollarV2Mock } from "../../typechain-types";
 import { INITIAL_BALANCE, MINTER_ALLOWANCE, USD, tokenFixture, type TokenFixture } from "../helpers/fixtures";
 import { buildAuthorization, signPermit, signTransferAuthorization } from "../../src/eip712";
 import { now } from "../helpers/time";
+import { submitPermit, submitTransferWithAuthorization } from "../../src/token/authorizations";
 import { shouldBehaveLikeERC20 } from "./behaviors/ERC20.behavior";
 import { shouldBehaveLikePermit } from "./behaviors/ERC20Permit.behavior";
 import { shouldBehaveLikeERC3009 } from "./behaviors/ERC3009.behavior";
@@ -52,10 +53,10 @@ describe("NetDollar upgrades", function () {
       await token.connect(minterAdmin).grantRole(await token.REDEEMER_ROLE(), bob);
       const permit = { owner: bob.address, spender: carol.address, value: 9n, nonce: 0n, deadline: (await now()) + 999n };
       const p = await signPermit(bob, domain, permit);
-      await token.permit(bob, carol, 9n, permit.deadline, p.v, p.r, p.s);
+      await submitPermit(token, permit, p);
       const auth = buildAuthorization({ from: alice.address, to: carol.address, value: 2n * USD, validForSeconds: 600, now: await now() });
       const a = await signTransferAuthorization(alice, domain, auth);
-      await token.transferWithAuthorization(auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, a.v, a.r, a.s);
+      await submitTransferWithAuthorization(token, auth, a);
       await token.connect(blocklister).blocklist(f.other);
       await token.connect(pauser).pause();
       const before = {
@@ -123,10 +124,10 @@ describe("NetDollar upgrades", function () {
       await token.connect(blocklister).blocklist(bob);
       const auth = buildAuthorization({ from: alice.address, to: minter.address, value: 1n, validForSeconds: 600, now: await now() });
       const a = await signTransferAuthorization(alice, f.domain, auth);
-      await token.transferWithAuthorization(auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, a.v, a.r, a.s);
+      await submitTransferWithAuthorization(token, auth, a);
       const permit = { owner: alice.address, spender: bob.address, value: 1n, nonce: 0n, deadline: (await now()) + 999n };
       const p = await signPermit(alice, f.domain, permit);
-      await token.permit(alice, bob, 1n, permit.deadline, p.v, p.r, p.s);
+      await submitPermit(token, permit, p);
       await token.connect(pauser).pause();
 
       // +0 balanceAndBlocklistState: balance in bits 0-254, blocklisted in bit 255

@@ -16,6 +16,7 @@ import {
 } from "../../../src/eip712";
 import { highS, strangerKey } from "../../helpers/signatures";
 import { atTimestamp, now, thenRevert } from "../../helpers/time";
+import { submitTransferWithAuthorization } from "../../../src/token/authorizations";
 
 type Form = "v, r, s" | "bytes";
 
@@ -343,7 +344,7 @@ function behavesLikeCancel(fixture: () => Promise<TokenFixture>, form: Form) {
     const f = await setup();
     const auth = buildAuthorization({ from: f.alice.address, to: f.bob.address, value: 1n, validForSeconds: 600, now: await now(), nonce: f.nonce });
     const sig = await signTransferAuthorization(f.alice, f.domain, auth);
-    await f.token.transferWithAuthorization(auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, sig.v, sig.r, sig.s);
+    await submitTransferWithAuthorization(f.token, auth, sig);
     await expect(cancel(f, f.alice.address, f.nonce, f.sig))
       .to.be.revertedWithCustomError(f.token, "NetDollarAuthorizationAlreadyUsed")
       .withArgs(f.alice.address, f.nonce);
