@@ -1,6 +1,7 @@
 import type { ContractTransactionResponse, Overrides } from "ethers";
 import type { NetDollar } from "../../typechain-types";
-import type { SplitSignature, TransferAuthorization } from "../eip712";
+import type { AuthorizationKind, SplitSignature, TransferAuthorization } from "../eip712";
+import type { WriteMethod } from "../tx";
 
 /**
  * Typed calls of the token's overloaded signature functions (typechain names overloads by signature only).
@@ -56,4 +57,24 @@ export function submitPermit(
   return token["permit(address,address,uint256,uint256,bytes)"](
     permit.owner, permit.spender, permit.value, permit.deadline, sig, overrides,
   );
+}
+
+/**
+ * An authorization as a {@link WriteMethod} (send, or simulate with `staticCall`), for `simulateAndSend`.
+ *
+ * @example
+ * await simulateAndSend(authorizationCall(token, "transfer", auth, signature), [], { symbol: "NETD" });
+ */
+export function authorizationCall(
+  token: NetDollar,
+  kind: AuthorizationKind,
+  auth: TransferAuthorization,
+  signature: string,
+): WriteMethod<[]> {
+  const fn =
+    kind === "receive"
+      ? token["receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"]
+      : token["transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"];
+  const args = [auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, signature] as const;
+  return Object.assign(() => fn(...args), { staticCall: () => fn.staticCall(...args) });
 }

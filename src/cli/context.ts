@@ -1,0 +1,111 @@
+import { createInterface } from "node:readline/promises";
+import type { JsonRpcProvider, Signer } from "ethers";
+import { NetDollar__factory, type NetDollar } from "../../typechain-types";
+import { ConfigurationError } from "../errors";
+import { connect } from "../provider";
+import { defaultDeploymentPath, readDeploymentFor, type Deployment } from "../deployments";
+import { loadSigner, promptHidden } from "../keys";
+import type { DecodeContext } from "../decode";
+import { Output } from "./output";
+
+/** Options every command takes (see `netd --help`). */
+export interface GlobalOptions {
+  rpcUrl?: string;
+  deployment?: string;
+  keystore?: string;
+  json?: boolean;
+  yes?: boolean;
+}
+
+export const DEFAULT_RPC_URL = "http://127.0.0.1:8545";
+
+/**
+ * Everything a command needs, resolved lazily from flags first, then the environment (NETD_*), so that a command
+ * that only validates input never touches the network and a read never asks for a key.
+ */
+export class CliContext {
+  readonly out: Output;
+  private providerPromise?: Promise<JsonRpcProvider>;
+  private signerPromise?: Promise<Signer & { address: string }>;
+  private symbolCache?: string;
+
+  constructor(
+    readonly opts: GlobalOptions,
+    readonly env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.out = new Output(Boolean(opts.json));
+  }
+
+  rpcUrl(): string {
+    return this.opts.rpcUrl ?? this.env.NETD_RPC_URL ?? DEFAULT_RPC_URL;
+  }
+
+  provider(): Promise<JsonRpcProvider> {
+    this.providerPromise ??= connect({ rpcUrl: this.rpcUrl() });
+    return this.providerPromise;
+  }
+
+  async chainId(): Promise<bigint> {
+    return (await (await this.provider()).getNetwork()).chainId;
+  }
+
+  async deploymentPath(): Promise<string> {
+    return this.opts.deployment ?? this.env.NETD_DEPLOYMENT ?? defaultDeploymentPath(await this.chainId());
+  }
+
+  async deployment(): Promise<Deployment> {
+    return readDeploymentFor(await this.deploymentPath(), await this.chainId());
+  }
+
+  /** The configured key, connected to the endpoint. Fails with exit code 2 when none is configured. */
+  signer(): Promise<Signer & { address: string }> {
+    this.signerPromise ??= (async () =>
+      loadSigner(
+        {
+          privateKey: this.env.NETD_PRIVATE_KEY || undefined,
+          keystore: this.opts.keystore ?? (this.env.NETD_KEYSTORE || undefined),
+          keystorePassword: this.env.NETD_KEYSTORE_PASSWORD,
+          promptPassword: process.stdin.isTTY ? promptHidden : undefined,
+        },
+        await this.provider(),
+      ))();
+    return this.signerPromise;
+  }
+
+  /** The token, read-only. */
+  async token(): Promise<NetDollar> {
+    const deployment = await this.deployment();
+    return NetDollar__factory.connect(deployment.contracts.NetDollar.address, await this.provider());
+  }
+
+  /** The token, connected to the configured key. */
+  async tokenAsSigner(): Promise<NetDollar> {
+    const deployment = await this.deployment();
+    return NetDollar__factory.connect(deployment.contracts.NetDollar.address, await this.signer());
+  }
+
+  async decodeContext(): Promise<DecodeContext> {
+    this.symbolCache ??= await (await this.token()).symbol();
+    return { symbol: this.symbolCache };
+  }
+
+  /**
+   * Asks before sending a transaction, unless --yes. Without a terminal to ask on, refuses rather than sending
+   * something nobody confirmed.
+   */
+  async confirm(summary: string): Promise<void> {
+    if (this.opts.yes) return;
+    if (!process.stdin.isTTY) {
+      throw new ConfigurationError("not sending without confirmation", {
+        details: `${summary}\npass --yes to confirm when there is no terminal to ask on`,
+      });
+    }
+    const rl = createInterface({ input: process.stdin, output: process.stderr });
+    try {
+      const answer = await rl.question(`${summary}\nSend? [y/N] `);
+      if (!/^y(es)?$/i.test(answer.trim())) throw new ConfigurationError("cancelled; nothing was sent");
+    } finally {
+      rl.close();
+    }
+  }
+}

@@ -1,0 +1,52 @@
+import { formatUnits } from "ethers";
+import { simulate, send, type WriteMethod, type WriteResult } from "../tx";
+import type { CliContext } from "./context";
+import { table } from "./output";
+
+/** The state a write leaves behind, shown after it: rows for people, fields for --json. */
+export interface ResultingState {
+  rows: [string, string][];
+  data: Record<string, unknown>;
+}
+
+/** Parameters of {@link runWrite}. */
+export interface RunWriteParameters<A extends unknown[]> {
+  command: string;
+  /** What will be sent, in words: shown in the confirmation prompt and the result. */
+  summary: string;
+  method: WriteMethod<A>;
+  args: A;
+  /** Reads the resulting state once the transaction is mined. */
+  after: () => Promise<ResultingState>;
+}
+
+/**
+ * Every write the CLI makes goes through here: simulate (a revert is printed in plain words and nothing is
+ * sent), confirm unless --yes, send, wait for the receipt, then print the transaction hash, gas used and the
+ * resulting state.
+ */
+export async function runWrite<A extends unknown[]>(ctx: CliContext, params: RunWriteParameters<A>): Promise<WriteResult> {
+  const decode = await ctx.decodeContext();
+  await simulate(params.method, params.args, decode);
+  await ctx.confirm(params.summary);
+  const result = await send(params.method, params.args, decode);
+  const state = await params.after();
+  ctx.out.result(
+    [
+      `${params.summary}: done`,
+      ...table([
+        ["transaction", result.hash],
+        ["block", String(result.blockNumber)],
+        ["gas used", result.gasUsed.toLocaleString("en-US")],
+        ...state.rows,
+      ]),
+    ],
+    { command: params.command, transaction: result, ...state.data },
+  );
+  return result;
+}
+
+/** "12.5" style for other tokens' amounts. */
+export function formatTokenAmount(units: bigint, decimals: number, symbol: string): string {
+  return `${formatUnits(units, decimals)} ${symbol}`;
+}

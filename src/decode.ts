@@ -1,0 +1,123 @@
+import { Interface, isError, type ErrorDescription } from "ethers";
+import { NetDollar__factory } from "../typechain-types";
+import { formatAmount, formatDollars } from "./amounts";
+import { shortAddress } from "./addresses";
+import { ChainRefusedError, ChainUnreachableError, NetDollarError } from "./errors";
+import { roleLabel } from "./roles";
+
+type Describe = (args: ErrorDescription["args"], ctx: DecodeContext) => string;
+
+/** What plain-words messages need to know: the token's symbol (amounts are shown in dollars). */
+export interface DecodeContext {
+  symbol: string;
+}
+
+const time = (seconds: bigint) => `${new Date(Number(seconds) * 1000).toISOString()} (${seconds})`;
+
+/** Plain words for every custom error a transaction of ours can meet, by error name. */
+const DESCRIPTIONS: Record<string, Describe> = {
+  NetDollarPaused: () => "the token is paused",
+  NetDollarNotPaused: () => "the token is not paused",
+  NetDollarBlocklisted: ([a]) => `${shortAddress(a)} is blocklisted`,
+  NetDollarNotBlocklisted: ([a]) => `${shortAddress(a)} is not blocklisted; only a blocklisted account's balance can be seized`,
+  NetDollarNotMinter: ([a]) => `${shortAddress(a)} is not a minter`,
+  NetDollarMinterAllowanceExceeded: ([minter, allowance, needed], c) =>
+    `minter ${shortAddress(minter)} has an allowance of ${formatDollars(allowance, c.symbol)}; minting ${formatAmount(needed)} needs ${formatAmount(BigInt(needed) - BigInt(allowance))} more`,
+  NetDollarMinterAllowanceTooLarge: ([allowance, max]) => `a minter allowance of ${allowance} base units is above the maximum ${max}`,
+  NetDollarSupplyCapExceeded: ([supply, amount, max]) => `minting ${amount} on top of a supply of ${supply} would pass the cap ${max} (base units)`,
+  NetDollarZeroAmount: () => "the amount must not be zero",
+  NetDollarZeroAddress: () => "the zero address is not allowed here",
+  NetDollarInvalidRoleHolder: ([role]) => `no holder given for ${roleLabel(role)}`,
+  NetDollarEmptySymbol: () => "the symbol must not be empty",
+  NetDollarInvalidSignature: ([signer]) => `the signature is not valid for ${shortAddress(signer)}`,
+  NetDollarPermitExpired: ([deadline, now]) => `the permit expired at ${time(deadline)}; block time is ${time(now)}`,
+  NetDollarAuthorizationNotYetValid: ([after, now]) => `the authorization is valid only after ${time(after)}; block time is ${time(now)}`,
+  NetDollarAuthorizationExpired: ([before, now]) => `the authorization expired at ${time(before)}; block time is ${time(now)}`,
+  NetDollarAuthorizationAlreadyUsed: ([who, nonce]) => `${shortAddress(who)} has already used or cancelled authorization nonce ${nonce}`,
+  NetDollarCallerNotPayee: ([caller, payee]) => `only the payee ${shortAddress(payee)} may submit this authorization, not ${shortAddress(caller)}`,
+  ERC20InsufficientBalance: ([who, balance, needed], c) =>
+    `${shortAddress(who)} holds ${formatDollars(balance, c.symbol)}; ${formatAmount(needed)} needs ${formatAmount(BigInt(needed) - BigInt(balance))} more`,
+  ERC20InsufficientAllowance: ([spender, allowance, needed], c) =>
+    `${shortAddress(spender)} may spend ${formatDollars(allowance, c.symbol)}; ${formatAmount(needed)} needs ${formatAmount(BigInt(needed) - BigInt(allowance))} more`,
+  ERC20InvalidReceiver: () => "tokens cannot be sent to the zero address",
+  ERC20InvalidSender: () => "tokens cannot be sent from the zero address",
+  ERC20InvalidApprover: () => "the zero address cannot approve",
+  ERC20InvalidSpender: () => "the zero address cannot be a spender",
+  AccessControlUnauthorizedAccount: ([who, role]) => `${shortAddress(who)} does not hold ${roleLabel(role)}`,
+  AccessControlBadConfirmation: () => "an account can renounce only its own roles",
+  AccessControlEnforcedDefaultAdminRules: () =>
+    "the default admin role is never granted or revoked directly: transfer it with beginDefaultAdminTransfer and acceptDefaultAdminTransfer",
+  AccessControlEnforcedDefaultAdminDelay: ([schedule]) => `the default admin transfer can be accepted only after ${time(schedule)}`,
+  AccessControlInvalidDefaultAdmin: ([who]) => `${shortAddress(who)} cannot be the default admin`,
+  InvalidInitialization: () => "the contract is already initialized",
+  ERC1967InvalidImplementation: ([impl]) => `${shortAddress(impl)} is not an upgradeable (UUPS) implementation`,
+  SafeERC20FailedOperation: ([token]) => `the token ${shortAddress(token)} refused the transfer`,
+};
+
+const interfaces: Interface[] = [NetDollar__factory.createInterface()];
+
+/** Lets other contracts' errors be decoded in plain words too (the escrow and the reserve oracle add theirs). */
+export function registerErrors(iface: Interface, descriptions: Record<string, Describe>): void {
+  interfaces.push(iface);
+  Object.assign(DESCRIPTIONS, descriptions);
+}
+
+/** Decodes revert data against every known contract. */
+export function decodeRevertData(data: string): ErrorDescription | undefined {
+  for (const iface of interfaces) {
+    try {
+      const parsed = iface.parseError(data);
+      if (parsed) return parsed;
+    } catch {
+      // not this interface's error
+    }
+  }
+  return undefined;
+}
+
+function revertData(error: unknown): string | undefined {
+  let current: unknown = error;
+  for (let depth = 0; depth < 5 && current && typeof current === "object"; depth++) {
+    const data = (current as { data?: unknown }).data;
+    if (typeof data === "string" && data.startsWith("0x") && data.length >= 10) return data;
+    const inner = (current as { error?: unknown; info?: { error?: unknown } }).error ?? (current as { info?: { error?: unknown } }).info?.error;
+    current = inner;
+  }
+  return undefined;
+}
+
+/**
+ * Turns whatever a call or transaction threw into a {@link NetDollarError}: a {@link ChainRefusedError} in plain
+ * words for reverts (decoded from the contracts' custom errors), a {@link ChainUnreachableError} for transport
+ * failures. Errors that already are NetDollarErrors pass through.
+ *
+ * @example
+ * try { await token.mint.staticCall(to, amount) } catch (e) { throw toNetDollarError(e, { symbol: "NETD" }) }
+ */
+export function toNetDollarError(error: unknown, ctx: DecodeContext = { symbol: "NETD" }): NetDollarError {
+  if (error instanceof NetDollarError) return error;
+  const data = revertData(error);
+  if (data) {
+    const parsed = decodeRevertData(data);
+    if (parsed) {
+      const describe = DESCRIPTIONS[parsed.name];
+      const message = describe ? describe(parsed.args, ctx) : `the contract refused: ${parsed.name}(${parsed.args.join(", ")})`;
+      return new ChainRefusedError(message, { errorName: parsed.name, errorArgs: [...parsed.args], cause: error });
+    }
+    return new ChainRefusedError("the contract refused with an unknown error", { details: data, cause: error });
+  }
+  if (isError(error, "INSUFFICIENT_FUNDS")) {
+    return new ChainRefusedError("the sending account has too little ETH to pay for gas", { cause: error });
+  }
+  if (isError(error, "CALL_EXCEPTION")) {
+    return new ChainRefusedError(`the contract refused: ${error.reason ?? error.shortMessage}`, { cause: error });
+  }
+  if (isError(error, "NETWORK_ERROR") || isError(error, "TIMEOUT") || isError(error, "SERVER_ERROR")) {
+    return new ChainUnreachableError(`the RPC endpoint failed: ${error.shortMessage}`, { cause: error });
+  }
+  if (isError(error, "NONCE_EXPIRED") || isError(error, "REPLACEMENT_UNDERPRICED")) {
+    return new ChainRefusedError(`the transaction was refused: ${error.shortMessage}`, { cause: error });
+  }
+  const message = error instanceof Error ? ((error as { shortMessage?: string }).shortMessage ?? error.message) : String(error);
+  return new ChainRefusedError(`the chain refused: ${message}`, { cause: error });
+}

@@ -1,0 +1,117 @@
+import type { Signer } from "ethers";
+import { ERC1967Proxy__factory, NetDollar__factory } from "../../typechain-types";
+import { ConfigurationError } from "../errors";
+import type { ContractRecord, Deployment } from "../deployments";
+import { toNetDollarError } from "../decode";
+import { PACKAGE_VERSION } from "../version";
+
+/** Holders of the token's roles at deployment. */
+export interface RoleHolders {
+  admin: string;
+  minterAdmin: string;
+  pauser: string;
+  blocklister: string;
+  seizer: string;
+  rescuer: string;
+  upgrader: string;
+}
+
+export const ROLE_FLAGS: Record<keyof RoleHolders, string> = {
+  admin: "--admin",
+  minterAdmin: "--minter-admin",
+  pauser: "--pauser",
+  blocklister: "--blocklister",
+  seizer: "--seizer",
+  rescuer: "--rescuer",
+  upgrader: "--upgrader",
+};
+
+/** Chains where the deployer may hold every role by default. */
+export function isDevnet(chainId: bigint): boolean {
+  return chainId === 31337n || chainId === 1337n;
+}
+
+/**
+ * On a devnet, every role not given defaults to the deployer; on any other chain every role must be given
+ * explicitly, so that a production deployment never leaves a role with a hot deployer key by accident.
+ */
+export function resolveRoleHolders(chainId: bigint, deployer: string, given: Partial<RoleHolders>): RoleHolders {
+  const missing = (Object.keys(ROLE_FLAGS) as (keyof RoleHolders)[]).filter((k) => !given[k]);
+  if (missing.length && !isDevnet(chainId)) {
+    throw new ConfigurationError(`chain ${chainId} is not a devnet: every role holder must be given`, {
+      details: `missing ${missing.map((k) => ROLE_FLAGS[k]).join(", ")}`,
+    });
+  }
+  const holders = {} as RoleHolders;
+  for (const key of Object.keys(ROLE_FLAGS) as (keyof RoleHolders)[]) holders[key] = given[key] ?? deployer;
+  return holders;
+}
+
+/** Parameters of {@link deploySystem}. */
+export interface DeploySystemParameters {
+  deployer: Signer;
+  chainId: bigint;
+  roles: RoleHolders;
+  symbol?: string;
+  /** Seconds between scheduling and accepting a default admin transfer (default: 0 on a devnet, 2 days elsewhere). */
+  adminTransferDelay?: bigint;
+  /** A deployment already on this chain: contracts that still have code there are kept, not redeployed. */
+  existing?: Deployment;
+  /** Redeploy everything even if `existing` has it. */
+  fresh?: boolean;
+  /** Progress messages, for the CLI. */
+  onStep?: (message: string) => void;
+}
+
+/**
+ * Deploys NetDollar behind an ERC-1967 (UUPS) proxy, initialized in the same transaction so nobody can front-run
+ * the initializer, and returns the deployment record to write to `deployments/<chainId>.json`.
+ *
+ * @example
+ * const deployment = await deploySystem({ deployer, chainId: 31337n, roles: resolveRoleHolders(31337n, deployer.address, {}) });
+ */
+export async function deploySystem(params: DeploySystemParameters): Promise<Deployment> {
+  const step = params.onStep ?? (() => undefined);
+  const provider = params.deployer.provider!;
+  const deployerAddress = await params.deployer.getAddress();
+  const keep = async (record: ContractRecord | undefined): Promise<boolean> =>
+    !params.fresh && record !== undefined && (await provider.getCode(record.address)) !== "0x";
+
+  const contracts: Deployment["contracts"] = { ...(params.existing?.contracts ?? {}) } as Deployment["contracts"];
+  let roles = params.existing?.roles ?? {};
+
+  if (await keep(params.existing?.contracts.NetDollar)) {
+    step(`NetDollar already deployed at ${params.existing!.contracts.NetDollar.address} (use --fresh to redeploy)`);
+  } else {
+    const delay = params.adminTransferDelay ?? (isDevnet(params.chainId) ? 0n : 2n * 24n * 3600n);
+    try {
+      step("deploying the NetDollar implementation");
+      const implementation = await new NetDollar__factory(params.deployer).deploy();
+      await implementation.waitForDeployment();
+      const init = NetDollar__factory.createInterface().encodeFunctionData("initialize", [
+        { symbol: params.symbol ?? "NETD", adminTransferDelay: delay, ...params.roles },
+      ]);
+      step("deploying the proxy and initializing it");
+      const proxy = await new ERC1967Proxy__factory(params.deployer).deploy(await implementation.getAddress(), init);
+      const receipt = await proxy.deploymentTransaction()!.wait();
+      contracts.NetDollar = {
+        address: await proxy.getAddress(),
+        implementation: await implementation.getAddress(),
+        blockNumber: receipt!.blockNumber,
+        txHash: receipt!.hash,
+      };
+      roles = { ...params.roles };
+    } catch (error) {
+      throw toNetDollarError(error);
+    }
+    step(`NetDollar deployed at ${contracts.NetDollar.address}`);
+  }
+
+  return {
+    chainId: Number(params.chainId),
+    deployer: params.existing && !params.fresh ? params.existing.deployer : deployerAddress,
+    version: PACKAGE_VERSION,
+    contracts,
+    roles,
+  };
+}

@@ -1,0 +1,70 @@
+import { FetchRequest, JsonRpcProvider, Network } from "ethers";
+import { ChainUnreachableError, ConfigurationError } from "./errors";
+
+/** Parameters of {@link connect}. */
+export interface ConnectParameters {
+  rpcUrl: string;
+  /** Milliseconds to wait for the endpoint's first answer (default 10 s). */
+  timeoutMs?: number;
+}
+
+/**
+ * Connects to a JSON-RPC endpoint and learns its chain id with one bounded request, so that an unreachable or
+ * wrong endpoint fails at once with a clear {@link ChainUnreachableError} instead of ethers' endless retries. The
+ * provider it returns has a fixed network and no response cache (back-to-back transactions see fresh nonces).
+ *
+ * @example
+ * const provider = await connect({ rpcUrl: "http://127.0.0.1:8545" });
+ */
+export async function connect(params: ConnectParameters): Promise<JsonRpcProvider> {
+  let url: URL;
+  try {
+    url = new URL(params.rpcUrl);
+  } catch {
+    throw new ConfigurationError(`RPC URL "${params.rpcUrl}" is not a URL`, { details: "e.g. http://127.0.0.1:8545" });
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") {
+    throw new ConfigurationError(`RPC URL "${params.rpcUrl}" is not http(s)`);
+  }
+  const chainId = await fetchChainId(params.rpcUrl, params.timeoutMs ?? 10_000);
+  const request = new FetchRequest(params.rpcUrl);
+  request.timeout = 120_000;
+  return new JsonRpcProvider(request, Network.from(chainId), { staticNetwork: true, cacheTimeout: -1 });
+}
+
+async function fetchChainId(rpcUrl: string, timeoutMs: number): Promise<bigint> {
+  let response: Response;
+  try {
+    response = await fetch(rpcUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "eth_chainId", params: [] }),
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (cause) {
+    const reason = cause instanceof Error && cause.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : describe(cause);
+    throw new ChainUnreachableError(`cannot reach the RPC endpoint ${rpcUrl}`, { details: reason, cause });
+  }
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch (cause) {
+    throw new ChainUnreachableError(`the RPC endpoint ${rpcUrl} did not answer JSON-RPC`, {
+      details: `HTTP ${response.status} ${response.statusText}`,
+      cause,
+    });
+  }
+  const result = (body as { result?: unknown }).result;
+  if (typeof result !== "string" || !/^0x[0-9a-fA-F]+$/.test(result)) {
+    throw new ChainUnreachableError(`the RPC endpoint ${rpcUrl} did not return a chain id`, { details: JSON.stringify(body) });
+  }
+  return BigInt(result);
+}
+
+function describe(cause: unknown): string {
+  if (cause instanceof Error) {
+    const inner = (cause as Error & { cause?: { code?: string; message?: string } }).cause;
+    return inner?.code ? `${inner.code}${inner.message ? `: ${inner.message}` : ""}` : cause.message;
+  }
+  return String(cause);
+}
