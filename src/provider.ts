@@ -64,7 +64,8 @@ async function fetchChainId(rpcUrl: string, timeoutMs: number): Promise<bigint> 
 function describe(cause: unknown): string {
   if (cause instanceof Error) {
     const inner = (cause as Error & { cause?: { code?: string; message?: string } }).cause;
-    return inner?.code ? `${inner.code}${inner.message ? `: ${inner.message}` : ""}` : cause.message;
+    if (inner?.code) return `${inner.code}${inner.message ? `: ${inner.message}` : ""}`;
+    return inner?.message ? `${cause.message}: ${inner.message}` : cause.message;
   }
   return String(cause);
 }

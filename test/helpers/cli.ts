@@ -1,0 +1,90 @@
+import { spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { devnetWallet, startHardhatNode, type HardhatNode } from "../../src/devnet";
+
+const BIN = path.join(__dirname, "..", "..", "bin", "netd.js");
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+  /** stdout parsed as JSON (when --json was given). */
+  json: Record<string, unknown> & { ok?: boolean };
+}
+
+/** Hardhat account keys, by the devnet's names. */
+export const KEYS = {
+  issuer: devnetWallet(0).privateKey,
+  minter: devnetWallet(1).privateKey,
+  agent: devnetWallet(2).privateKey,
+  merchant: devnetWallet(3).privateKey,
+  creator1: devnetWallet(4).privateKey,
+  auditor: devnetWallet(7).privateKey,
+};
+export const ADDRESSES = Object.fromEntries(Object.entries(KEYS).map(([k], i) => [k, devnetWallet([0, 1, 2, 3, 4, 7][i]).address])) as Record<
+  keyof typeof KEYS,
+  string
+>;
+
+/** A real Hardhat node on a free loopback port, and a scratch directory for deployment files. */
+export interface CliEnvironment {
+  node: HardhatNode;
+  dir: string;
+  deployment: string;
+  run(args: string[], options?: { key?: string | null; env?: Record<string, string>; input?: string }): Promise<CliRun>;
+}
+
+export async function startCliEnvironment(): Promise<CliEnvironment> {
+  const node = await startHardhatNode();
+  const dir = mkdtempSync(path.join(tmpdir(), "netd-cli-"));
+  const deployment = path.join(dir, "deployment.json");
+  return {
+    node,
+    dir,
+    deployment,
+    run: async (args, options = {}) => {
+      const key = options.key === null ? undefined : (options.key ?? KEYS.issuer);
+      const result = await runCli(
+        args,
+        { NETD_RPC_URL: node.url, NETD_DEPLOYMENT: deployment, ...(key ? { NETD_PRIVATE_KEY: key } : {}), ...options.env },
+        options.input,
+        dir,
+      );
+      // A key is never printed or logged, whatever the command and however it fails.
+      if (key && key.length > 16) {
+        const bare = key.replace(/^0x/, "").toLowerCase();
+        if ((result.stdout + result.stderr).toLowerCase().includes(bare)) throw new Error(`netd ${args.join(" ")} printed the private key`);
+      }
+      return result;
+    },
+  };
+}
+
+/** Runs `netd` as a user does: a child process, with only the environment given (plus PATH). */
+export function runCli(args: string[], env: Record<string, string>, input?: string, cwd = tmpdir()): Promise<CliRun> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      // A scratch directory, so that a developer's own .env never leaks into the tests.
+      cwd,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on("data", (c: Buffer) => (stderr += c.toString()));
+    child.on("error", reject);
+    child.stdin.end(input ?? "");
+    child.on("close", (code) => {
+      let json: CliRun["json"] = {};
+      try {
+        json = JSON.parse(stdout);
+      } catch {
+        // not JSON output
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
+  });
+}
