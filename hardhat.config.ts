@@ -3,7 +3,9 @@ import { subtask, type HardhatUserConfig } from "hardhat/config";
 import { TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD } from "hardhat/builtin-tasks/task-names";
 import "@nomicfoundation/hardhat-toolbox";
 import "@openzeppelin/hardhat-upgrades";
-import "dotenv/config";
+import dotenv from "dotenv";
+
+dotenv.config({ quiet: true });
 
 /**
  * Compilers cannot be downloaded on our machines (nor on many CI runners): compile with the solc-js build that
@@ -37,6 +39,11 @@ const config: HardhatUserConfig = {
     },
     localhost: {
       url: "http://127.0.0.1:8545",
+    },
+    // Any EVM chain, for scripts that need Hardhat plugins (the upgrade script): NETD_RPC_URL and NETD_PRIVATE_KEY.
+    target: {
+      url: process.env.NETD_RPC_URL ?? "http://127.0.0.1:8545",
+      accounts: process.env.NETD_PRIVATE_KEY ? [process.env.NETD_PRIVATE_KEY] : [],
     },
   },
   typechain: {

@@ -11,6 +11,8 @@ export interface ScanLogsParameters {
   toBlock: number;
   /** Blocks per request to start with (default 10,000); halved whenever the provider refuses a range. */
   chunkSize?: number;
+  /** First delay before retrying a failed request, doubled each time (default 250 ms). */
+  retryDelayMs?: number;
   /** Called after each chunk with the last block scanned. */
   onProgress?: (scannedTo: number) => void;
 }
@@ -43,7 +45,7 @@ export async function* scanLogs(params: ScanLogsParameters): AsyncGenerator<Log[
       if (++failures > 3) {
         throw new ChainUnreachableError(`cannot read logs of blocks ${from}-${to}`, { details: message, cause: error });
       }
-      await new Promise((resolve) => setTimeout(resolve, 250 * 2 ** failures));
+      await new Promise((resolve) => setTimeout(resolve, (params.retryDelayMs ?? 250) * 2 ** (failures - 1)));
       continue;
     }
     failures = 0;

@@ -2,7 +2,9 @@ import { expect } from "chai";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, Wallet, encodeBytes32String, encryptKeystoreJson } from "ethers";
-import { NetDollar__factory, type NetDollar } from "../../typechain-types";
+import { NetDollarV2Mock__factory, NetDollar__factory, type NetDollar } from "../../typechain-types";
+import { getImplementation } from "../../src/token/status";
+import { spawn } from "node:child_process";
 import { ADDRESSES, KEYS, startCliEnvironment, type CliEnvironment, type CliRun } from "../helpers/cli";
 import { freePort } from "../../src/devnet";
 import type { Command } from "commander";
@@ -359,6 +361,44 @@ describe("netd CLI, end to end against a Hardhat node", function () {
         await env.run(["pause", "--yes"], { env: { NETD_KEYSTORE: keystore, NETD_KEYSTORE_PASSWORD: "correct horse" } }),
         /both a private key and a keystore are configured/,
       );
+    });
+  });
+
+  describe("upgrade script (scripts/upgrade.ts, through the Upgrades plugin)", function () {
+    function upgrade(to: string, extra: Record<string, string> = {}): Promise<{ code: number; out: string }> {
+      const root = path.join(__dirname, "..", "..");
+      return new Promise((resolve, reject) => {
+        const child = spawn(path.join(root, "node_modules", ".bin", "hardhat"), ["run", "scripts/upgrade.ts", "--network", "target", "--no-compile"], {
+          cwd: root,
+          env: { ...process.env, NETD_RPC_URL: env.node.url, NETD_PRIVATE_KEY: KEYS.issuer, NETD_DEPLOYMENT: env.deployment, NETD_UPGRADE_TO: to, ...extra },
+        });
+        let out = "";
+        child.stdout.on("data", (c: Buffer) => (out += c.toString()));
+        child.stderr.on("data", (c: Buffer) => (out += c.toString()));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code: code ?? -1, out }));
+      });
+    }
+
+    it("refuses an implementation with an incompatible storage layout and changes nothing", async function () {
+      const before = JSON.parse(readFileSync(env.deployment, "utf8")).contracts.NetDollar.implementation;
+      const run = await upgrade("NetDollarBadLayoutMock");
+      expect(run.code, run.out).to.equal(1);
+      expect(run.out).to.match(/New storage layout is incompatible/);
+      expect(await getImplementation(provider, await token.getAddress())).to.equal(before);
+    });
+
+    it("upgrades to a compatible implementation, keeps balances and updates the deployment file", async function () {
+      const balance = await token.balanceOf(ADDRESSES.agent);
+      const dry = await upgrade("NetDollarV2Mock", { NETD_UPGRADE_DRY_RUN: "1" });
+      expect(dry.code, dry.out).to.equal(0);
+      expect(dry.out).to.match(/dry run: the upgrade is safe; nothing sent/);
+      const run = await upgrade("NetDollarV2Mock");
+      expect(run.code, run.out).to.equal(0);
+      const implementation = await getImplementation(provider, await token.getAddress());
+      expect(JSON.parse(readFileSync(env.deployment, "utf8")).contracts.NetDollar.implementation).to.equal(implementation);
+      expect(await NetDollarV2Mock__factory.connect(await token.getAddress(), provider).marker()).to.equal(0n);
+      expect(await token.balanceOf(ADDRESSES.agent)).to.equal(balance);
     });
   });
 

@@ -1,0 +1,17 @@
+import { expect } from "chai";
+import { ethers } from "hardhat";
+import { runDemo } from "../../src/demo";
+
+describe("the demo (npm run demo)", function () {
+  it("tells the whole story on the in-process network and ends with balances that add up", async function () {
+    const [issuer, minter, agent, merchant, creator1, creator2, creator3, auditor, relayer] = await ethers.getSigners();
+    const lines: string[] = [];
+    await runDemo({ issuer, minter, agent, merchant, creators: [creator1, creator2, creator3], auditor, relayer }, (l) => lines.push(l));
+    const text = lines.join("\n");
+    expect(text).to.match(/== 1\. The issuer launches NET Dollar ==/);
+    expect(text).to.match(/minting \$2,000,000 is refused before anything is sent: "minter 0x7099…79C8 has an allowance of/);
+    expect(text).to.match(/total supply\s+99\.50 NETD/);
+    expect(text).to.match(/agent\s+99\.25 NETD/);
+    expect(text).to.match(/merchant\s+0\.25 NETD/);
+  });
+});
