@@ -27,10 +27,12 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
 
 const config: HardhatUserConfig = {
   solidity: {
-    version: SOLC_VERSION,
-    settings: {
-      evmVersion: "cancun",
-      optimizer: { enabled: true, runs: 10_000 },
+    compilers: [{ version: SOLC_VERSION, settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 10_000 } } }],
+    overrides: {
+      "contracts/escrow/ConditionalEscrow.sol": {
+        version: SOLC_VERSION,
+        settings: { evmVersion: "cancun", viaIR: true, optimizer: { enabled: true, runs: 10_000 } },
+      },
     },
   },
   networks: {
