@@ -1,5 +1,5 @@
 import { Interface, isError, type ErrorDescription } from "ethers";
-import { NetDollar__factory } from "../typechain-types";
+import { ConditionalEscrow__factory, NetDollar__factory } from "../typechain-types";
 import { formatAmount, formatDollars } from "./amounts";
 import { shortAddress } from "./addresses";
 import { ChainRefusedError, ChainUnreachableError, NetDollarError } from "./errors";
@@ -52,9 +52,41 @@ const DESCRIPTIONS: Record<string, Describe> = {
   InvalidInitialization: () => "the contract is already initialized",
   ERC1967InvalidImplementation: ([impl]) => `${shortAddress(impl)} is not an upgradeable (UUPS) implementation`,
   SafeERC20FailedOperation: ([token]) => `the token ${shortAddress(token)} refused the transfer`,
+  ReentrancyGuardReentrantCall: () => "the escrow refused a re-entrant call",
+  // ConditionalEscrow
+  EscrowZeroAddress: () => "the payment's payer or token is the zero address",
+  EscrowZeroAmount: () => "the amount must not be zero",
+  EscrowAmountTooLarge: ([amount, max]) => `the amount ${amount} is above the escrow's maximum ${max} base units`,
+  EscrowInvalidPayeeCount: ([count, max]) => `the payment has ${count} payees; between 1 and ${max} are allowed`,
+  EscrowInvalidPayee: ([index]) => `payee ${Number(index) + 1} is the zero address or has no share`,
+  EscrowSharesNotWhole: ([total]) => `the payees' shares sum to ${total} basis points, not 10,000`,
+  EscrowInvalidFeeBounds: ([min, max]) => `the fee bounds ${min}-${max} bps are not 0 <= min <= max <= 10,000`,
+  EscrowMissingFeeReceiver: () => "a fee is possible but the payment names no fee receiver",
+  EscrowInvalidDeadlines: () => "the deadlines are out of order (fundBy <= confirmBy, confirmBy + disputeWindow <= refundBy)",
+  EscrowAlreadyFunded: ([id]) => `payment ${id} is already funded`,
+  EscrowNotFunded: ([id]) => `payment ${id} is not funded (never, or refunded in full)`,
+  EscrowWrongStatus: ([id, status]) => `payment ${id} is ${["not funded", "funded", "in dispute", "settled"][Number(status)]}, which does not allow this`,
+  EscrowNothingHeld: ([id]) => `payment ${id} holds nothing any more`,
+  EscrowDeadlinePassed: ([deadline, now]) => `the deadline ${time(deadline)} has passed; block time is ${time(now)}`,
+  EscrowDeadlineNotReached: ([deadline, now]) => `this is possible only after ${time(deadline)}; block time is ${time(now)}`,
+  EscrowWrongOutcome: ([outcome]) => `the payment's default outcome is ${Number(outcome) === 1 ? "release" : "refund"}`,
+  EscrowUnauthorized: ([caller, expected]) =>
+    BigInt(expected) === 0n ? `the payment names nobody for this role, so ${shortAddress(caller)} cannot act` : `only ${shortAddress(expected)} may do this, not ${shortAddress(caller)}`,
+  EscrowNotAParty: ([caller]) => `${shortAddress(caller)} is neither the payer nor a payee`,
+  EscrowNotARefunder: ([caller]) => `${shortAddress(caller)} is neither the operator nor a payee`,
+  EscrowNoArbiter: ([id]) => `payment ${id} names no arbiter, so it cannot be disputed`,
+  EscrowInvalidReceipt: ([verifier]) => `the receipt is not signed by the verifier ${shortAddress(verifier)}`,
+  EscrowAmountExceedsHeld: ([amount, held], c) => `${formatDollars(amount, c.symbol)} is more than the ${formatDollars(held, c.symbol)} held`,
+  EscrowAmountExceedsRefundable: ([amount, refundable], c) =>
+    `${formatDollars(amount, c.symbol)} is more than the ${formatDollars(refundable, c.symbol)} released and not yet refunded`,
+  EscrowFeeOutOfBounds: ([fee, min, max]) => `a fee of ${fee} bps is outside the payment's bounds ${min}-${max} bps`,
+  EscrowInvalidRuling: ([bps]) => `a payer share of ${bps} bps is above 10,000`,
+  EscrowBalanceMismatch: ([expected, received]) => `the escrow received ${received} instead of ${expected} base units (a token that charges transfer fees?)`,
+  EscrowNonCanonicalEncoding: () => "the payment terms are not canonically encoded",
+  EscrowNothingToWithdraw: ([, account]) => `${shortAddress(account)} has nothing to withdraw`,
 };
 
-const interfaces: Interface[] = [NetDollar__factory.createInterface()];
+const interfaces: Interface[] = [NetDollar__factory.createInterface(), ConditionalEscrow__factory.createInterface()];
 
 /** Lets other contracts' errors be decoded in plain words too (the escrow and the reserve oracle add theirs). */
 export function registerErrors(iface: Interface, descriptions: Record<string, Describe>): void {

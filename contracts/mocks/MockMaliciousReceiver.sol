@@ -18,16 +18,16 @@ contract MockMaliciousReceiver is ITokenReceiverHook {
     error MockReceiverRefuses();
 
     Mode public mode;
-    address public target;
-    bytes public data;
+    address public reentryTarget;
+    bytes public reentryData;
     bool public reentryAttempted;
     bool public reentrySucceeded;
     bytes public reentryError;
 
     function configure(Mode mode_, address target_, bytes calldata data_) external {
         mode = mode_;
-        target = target_;
-        data = data_;
+        reentryTarget = target_;
+        reentryData = data_;
         reentryAttempted = false;
     }
 
@@ -36,7 +36,7 @@ contract MockMaliciousReceiver is ITokenReceiverHook {
         if (mode == Mode.Reenter && !reentryAttempted) {
             reentryAttempted = true;
             // solhint-disable-next-line avoid-low-level-calls
-            (bool ok, bytes memory result) = target.call(data);
+            (bool ok, bytes memory result) = reentryTarget.call(reentryData);
             reentrySucceeded = ok;
             reentryError = result;
         }

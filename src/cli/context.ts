@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline/promises";
 import type { JsonRpcProvider, Signer } from "ethers";
-import { NetDollar__factory, type NetDollar } from "../../typechain-types";
+import { ConditionalEscrow__factory, NetDollar__factory, type ConditionalEscrow, type NetDollar } from "../../typechain-types";
 import { ConfigurationError } from "../errors";
 import { connect } from "../provider";
 import { defaultDeploymentPath, readDeploymentFor, type Deployment } from "../deployments";
@@ -82,6 +82,18 @@ export class CliContext {
   async tokenAsSigner(): Promise<NetDollar> {
     const deployment = await this.deployment();
     return NetDollar__factory.connect(deployment.contracts.NetDollar.address, await this.signer());
+  }
+
+  /** The escrow of this deployment, connected to the configured key (or read-only). */
+  async escrow(withSigner = true): Promise<ConditionalEscrow> {
+    const deployment = await this.deployment();
+    const record = deployment.contracts.ConditionalEscrow;
+    if (!record) {
+      throw new ConfigurationError(`the deployment ${await this.deploymentPath()} has no ConditionalEscrow`, {
+        details: "run `netd deploy` again: it adds what is missing and keeps what is there",
+      });
+    }
+    return ConditionalEscrow__factory.connect(record.address, withSigner ? await this.signer() : await this.provider());
   }
 
   async decodeContext(): Promise<DecodeContext> {

@@ -5,6 +5,7 @@ import { PACKAGE_VERSION } from "../version";
 import { registerAdminCommands } from "./commands/admin";
 import { registerAuthorizationCommands } from "./commands/authorize";
 import { registerDeployCommands } from "./commands/deploy";
+import { registerEscrowCommands } from "./commands/escrow";
 import { registerIssuanceCommands } from "./commands/issuance";
 import { registerTokenCommands } from "./commands/token";
 import { toJson } from "./output";
@@ -33,7 +34,12 @@ export function buildProgram(): Command {
   registerIssuanceCommands(program);
   registerAdminCommands(program);
   registerAuthorizationCommands(program);
-  for (const command of program.commands) command.exitOverride();
+  registerEscrowCommands(program);
+  const walk = (c: Command): void => {
+    c.exitOverride();
+    c.commands.forEach(walk);
+  };
+  walk(program);
   return program;
 }
 

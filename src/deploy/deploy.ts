@@ -1,5 +1,5 @@
 import type { Signer } from "ethers";
-import { ERC1967Proxy__factory, NetDollar__factory } from "../../typechain-types";
+import { ConditionalEscrow__factory, ERC1967Proxy__factory, NetDollar__factory } from "../../typechain-types";
 import { ConfigurationError } from "../errors";
 import type { ContractRecord, Deployment } from "../deployments";
 import { toNetDollarError } from "../decode";
@@ -65,7 +65,7 @@ export interface DeploySystemParameters {
 
 /**
  * Deploys NetDollar behind an ERC-1967 (UUPS) proxy, initialized in the same transaction so nobody can front-run
- * the initializer, and returns the deployment record to write to `deployments/<chainId>.json`.
+ * the initializer, and the ConditionalEscrow; returns the deployment record to write to `deployments/<chainId>.json`.
  *
  * @example
  * const deployment = await deploySystem({ deployer, chainId: 31337n, roles: resolveRoleHolders(31337n, deployer.address, {}) });
@@ -105,6 +105,20 @@ export async function deploySystem(params: DeploySystemParameters): Promise<Depl
       throw toNetDollarError(error);
     }
     step(`NetDollar deployed at ${contracts.NetDollar.address}`);
+  }
+
+  if (await keep(params.existing?.contracts.ConditionalEscrow)) {
+    step(`ConditionalEscrow already deployed at ${params.existing!.contracts.ConditionalEscrow.address}`);
+  } else {
+    try {
+      step("deploying ConditionalEscrow (no owner, not upgradeable)");
+      const escrow = await new ConditionalEscrow__factory(params.deployer).deploy();
+      const receipt = await escrow.deploymentTransaction()!.wait();
+      contracts.ConditionalEscrow = { address: await escrow.getAddress(), blockNumber: receipt!.blockNumber, txHash: receipt!.hash };
+    } catch (error) {
+      throw toNetDollarError(error);
+    }
+    step(`ConditionalEscrow deployed at ${contracts.ConditionalEscrow.address}`);
   }
 
   return {

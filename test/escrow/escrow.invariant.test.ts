@@ -224,7 +224,7 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
   }
 
   class Confirm extends OnPayment {
-    async run(m: Model, r: Real) {
+    override async run(m: Model, r: Real) {
       const mp = this.pick(m);
       await tick(m);
       const ok = mp.status === 1 && mp.held > 0n && m.clock <= mp.p.confirmBy;
@@ -233,14 +233,14 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
       await act(r, ok, () => r.f.escrow.connect(r.f.verifier).confirm(toStruct(mp.p)), expected);
       await checkInvariants(m, r);
     }
-    toString = () => `confirm(${this.index})`;
+    override toString = () => `confirm(${this.index})`;
   }
 
   class Capture extends OnPayment {
     constructor(index: number, readonly fraction: number, readonly feeBps: number) {
       super(index);
     }
-    async run(m: Model, r: Real) {
+    override async run(m: Model, r: Real) {
       const mp = this.pick(m);
       await tick(m);
       const amount = (mp.held * BigInt(this.fraction)) / 100n;
@@ -257,11 +257,11 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
       await act(r, ok, () => r.f.escrow.connect(r.f.operator).capture(toStruct(mp.p), amount, this.feeBps), expected);
       await checkInvariants(m, r);
     }
-    toString = () => `capture(${this.index}, ${this.fraction}%, ${this.feeBps} bps)`;
+    override toString = () => `capture(${this.index}, ${this.fraction}%, ${this.feeBps} bps)`;
   }
 
   class Void extends OnPayment {
-    async run(m: Model, r: Real) {
+    override async run(m: Model, r: Real) {
       const mp = this.pick(m);
       await tick(m);
       const ok = mp.p.operator !== ethers.ZeroAddress && mp.status === 1 && mp.held > 0n && m.clock <= deadline(mp);
@@ -270,11 +270,11 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
       await act(r, ok, () => r.f.escrow.connect(r.f.operator).void(toStruct(mp.p)), expected);
       await checkInvariants(m, r);
     }
-    toString = () => `void(${this.index})`;
+    override toString = () => `void(${this.index})`;
   }
 
   class DefaultOutcome extends OnPayment {
-    async run(m: Model, r: Real) {
+    override async run(m: Model, r: Real) {
       const mp = this.pick(m);
       await tick(m);
       const release = mp.p.defaultOutcome === Outcome.Release;
@@ -288,14 +288,14 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
       await act(r, ok, () => (release ? r.f.escrow.connect(r.f.other).release(toStruct(mp.p)) : r.f.escrow.connect(r.f.other).reclaim(toStruct(mp.p))), expected);
       await checkInvariants(m, r);
     }
-    toString = () => `defaultOutcome(${this.index})`;
+    override toString = () => `defaultOutcome(${this.index})`;
   }
 
   class Dispute extends OnPayment {
     constructor(index: number, readonly byPayee: boolean) {
       super(index);
     }
-    async run(m: Model, r: Real) {
+    override async run(m: Model, r: Real) {
       const mp = this.pick(m);
       await tick(m);
       const ok = mp.p.arbiter !== ethers.ZeroAddress && mp.status === 1 && mp.held > 0n && m.clock <= deadline(mp);
@@ -304,14 +304,14 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
       await act(r, ok, () => r.f.escrow.connect(by).dispute(toStruct(mp.p)));
       await checkInvariants(m, r);
     }
-    toString = () => `dispute(${this.index}, ${this.byPayee ? "payee" : "payer"})`;
+    override toString = () => `dispute(${this.index}, ${this.byPayee ? "payee" : "payer"})`;
   }
 
   class Rule extends OnPayment {
     constructor(index: number, readonly payerShareBps: number) {
       super(index);
     }
-    async run(m: Model, r: Real) {
+    override async run(m: Model, r: Real) {
       const mp = this.pick(m);
       await tick(m);
       const ok = mp.status === 2 && m.clock <= mp.p.refundBy;
@@ -326,14 +326,14 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
       await act(r, ok, () => r.f.escrow.connect(r.f.arbiter).rule(toStruct(mp.p), this.payerShareBps), expected);
       await checkInvariants(m, r);
     }
-    toString = () => `rule(${this.index}, ${this.payerShareBps} bps)`;
+    override toString = () => `rule(${this.index}, ${this.payerShareBps} bps)`;
   }
 
   class Refund extends OnPayment {
     constructor(index: number, readonly fraction: number, readonly byOperator: boolean) {
       super(index);
     }
-    async run(m: Model, r: Real) {
+    override async run(m: Model, r: Real) {
       const mp = this.pick(m);
       await tick(m);
       const refunder = this.byOperator ? r.f.operator : r.parties[0];
@@ -359,7 +359,7 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
       await act(r, ok, () => r.f.escrow.connect(refunder).refund(toStruct(mp.p), amount), expected);
       await checkInvariants(m, r);
     }
-    toString = () => `refund(${this.index}, ${this.fraction}%, by ${this.byOperator ? "operator" : "payee"})`;
+    override toString = () => `refund(${this.index}, ${this.fraction}%, by ${this.byOperator ? "operator" : "payee"})`;
   }
 
   class Withdraw implements fc.AsyncCommand<Model, Real> {

@@ -10,8 +10,9 @@ describe("the demo (npm run demo)", function () {
     const text = lines.join("\n");
     expect(text).to.match(/== 1\. The issuer launches NET Dollar ==/);
     expect(text).to.match(/minting \$2,000,000 is refused before anything is sent: "minter 0x7099…79C8 has an allowance of/);
-    expect(text).to.match(/total supply\s+99\.50 NETD/);
-    expect(text).to.match(/agent\s+99\.25 NETD/);
-    expect(text).to.match(/merchant\s+0\.25 NETD/);
+    expect(text).to.match(/held in escrow\s+30\.00 NETD/);
+    expect(text).to.match(/creator 1\s+15\.00 NETD\n\s+creator 2\s+9\.00 NETD\n\s+creator 3\s+6\.00 NETD/);
+    expect(text).to.match(/Where every dollar is ==\n\s+agent\s+69\.25 NETD/);
+    expect(text).to.match(/total supply\s+99\.50 NETD\n\s+- the balances add up to the supply, to the last base unit/);
   });
 });

@@ -1,0 +1,394 @@
+import { readFileSync, writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import type { ConditionalEscrow } from "../../../typechain-types";
+import { formatDollars, parseAmount } from "../../amounts";
+import { parseAddress } from "../../addresses";
+import { InvalidInputError } from "../../errors";
+import { readTokenDomain } from "../../eip712";
+import { fundWithAuthorizationCall, getPaymentStatus, signFunding, signReceipt } from "../../escrow/actions";
+import { Outcome, buildPayment, fromPaymentDocument, toPaymentDocument, toStruct, type Payee, type Payment } from "../../escrow/payment";
+import { send, simulate, type WriteMethod } from "../../tx";
+import { action } from "../action";
+import type { CliContext } from "../context";
+import { table, toJson } from "../output";
+import { runWrite } from "../write";
+
+const UNITS: Record<string, bigint> = { s: 1n, m: 60n, h: 3600n, d: 86_400n };
+
+/** "90", "90s", "15m", "2h", "30d" → seconds. */
+export function parseDuration(input: string, what: string): bigint {
+  const match = /^(\d+)([smhd]?)$/.exec(input.trim());
+  if (!match) throw new InvalidInputError(`${what} "${input}" is not a duration`, { details: "e.g. 3600, 90s, 15m, 2h or 30d" });
+  return BigInt(match[1]) * UNITS[match[2] || "s"];
+}
+
+/** "0xabc…" (equal shares) or "0xabc…:2500" (basis points). */
+export function parsePayee(input: string): { account: string; shareBps?: number } {
+  const [address, share, extra] = input.split(":");
+  if (extra !== undefined) throw new InvalidInputError(`payee "${input}" is not ADDRESS or ADDRESS:BPS`);
+  const account = parseAddress(address, "payee");
+  if (share === undefined) return { account };
+  if (!/^\d+$/.test(share) || Number(share) <= 0 || Number(share) > 10_000) {
+    throw new InvalidInputError(`payee share "${share}" is not a number of basis points between 1 and 10000`);
+  }
+  return { account, shareBps: Number(share) };
+}
+
+/** "40", "40%" or "12.5%" of what is held → basis points. */
+export function parsePercent(input: string, what: string): number {
+  const match = /^(\d{1,3})(?:\.(\d{1,2}))?%?$/.exec(input.trim());
+  const bps = match ? Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0")) : NaN;
+  if (!match || bps > 10_000) throw new InvalidInputError(`${what} "${input}" is not a percentage between 0 and 100`);
+  return bps;
+}
+
+/** Reads a payment document and checks that it belongs to this deployment's escrow and chain. */
+async function loadPayment(ctx: CliContext, file: string): Promise<{ payment: Payment; id: string }> {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (cause) {
+    throw new InvalidInputError(`cannot read ${file} as JSON`, { cause });
+  }
+  const { payment, escrow, chainId, id } = fromPaymentDocument(json, file);
+  const deployment = await ctx.deployment();
+  if (chainId !== BigInt(deployment.chainId)) throw new InvalidInputError(`${file} is for chain ${chainId}, not this deployment's chain ${deployment.chainId}`);
+  const ours = deployment.contracts.ConditionalEscrow?.address;
+  if (!ours || ours.toLowerCase() !== escrow.toLowerCase()) {
+    // Funding sends money to the escrow a document names: only ever to the one in the trusted deployment file.
+    throw new InvalidInputError(`${file} names escrow ${escrow}, not this deployment's ${ours ?? "(none)"}`);
+  }
+  return { payment, id };
+}
+
+async function stateRows(ctx: CliContext, escrow: ConditionalEscrow, payment: Payment) {
+  const now = BigInt((await (await ctx.provider()).getBlock("latest"))!.timestamp);
+  const report = await getPaymentStatus(escrow, payment, now);
+  const { symbol } = await ctx.decodeContext();
+  return {
+    rows: [
+      ["payment", report.id],
+      ["status", report.statusName],
+      ["held", formatDollars(report.held, symbol)],
+      ["refundable", formatDollars(report.refundable, symbol)],
+    ] as [string, string][],
+    data: { id: report.id, status: report.statusName, held: report.held, refundable: report.refundable, possible: report.possible },
+  };
+}
+
+/** Registers one escrow write command that takes a payment file. */
+function paymentCommand(
+  parent: Command,
+  name: string,
+  description: string,
+  example: string,
+  build: (
+    ctx: CliContext,
+    escrow: ConditionalEscrow,
+    payment: Payment,
+    args: string[],
+    options: Record<string, string | undefined>,
+  ) => Promise<{ summary: string; method: WriteMethod<[]> }>,
+  extra: (c: Command) => Command = (c) => c,
+): void {
+  extra(parent.command(name).description(description).argument("<payment>", "payment file written by `netd escrow create`"))
+    .addHelpText("after", `\nExample:\n  $ netd escrow ${example}`)
+    .action(
+      action((ctx) => async (...all: unknown[]) => {
+        const file = all[0] as string;
+        const rest = all.slice(1).filter((a) => typeof a === "string") as string[];
+        const options = (all.find((a) => typeof a === "object" && a !== null) ?? {}) as Record<string, string | undefined>;
+        const { payment } = await loadPayment(ctx, file);
+        const escrow = await ctx.escrow();
+        const { summary, method } = await build(ctx, escrow, payment, rest, options);
+        await runWrite(ctx, { command: `escrow ${name}`, summary, method, args: [], after: () => stateRows(ctx, escrow, payment) });
+      }),
+    );
+}
+
+const call = <A extends unknown[]>(fn: WriteMethod<A>, ...args: A): WriteMethod<[]> =>
+  Object.assign(() => fn(...args), { staticCall: () => fn.staticCall(...args) });
+
+/** `netd escrow …`: conditional payments, "pay when delivery is confirmed". */
+export function registerEscrowCommands(program: Command): void {
+  const escrow = program.command("escrow").description("conditional payments held until delivery is confirmed");
+
+  escrow
+    .command("create")
+    .description("write the terms of a payment to a file (sends nothing); its id is the EIP-712 hash of the terms")
+    .requiredOption("--amount <dollars>", "amount to escrow")
+    .requiredOption("--payee <address[:bps]>", "a payee, with its share in basis points (repeat; equal shares when omitted)", (v, prev: string[]) => [...prev, v], [])
+    .option("--payer <address>", "who pays (default: the configured key)")
+    .option("--verifier <address>", "confirms delivery")
+    .option("--operator <address>", "may capture and void")
+    .option("--arbiter <address>", "rules on disputes")
+    .option("--fee-bps <min[:max]>", "fee in basis points: the minimum applies to confirmations, the operator picks up to the maximum", "0")
+    .option("--fee-receiver <address>", "receives the fee")
+    .option("--fund-within <duration>", "time to fund", "1h")
+    .option("--confirm-within <duration>", "time after the funding deadline to confirm", "1d")
+    .option("--dispute-window <duration>", "time after the confirmation deadline to dispute", "1d")
+    .option("--refund-within <duration>", "time after the dispute window for rulings and refunds", "30d")
+    .option("--default <outcome>", "if nobody acts: refund (to the payer) or release (to the payees)", "refund")
+    .option("--out <file>", "write to a file instead of stdout")
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ netd escrow create --amount 30 --payee 0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65 --payee 0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc --verifier 0x976EA74026E726554dB657fA54763abd0C3a0aa9 --out booking.json",
+    )
+    .action(
+      action((ctx) => async (o: Record<string, string | string[] | undefined>) => {
+        const amount = parseAmount(o.amount as string);
+        const payees = (o.payee as string[]).map(parsePayee);
+        if (payees.some((p) => p.shareBps === undefined) && payees.some((p) => p.shareBps !== undefined)) {
+          throw new InvalidInputError("give a share to every payee, or to none (equal shares)");
+        }
+        const [minFee, maxFee = minFee] = (o.feeBps as string).split(":").map((v) => {
+          if (!/^\d+$/.test(v) || Number(v) > 10_000) throw new InvalidInputError(`--fee-bps "${o.feeBps}" is not basis points MIN or MIN:MAX`);
+          return Number(v);
+        });
+        if (o.default !== "refund" && o.default !== "release") throw new InvalidInputError(`--default "${o.default}" is neither refund nor release`);
+        const opt = (k: string) => (o[k] === undefined ? undefined : parseAddress(o[k] as string, `--${k.replace(/[A-Z]/g, (c) => "-" + c.toLowerCase())}`));
+        const fundWithin = parseDuration(o.fundWithin as string, "--fund-within");
+        const confirmWithin = parseDuration(o.confirmWithin as string, "--confirm-within");
+        const disputeWindow = parseDuration(o.disputeWindow as string, "--dispute-window");
+        const refundWithin = parseDuration(o.refundWithin as string, "--refund-within");
+        const deployment = await ctx.deployment();
+        const escrowRecord = deployment.contracts.ConditionalEscrow;
+        if (!escrowRecord) throw new InvalidInputError("this deployment has no ConditionalEscrow; run `netd deploy` again");
+        const payer = opt("payer") ?? (await ctx.signer()).address;
+        const now = BigInt((await (await ctx.provider()).getBlock("latest"))!.timestamp);
+        const payment = buildPayment({
+          payer,
+          token: deployment.contracts.NetDollar.address,
+          amount,
+          payees: payees.map((p) => (p.shareBps === undefined ? p.account : (p as Payee))),
+          verifier: opt("verifier"),
+          operator: opt("operator"),
+          arbiter: opt("arbiter"),
+          minFeeBps: minFee,
+          maxFeeBps: maxFee,
+          feeReceiver: opt("feeReceiver"),
+          now,
+          fundWithin,
+          confirmWithin,
+          disputeWindow,
+          refundWithin,
+          defaultOutcome: o.default === "release" ? Outcome.Release : Outcome.Refund,
+        });
+        const doc = toPaymentDocument(payment, escrowRecord.address, BigInt(deployment.chainId));
+        if (o.out) {
+          writeFileSync(o.out as string, toJson(doc) + "\n");
+          ctx.out.result([`Payment ${doc.id} written to ${o.out}`], { command: "escrow create", file: o.out, document: doc });
+        } else {
+          process.stdout.write(toJson(doc) + "\n");
+        }
+      }),
+    );
+
+  escrow
+    .command("sign-funding")
+    .description("as the payer, sign the EIP-3009 authorization that funds a payment (sends nothing; anyone can relay it)")
+    .argument("<payment>", "payment file")
+    .option("--out <file>", "write to a file instead of stdout")
+    .addHelpText("after", "\nExample:\n  $ netd escrow sign-funding booking.json --out funding.json")
+    .action(
+      action((ctx) => async (file: string, o: { out?: string }) => {
+        const { payment, id } = await loadPayment(ctx, file);
+        const signer = await ctx.signer();
+        if (signer.address.toLowerCase() !== payment.payer.toLowerCase()) throw new InvalidInputError(`only the payer ${payment.payer} can sign its funding`);
+        const escrow = await ctx.escrow(false);
+        const signature = await signFunding(signer, await readTokenDomain(await ctx.token()), payment, await escrow.getAddress());
+        const doc = { type: "netd/escrow-funding", version: 1, id, signature };
+        if (o.out) writeFileSync(o.out, toJson(doc) + "\n");
+        ctx.out.result(o.out ? [`Funding authorization for ${id} written to ${o.out}`] : [toJson(doc)], { command: "escrow sign-funding", ...doc });
+      }),
+    );
+
+  paymentCommand(
+    escrow,
+    "fund",
+    "fund a payment: the payer signs and sends (EIP-3009), or anyone relays a signed --authorization; --approve uses an approval",
+    "fund booking.json            (as the payer)\n  $ netd escrow fund booking.json --authorization funding.json   (anyone)",
+    async (ctx, escrow, payment, _args, o) => {
+      const { symbol } = await ctx.decodeContext();
+      const summary = `Fund payment of ${formatDollars(payment.amount, symbol)} from ${payment.payer}`;
+      if (o.authorization) {
+        const doc = JSON.parse(readFileSync(o.authorization, "utf8")) as { signature?: unknown };
+        if (typeof doc.signature !== "string") throw new InvalidInputError(`${o.authorization} has no signature`);
+        return { summary, method: fundWithAuthorizationCall(escrow, payment, doc.signature) };
+      }
+      const signer = await ctx.signer();
+      if (signer.address.toLowerCase() !== payment.payer.toLowerCase()) {
+        throw new InvalidInputError(`the configured key is not the payer ${payment.payer}`, {
+          details: "the payer signs (`netd escrow sign-funding`), then anyone relays it with --authorization",
+        });
+      }
+      if (o.approve) {
+        const token = await ctx.tokenAsSigner();
+        const escrowAddress = await escrow.getAddress();
+        if ((await token.allowance(signer.address, escrowAddress)) < payment.amount) {
+          const decode = await ctx.decodeContext();
+          await simulate(token.approve, [escrowAddress, payment.amount], decode);
+          await ctx.confirm(`Approve the escrow ${escrowAddress} to take ${formatDollars(payment.amount, symbol)}`);
+          await send(token.approve, [escrowAddress, payment.amount], decode);
+        }
+        return { summary, method: call(escrow.fund, toStruct(payment)) };
+      }
+      const signature = await signFunding(signer, await readTokenDomain(await ctx.token()), payment, await escrow.getAddress());
+      return { summary, method: fundWithAuthorizationCall(escrow, payment, signature) };
+    },
+    (c) => c.option("--authorization <file>", "relay the payer's signed funding (from `escrow sign-funding`)").option("--approve", "fund from an approval instead of a signature"),
+  );
+
+  escrow
+    .command("sign-receipt")
+    .description("as the verifier, sign the delivery receipt that releases a payment (sends nothing; anyone can relay it)")
+    .argument("<payment>", "payment file")
+    .option("--out <file>", "write to a file instead of stdout")
+    .addHelpText("after", "\nExample:\n  $ netd escrow sign-receipt booking.json --out receipt.json")
+    .action(
+      action((ctx) => async (file: string, o: { out?: string }) => {
+        const { payment, id } = await loadPayment(ctx, file);
+        const signer = await ctx.signer();
+        if (signer.address.toLowerCase() !== payment.verifier.toLowerCase()) throw new InvalidInputError(`only the verifier ${payment.verifier} can sign the receipt`);
+        const escrow = await ctx.escrow(false);
+        const signature = await signReceipt(signer, payment, await escrow.getAddress(), await ctx.chainId());
+        const doc = { type: "netd/escrow-receipt", version: 1, id, signature };
+        if (o.out) writeFileSync(o.out, toJson(doc) + "\n");
+        ctx.out.result(o.out ? [`Receipt for ${id} written to ${o.out}`] : [toJson(doc)], { command: "escrow sign-receipt", ...doc });
+      }),
+    );
+
+  paymentCommand(
+    escrow,
+    "confirm",
+    "release a payment: as the verifier, or by relaying the verifier's signed --receipt",
+    "confirm booking.json --receipt receipt.json",
+    async (ctx, escrow, payment, _args, o) => {
+      const { symbol } = await ctx.decodeContext();
+      const summary = `Confirm delivery and release ${formatDollars(payment.amount, symbol)} to ${payment.payees.length} payee(s)`;
+      if (o.receipt) {
+        const doc = JSON.parse(readFileSync(o.receipt, "utf8")) as { signature?: unknown };
+        if (typeof doc.signature !== "string") throw new InvalidInputError(`${o.receipt} has no signature`);
+        return { summary, method: call(escrow.confirmWithReceipt, toStruct(payment), doc.signature) };
+      }
+      return { summary, method: call(escrow.confirm, toStruct(payment)) };
+    },
+    (c) => c.option("--receipt <file>", "the verifier's signed receipt (from `escrow sign-receipt`)"),
+  );
+
+  paymentCommand(
+    escrow,
+    "capture",
+    "as the operator, release an amount (full or partial) with a fee within the bounds",
+    "capture booking.json 10 --fee-bps 100",
+    async (ctx, escrow, payment, [amountInput], o) => {
+      if (amountInput === undefined) throw new InvalidInputError("missing the amount to capture");
+      const amount = parseAmount(amountInput);
+      const feeBps = o.feeBps === undefined ? payment.minFeeBps : Number(o.feeBps);
+      if (!Number.isInteger(feeBps) || feeBps < 0 || feeBps > 10_000) throw new InvalidInputError(`--fee-bps "${o.feeBps}" is not basis points`);
+      const { symbol } = await ctx.decodeContext();
+      return { summary: `Capture ${formatDollars(amount, symbol)} with a fee of ${feeBps} bps`, method: call(escrow.capture, toStruct(payment), amount, feeBps) };
+    },
+    (c) => c.argument("<amount>", "amount in dollars").option("--fee-bps <bps>", "fee (default: the payment's minimum)"),
+  );
+
+  const simple: [string, string, "release" | "reclaim" | "void" | "dispute"][] = [
+    ["release", "after the deadlines, pay the payees what is held (default outcome release; anyone)", "release"],
+    ["reclaim", "after the deadlines, refund the payer what is held (default outcome refund; anyone)", "reclaim"],
+    ["void", "as the operator, refund the payer everything held", "void"],
+    ["dispute", "as the payer or a payee, hand the decision to the arbiter", "dispute"],
+  ];
+  for (const [name, description, fn] of simple) {
+    paymentCommand(escrow, name, description, `${name} booking.json`, async (_ctx, e, payment) => ({
+      summary: `${name[0].toUpperCase()}${name.slice(1)} payment`,
+      method: call(e[fn], toStruct(payment)),
+    }));
+  }
+
+  paymentCommand(
+    escrow,
+    "rule",
+    "as the arbiter, decide a dispute: the payer's share of what is held goes back, the rest is released",
+    "rule booking.json 40%",
+    async (_ctx, e, payment, [share]) => {
+      if (share === undefined) throw new InvalidInputError("missing the payer's share");
+      const bps = parsePercent(share, "payer share");
+      return { summary: `Rule: ${bps / 100}% back to the payer, the rest to the payees`, method: call(e.rule, toStruct(payment), bps) };
+    },
+    (c) => c.argument("<payer-share>", "percentage of what is held that goes back to the payer, e.g. 40%"),
+  );
+
+  paymentCommand(
+    escrow,
+    "refund",
+    "as the operator or a payee, pay back released money to the payer from your own balance",
+    "refund booking.json 5",
+    async (ctx, e, payment, [amountInput]) => {
+      if (amountInput === undefined) throw new InvalidInputError("missing the amount to refund");
+      const amount = parseAmount(amountInput);
+      const { symbol } = await ctx.decodeContext();
+      const token = await ctx.tokenAsSigner();
+      const me = (await ctx.signer()).address;
+      const escrowAddress = await e.getAddress();
+      if ((await token.allowance(me, escrowAddress)) < amount) {
+        const decode = await ctx.decodeContext();
+        await simulate(token.approve, [escrowAddress, amount], decode);
+        await ctx.confirm(`Approve the escrow ${escrowAddress} to take ${formatDollars(amount, symbol)} for the refund`);
+        await send(token.approve, [escrowAddress, amount], decode);
+      }
+      return { summary: `Refund ${formatDollars(amount, symbol)} to the payer ${payment.payer}`, method: call(e.refund, toStruct(payment), amount) };
+    },
+    (c) => c.argument("<amount>", "amount in dollars"),
+  );
+
+  escrow
+    .command("withdraw")
+    .description("withdraw payouts that were credited to you because they could not be delivered")
+    .option("--token <address>", "token (default: NET Dollar)")
+    .addHelpText("after", "\nExample:\n  $ netd escrow withdraw")
+    .action(
+      action((ctx) => async (o: { token?: string }) => {
+        const token = o.token ? parseAddress(o.token, "--token") : (await ctx.deployment()).contracts.NetDollar.address;
+        const e = await ctx.escrow();
+        const me = (await ctx.signer()).address;
+        const { symbol } = await ctx.decodeContext();
+        const owed = await e.claimable(token, me);
+        await runWrite(ctx, {
+          command: "escrow withdraw",
+          summary: `Withdraw ${formatDollars(owed, symbol)} credited to ${me}`,
+          method: e.withdraw,
+          args: [token],
+          after: async () => ({ rows: [["left to withdraw", formatDollars(await e.claimable(token, me), symbol)]], data: { token, account: me, withdrawn: owed } }),
+        });
+      }),
+    );
+
+  escrow
+    .command("status")
+    .description("show a payment's state and what can happen next")
+    .argument("<payment>", "payment file")
+    .addHelpText("after", "\nExample:\n  $ netd escrow status booking.json --json")
+    .action(
+      action((ctx) => async (file: string) => {
+        const { payment } = await loadPayment(ctx, file);
+        const e = await ctx.escrow(false);
+        const { rows, data } = await stateRows(ctx, e, payment);
+        const iso = (t: bigint) => new Date(Number(t) * 1000).toISOString();
+        ctx.out.result(
+          [
+            ...table([
+              ...rows,
+              ["fund by", iso(payment.fundBy)],
+              ["confirm by", iso(payment.confirmBy)],
+              ["disputes until", iso(payment.confirmBy + payment.disputeWindow)],
+              ["refunds until", iso(payment.refundBy)],
+              ["if nobody acts", payment.defaultOutcome === Outcome.Release ? "release to the payees" : "refund to the payer"],
+            ]),
+            "possible now:",
+            ...(data.possible.length ? data.possible.map((p) => `  ${p}`) : ["  nothing"]),
+          ],
+          { command: "escrow status", ...data },
+        );
+      }),
+    );
+}
