@@ -6,7 +6,6 @@ import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC2
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {IConditionalEscrow} from "../interfaces/IConditionalEscrow.sol";
 
 /// @dev The EIP-3009 `bytes` signature form of `receiveWithAuthorization` (NET Dollar, USDC v2.2).
@@ -38,7 +37,7 @@ interface IERC3009ReceiveBytes {
  * Not checked, on purpose: that the token is NET Dollar (any ERC-20 without transfer fees works; tokens that charge
  * fees are refused at funding), or that payees can receive it (undeliverable payouts are credited).
  */
-contract ConditionalEscrow is IConditionalEscrow, EIP712, ReentrancyGuardTransient {
+contract ConditionalEscrow is IConditionalEscrow, EIP712 {
     using SafeERC20 for IERC20;
 
     // ================================================================================================================
@@ -62,9 +61,22 @@ contract ConditionalEscrow is IConditionalEscrow, EIP712, ReentrancyGuardTransie
 
     /// @dev Per payment, one word: bits 0-7 status, 8-127 held, 128-247 refundable (see {PaymentState}).
     mapping(bytes32 id => uint256) private _states;
+    /// @dev The reentrancy lock, in transient storage (EIP-1153): cleared when the transaction ends.
+    uint256 private transient _locked;
     mapping(address token => mapping(address account => uint256)) private _claimable;
 
     constructor() EIP712("NET Dollar Escrow", "1") {}
+
+    /**
+     * @dev OpenZeppelin's ReentrancyGuardTransient, written with a Solidity `transient` variable instead of its
+     * inline-assembly `tstore` (same behaviour and gas; no compiler warning on every build).
+     */
+    modifier nonReentrant() {
+        if (_locked != 0) revert ReentrancyGuardReentrantCall();
+        _locked = 1;
+        _;
+        _locked = 0;
+    }
 
     // ================================================================================================================
     // Funding

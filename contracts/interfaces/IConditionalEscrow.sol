@@ -167,6 +167,8 @@ interface IConditionalEscrow {
     error EscrowBalanceMismatch(uint256 expected, uint256 received);
     /// @notice The terms are not in canonical ABI encoding (dirty high bits in a field).
     error EscrowNonCanonicalEncoding();
+    /// @notice A state-changing function was entered again before it returned (OpenZeppelin's name for it).
+    error ReentrancyGuardReentrantCall();
     /// @notice `account` has nothing to withdraw in `token`.
     error EscrowNothingToWithdraw(address token, address account);
 

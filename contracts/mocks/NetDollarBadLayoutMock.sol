@@ -22,7 +22,7 @@ contract NetDollarBadLayoutMock is AccessControlDefaultAdminRulesUpgradeable, UU
         mapping(address owner => uint256) nonces;
         uint256 totalSupply;
         string symbol;
-        bool paused;
+        uint256 flags;
     }
 
     // keccak256(abi.encode(uint256(keccak256("netdollar.storage.NetDollar")) - 1)) & ~bytes32(uint256(0xff))

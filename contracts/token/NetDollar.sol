@@ -26,8 +26,9 @@ import {INetDollar} from "../interfaces/INetDollar.sol";
  * - an account's blocklist flag lives in bit 255 of its balance word (as in Circle's FiatTokenV2_2), so a transfer
  *   reads two slots, not four. The supply is capped at 2^255 - 1 so that no balance ever reaches that bit;
  * - a minter's flag lives in bit 255 of its allowance word, so a mint reads one slot for both;
- * - `paused` is the last member of the struct, so that later versions can pack more configuration read by the
- *   same operations into its slot.
+ * - the pause flag is bit 0 of the last word of the struct, `flags`; the other bits of that word are kept for
+ *   configuration that later versions read in the same operations (NetDollarV2 packs its reserve guard there), so
+ *   that it costs no extra storage read.
  *
  * The EIP-712 domain is built from constants and `address(this)` on every call instead of being cached: in an
  * implementation behind a proxy an immutable cache would hold the implementation's address and miss every time,
@@ -88,6 +89,8 @@ contract NetDollar is INetDollar, AccessControlDefaultAdminRulesUpgradeable, UUP
     uint256 private constant _MINTER = 1 << 255;
     /// @dev Largest total supply and minter allowance: every value below bit 255.
     uint256 private constant _MAX_AMOUNT = (1 << 255) - 1;
+    /// @dev Bit 0 of `flags`: the token is paused.
+    uint256 private constant _PAUSED = 1;
 
     // ================================================================================================================
     // Storage
@@ -104,7 +107,8 @@ contract NetDollar is INetDollar, AccessControlDefaultAdminRulesUpgradeable, UUP
         mapping(address owner => uint256) nonces;
         uint256 totalSupply;
         string symbol;
-        bool paused;
+        /// Bit 0: paused. Bits 8-255: configuration of later versions (see {_flags}).
+        uint256 flags;
     }
 
     // keccak256(abi.encode(uint256(keccak256("netdollar.storage.NetDollar")) - 1)) & ~bytes32(uint256(0xff))
@@ -295,22 +299,24 @@ contract NetDollar is INetDollar, AccessControlDefaultAdminRulesUpgradeable, UUP
     /// @inheritdoc INetDollar
     function pause() external onlyRole(PAUSER_ROLE) {
         NetDollarStorage storage $ = _storage();
-        if ($.paused) revert NetDollarPaused();
-        $.paused = true;
+        uint256 flags = $.flags;
+        if (flags & _PAUSED != 0) revert NetDollarPaused();
+        $.flags = flags | _PAUSED;
         emit Paused(msg.sender);
     }
 
     /// @inheritdoc INetDollar
     function unpause() external onlyRole(PAUSER_ROLE) {
         NetDollarStorage storage $ = _storage();
-        if (!$.paused) revert NetDollarNotPaused();
-        $.paused = false;
+        uint256 flags = $.flags;
+        if (flags & _PAUSED == 0) revert NetDollarNotPaused();
+        $.flags = flags & ~_PAUSED;
         emit Unpaused(msg.sender);
     }
 
     /// @inheritdoc INetDollar
     function paused() external view returns (bool) {
-        return _storage().paused;
+        return _storage().flags & _PAUSED != 0;
     }
 
     /// @inheritdoc INetDollar
@@ -333,7 +339,7 @@ contract NetDollar is INetDollar, AccessControlDefaultAdminRulesUpgradeable, UUP
     /// @inheritdoc INetDollar
     function seize(address account) external onlyRole(SEIZER_ROLE) returns (uint256 amount) {
         NetDollarStorage storage $ = _storage();
-        if ($.paused) revert NetDollarPaused();
+        if ($.flags & _PAUSED != 0) revert NetDollarPaused();
         uint256 state = $.balanceAndBlocklistState[account];
         if (state & _BLOCKLISTED == 0) revert NetDollarNotBlocklisted(account);
         amount = state & _MAX_AMOUNT;
@@ -619,15 +625,18 @@ contract NetDollar is INetDollar, AccessControlDefaultAdminRulesUpgradeable, UUP
      */
     function _update(address from, address to, uint256 value) internal virtual {
         NetDollarStorage storage $ = _storage();
-        if ($.paused) revert NetDollarPaused();
+        uint256 flags = $.flags;
+        if (flags & _PAUSED != 0) revert NetDollarPaused();
 
         if (from == address(0)) {
             uint256 supply = $.totalSupply;
             if (value > _MAX_AMOUNT - supply) revert NetDollarSupplyCapExceeded(supply, value, _MAX_AMOUNT);
             // Cannot overflow: checked against the cap just above.
             unchecked {
-                $.totalSupply = supply + value;
+                supply += value;
             }
+            _checkMint(supply, flags);
+            $.totalSupply = supply;
         } else {
             bytes32 slot = _balanceSlot(from);
             uint256 fromState = _load(slot);
@@ -655,6 +664,23 @@ contract NetDollar is INetDollar, AccessControlDefaultAdminRulesUpgradeable, UUP
         }
 
         emit Transfer(from, to, value);
+    }
+
+    /**
+     * @dev Called on every mint with the supply it would lead to and the `flags` word (already read for the pause
+     * check); reverts to refuse the mint. Nothing to check in this version; NetDollarV2 checks its reserve guard.
+     */
+    // solhint-disable-next-line no-empty-blocks
+    function _checkMint(uint256 newSupply, uint256 flags) internal view virtual {}
+
+    /// @dev The `flags` word: bit 0 is the pause flag; later versions keep their configuration in bits 8-255.
+    function _flags() internal view returns (uint256) {
+        return _storage().flags;
+    }
+
+    /// @dev Writes the `flags` word. Callers must keep bit 0 (the pause flag) as it is.
+    function _setFlags(uint256 flags) internal {
+        _storage().flags = flags;
     }
 
     /// @dev The slot of `account`'s balance word, computed once per update instead of once per access.
