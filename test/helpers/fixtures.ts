@@ -1,6 +1,6 @@
 import { ethers, upgrades } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { NetDollar } from "../../typechain-types";
+import type { NetDollar, NetDollarV2 } from "../../typechain-types";
 import type { INetDollar } from "../../typechain-types/contracts/token/NetDollar";
 import { readTokenDomain, type TokenDomain } from "../../src/eip712";
 
@@ -52,9 +52,12 @@ export function initParams(a: Accounts): INetDollar.InitParamsStruct {
   };
 }
 
-/** NetDollar behind its UUPS proxy, deployed through the Upgrades plugin (which validates the implementation). */
-export async function deployNetDollar(a: Accounts): Promise<NetDollar> {
-  const factory = await ethers.getContractFactory("NetDollar");
+/**
+ * NetDollar behind its UUPS proxy, deployed through the Upgrades plugin (which validates the implementation):
+ * version 1 (`NetDollar`) or the current version 2 (`NetDollarV2`, with the reserve guard, off until configured).
+ */
+export async function deployNetDollar(a: Accounts, contract: "NetDollar" | "NetDollarV2" = "NetDollar"): Promise<NetDollar> {
+  const factory = await ethers.getContractFactory(contract);
   const proxy = await upgrades.deployProxy(factory, [initParams(a)], { kind: "uups", initializer: "initialize" });
   await proxy.waitForDeployment();
   return proxy as unknown as NetDollar;
@@ -62,8 +65,17 @@ export async function deployNetDollar(a: Accounts): Promise<NetDollar> {
 
 /** A deployed token with one minter and two funded holders (alice and bob, 1,000 NETD each). */
 export async function tokenFixture(): Promise<TokenFixture> {
+  return fundedToken("NetDollar");
+}
+
+/** The same, with the current version (NetDollarV2, reserve guard off). */
+export async function tokenV2Fixture(): Promise<Omit<TokenFixture, "token"> & { token: NetDollarV2 }> {
+  return (await fundedToken("NetDollarV2")) as unknown as Omit<TokenFixture, "token"> & { token: NetDollarV2 };
+}
+
+async function fundedToken(contract: "NetDollar" | "NetDollarV2"): Promise<TokenFixture> {
   const accounts = await namedAccounts();
-  const token = await deployNetDollar(accounts);
+  const token = await deployNetDollar(accounts, contract);
   await token.connect(accounts.minterAdmin).configureMinter(accounts.minter.address, MINTER_ALLOWANCE);
   await token.connect(accounts.minter).mint(accounts.alice.address, INITIAL_BALANCE);
   await token.connect(accounts.minter).mint(accounts.bob.address, INITIAL_BALANCE);

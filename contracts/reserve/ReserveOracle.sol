@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControlDefaultAdminRules} from "@openzeppelin/contracts/access/extensions/AccessControlDefaultAdminRules.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import {AggregatorV3Interface} from "../interfaces/AggregatorV3Interface.sol";
+import {IReserveOracle} from "../interfaces/IReserveOracle.sol";
+
+/**
+ * @title ReserveOracle
+ * @notice See {IReserveOracle}. Attestors are managed by the admin (OpenZeppelin AccessControlDefaultAdminRules:
+ * the admin itself changes only in two steps, after a delay). Not upgradeable: a new oracle is deployed and the
+ * token pointed at it.
+ * @dev The latest round is one storage word (reserves, asOf, round id), so the token's mint guard reads it with a
+ * single cold SLOAD.
+ */
+contract ReserveOracle is IReserveOracle, AccessControlDefaultAdminRules {
+    /// @notice May sign attestations.
+    bytes32 public constant ATTESTOR_ROLE = keccak256("ATTESTOR_ROLE");
+
+    bytes32 public constant DEPLOYMENT_TYPEHASH =
+        keccak256("Deployment(uint256 chainId,address token,uint64 blockNumber,uint256 outstanding)");
+    bytes32 public constant RESERVE_LINE_TYPEHASH = keccak256("ReserveLine(string kind,string custodian,uint256 amount)");
+    bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
+        "ReserveAttestation(string issuer,uint64 asOf,Deployment[] deployments,uint256 reserves,ReserveLine[] lines,string accountant,bytes32 reportSha256)Deployment(uint256 chainId,address token,uint64 blockNumber,uint256 outstanding)ReserveLine(string kind,string custodian,uint256 amount)"
+    );
+    /// @notice The domain has no chain id or contract: the attestation lists the chains and tokens it covers.
+    bytes32 public constant DOMAIN_SEPARATOR = keccak256(
+        abi.encode(
+            keccak256("EIP712Domain(string name,string version)"),
+            keccak256("NET Dollar Reserve Attestation"),
+            keccak256("1")
+        )
+    );
+
+    struct Round {
+        uint128 reserves;
+        uint64 asOf;
+        uint64 publishedAt;
+    }
+
+    /// @inheritdoc IReserveOracle
+    // solhint-disable-next-line immutable-vars-naming
+    address public immutable token;
+
+    /// @dev The latest round, packed: reserves (128 bits), asOf (64), round id (64).
+    uint256 private _latest;
+    mapping(uint80 roundId => Round) private _rounds;
+
+    constructor(address token_, address admin, uint48 adminDelay, address[] memory attestors)
+        AccessControlDefaultAdminRules(adminDelay, admin)
+    {
+        if (token_ == address(0)) revert ReserveOracleZeroToken();
+        token = token_;
+        for (uint256 i; i < attestors.length; ++i) {
+            _grantRole(ATTESTOR_ROLE, attestors[i]);
+        }
+    }
+
+    /// @inheritdoc IReserveOracle
+    function publish(Attestation calldata a, address attestor, bytes calldata signature) external returns (uint80 roundId) {
+        if (!hasRole(ATTESTOR_ROLE, attestor)) revert ReserveOracleUnauthorizedAttestor(attestor);
+        bytes32 digest = attestationDigest(a);
+        if (!SignatureChecker.isValidSignatureNowCalldata(attestor, digest, signature)) {
+            revert ReserveOracleInvalidSignature(attestor);
+        }
+        uint256 latest = _latest;
+        uint64 latestAsOf = uint64(latest >> 128);
+        // solhint-disable-next-line gas-strict-inequalities
+        if (a.asOf <= latestAsOf) revert ReserveOracleNotNewer(a.asOf, latestAsOf);
+        if (a.asOf > block.timestamp) revert ReserveOracleFutureAttestation(a.asOf, block.timestamp);
+        _requireCovered(a.deployments);
+        uint256 linesTotal;
+        for (uint256 i; i < a.lines.length; ++i) {
+            linesTotal += a.lines[i].amount;
+        }
+        if (linesTotal != a.reserves) revert ReserveOracleLinesMismatch(a.reserves, linesTotal);
+        if (a.reserves > type(uint128).max) revert ReserveOracleReservesTooLarge(a.reserves);
+
+        roundId = uint80(uint64(latest >> 192) + 1);
+        _latest = a.reserves | (uint256(a.asOf) << 128) | (uint256(roundId) << 192);
+        _rounds[roundId] = Round({reserves: uint128(a.reserves), asOf: a.asOf, publishedAt: uint64(block.timestamp)});
+        emit ReservesAttested(roundId, attestor, a.reserves, a.asOf, digest);
+    }
+
+    /// @inheritdoc IReserveOracle
+    function latestReserves() external view returns (uint256 reserves, uint256 asOf) {
+        uint256 latest = _latest;
+        return (uint128(latest), uint64(latest >> 128));
+    }
+
+    /// @inheritdoc IReserveOracle
+    function attestationDigest(Attestation calldata a) public pure returns (bytes32) {
+        bytes32[] memory deployments = new bytes32[](a.deployments.length);
+        for (uint256 i; i < deployments.length; ++i) {
+            Deployment calldata d = a.deployments[i];
+            deployments[i] = keccak256(abi.encode(DEPLOYMENT_TYPEHASH, d.chainId, d.token, d.blockNumber, d.outstanding));
+        }
+        bytes32[] memory lines = new bytes32[](a.lines.length);
+        for (uint256 i; i < lines.length; ++i) {
+            ReserveLine calldata line = a.lines[i];
+            lines[i] = keccak256(
+                abi.encode(RESERVE_LINE_TYPEHASH, keccak256(bytes(line.kind)), keccak256(bytes(line.custodian)), line.amount)
+            );
+        }
+        bytes32 structHash = keccak256(
+            abi.encode(
+                ATTESTATION_TYPEHASH,
+                keccak256(bytes(a.issuer)),
+                a.asOf,
+                keccak256(abi.encodePacked(deployments)),
+                a.reserves,
+                keccak256(abi.encodePacked(lines)),
+                keccak256(bytes(a.accountant)),
+                a.reportSha256
+            )
+        );
+        return MessageHashUtils.toTypedDataHash(DOMAIN_SEPARATOR, structHash);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------------
+    // Chainlink AggregatorV3Interface (Proof of Reserve): answer = reserves in US dollars, 6 decimals;
+    // startedAt = updatedAt = the attestation's time (what a staleness monitor must look at).
+    // ---------------------------------------------------------------------------------------------------------------
+
+    /// @inheritdoc AggregatorV3Interface
+    function decimals() external pure returns (uint8) {
+        return 6;
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    function description() external pure returns (string memory) {
+        return "NET Dollar reserves (USD, attested)";
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    function version() external pure returns (uint256) {
+        return 1;
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    function getRoundData(uint80 roundId)
+        external
+        view
+        returns (uint80 roundId_, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
+    {
+        Round memory r = _rounds[roundId];
+        if (r.asOf == 0) revert ReserveOracleUnknownRound(roundId);
+        return (roundId, int256(uint256(r.reserves)), r.asOf, r.asOf, roundId);
+    }
+
+    /// @inheritdoc AggregatorV3Interface
+    function latestRoundData()
+        external
+        view
+        returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound)
+    {
+        uint256 latest = _latest;
+        roundId = uint80(latest >> 192);
+        uint64 asOf = uint64(latest >> 128);
+        return (roundId, int256(uint256(uint128(latest))), asOf, asOf, roundId);
+    }
+
+    function _requireCovered(Deployment[] calldata deployments) private view {
+        for (uint256 i; i < deployments.length; ++i) {
+            if (deployments[i].chainId == block.chainid && deployments[i].token == token) return;
+        }
+        revert ReserveOracleDeploymentNotCovered(block.chainid, token);
+    }
+}
