@@ -1,7 +1,8 @@
 import { ethers, upgrades } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionResponse } from "ethers";
-import type { BenchOpenZeppelinToken, BenchSoladyToken, NetDollar } from "../typechain-types";
+import type { BenchOpenZeppelinToken, BenchSoladyToken, NetDollar, NetDollarV2 } from "../typechain-types";
+import { signAttestationData } from "../src/attestation/typedData";
 import { buildAuthorization, readTokenDomain, signCancelAuthorization, signPermit, signTransferAuthorization } from "../src/eip712";
 import type { GasRow, GasSection } from "./lib/report";
 
@@ -160,9 +161,9 @@ async function netDollarOperations(token: NetDollar, a: Actors): Promise<Measure
   };
 }
 
-/** Deploys NetDollar behind its proxy with every role held by the issuer, as on a devnet. */
-export async function deployBenchNetDollar(issuer: HardhatEthersSigner): Promise<NetDollar> {
-  const factory = await ethers.getContractFactory("NetDollar", issuer);
+/** Deploys NetDollar (the current version unless told) behind its proxy with every role held by the issuer. */
+export async function deployBenchNetDollar(issuer: HardhatEthersSigner, contract: "NetDollar" | "NetDollarV2" = "NetDollarV2"): Promise<NetDollar> {
+  const factory = await ethers.getContractFactory(contract, issuer);
   const i = issuer.address;
   const params = { symbol: "NETD", admin: i, adminTransferDelay: 0, minterAdmin: i, pauser: i, blocklister: i, seizer: i, rescuer: i, upgrader: i };
   const token = (await upgrades.deployProxy(factory, [params], { kind: "uups" })) as unknown as NetDollar;
@@ -174,13 +175,15 @@ export async function measureTokenGas(): Promise<GasSection> {
   const [issuer, holder, other, spender, relayer] = await ethers.getSigners();
   const actors = { issuer, holder, other, spender, relayer };
 
-  const netDollar = await deployBenchNetDollar(issuer);
+  const netDollar = (await deployBenchNetDollar(issuer)) as unknown as NetDollarV2;
+  const netDollarV1 = await deployBenchNetDollar(issuer, "NetDollar");
   const oz = await (await ethers.getContractFactory("BenchOpenZeppelinToken", issuer)).deploy();
   const solady = await (await ethers.getContractFactory("BenchSoladyToken", issuer)).deploy();
 
-  const columns = ["NetDollar (proxy)", "OpenZeppelin ERC20Permit", "Solady ERC20"];
+  const columns = ["NetDollarV2 (proxy)", "NetDollar V1 (proxy)", "OpenZeppelin ERC20Permit", "Solady ERC20"];
   const measures: Measure[] = [
     await netDollarOperations(netDollar, actors),
+    await netDollarOperations(netDollarV1, actors),
     await erc20Operations(oz, actors, (to, v) => oz.mint(to, v), (v) => oz.burn(v)),
     await erc20Operations(solady, actors, (to, v) => solady.mint(to, v), (v) => solady.burn(v)),
   ];
@@ -194,13 +197,36 @@ export async function measureTokenGas(): Promise<GasSection> {
     }
     rows.push({ operation, measured, reference, budget });
   }
+
+  // The reserve guard (issue #5): the same mint with a ReserveOracle holding a fresh attestation.
+  const oracle = await (await ethers.getContractFactory("ReserveOracle", issuer)).deploy(netDollar, issuer, 0, [issuer]);
+  const latest = BigInt((await ethers.provider.getBlock("latest"))!.timestamp);
+  const data = {
+    issuer: "NET Dollar Inc.",
+    asOf: latest,
+    deployments: [{ chainId: (await ethers.provider.getNetwork()).chainId, token: await netDollar.getAddress(), blockNumber: 1n, outstanding: 0n }],
+    reserves: 10n ** 15n * USD,
+    lines: [{ kind: "cash", custodian: "Bank", amount: 10n ** 15n * USD }],
+    accountant: "Accountant LLP",
+    reportSha256: ethers.ZeroHash,
+  };
+  await (await oracle.publish(data, issuer, await signAttestationData(issuer, data))).wait();
+  await (await netDollar.configureReserveGuard(oracle, 86_400, 0)).wait();
+  const unguarded = rows.find((r) => r.operation === "mint → holder")!.measured[columns[0]]!;
+  rows.push({
+    operation: "mint → holder, reserve guard on",
+    measured: { [columns[0]]: await gasOf(netDollar.connect(issuer).mint(actors.other, AMOUNT)) },
+    budget: Number(unguarded) + 8_000,
+    note: "budget: the unguarded mint + 8,000",
+  });
   return {
     title: "Token",
     columns,
     referenceName: "Circle USDC (FiatTokenV2_2, proxy)",
     rows,
     notes: [
-      "NetDollar is measured behind its ERC-1967 proxy with pause, blocklist and ERC-1271 support in place; the OpenZeppelin and Solady tokens are plain, not upgradeable, with no pause or blocklist, and mint/burn without access control: they show the floor, not a like-for-like product.",
+      "NetDollarV2 (the version `netd deploy` deploys) and NetDollar V1 are measured behind their ERC-1967 proxy with pause, blocklist and ERC-1271 support in place, V2's reserve guard off except in the last row; the OpenZeppelin and Solady tokens are plain, not upgradeable, with no pause or blocklist, and mint/burn without access control: they show the floor, not a like-for-like product.",
+      "mint → holder, reserve guard on: the guard reads the ReserveOracle's latest round (one call, one storage word); its budget is the unguarded mint → holder plus 8,000 (issue #5).",
       "permit: the owner's second permit (nonce 1 → 2) for a spender that already has an allowance.",
       "approve (0→x) and approve/permit in NetDollar check neither pause nor blocklist (they move no value; every spend is checked).",
     ],
