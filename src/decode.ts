@@ -1,5 +1,5 @@
 import { Interface, isError, type ErrorDescription } from "ethers";
-import { ConditionalEscrow__factory, NetDollar__factory } from "../typechain-types";
+import { ConditionalEscrow__factory, NetDollarV2__factory, ReserveOracle__factory } from "../typechain-types";
 import { formatAmount, formatDollars } from "./amounts";
 import { shortAddress } from "./addresses";
 import { ChainRefusedError, ChainUnreachableError, NetDollarError } from "./errors";
@@ -53,6 +53,23 @@ const DESCRIPTIONS: Record<string, Describe> = {
   ERC1967InvalidImplementation: ([impl]) => `${shortAddress(impl)} is not an upgradeable (UUPS) implementation`,
   SafeERC20FailedOperation: ([token]) => `the token ${shortAddress(token)} refused the transfer`,
   ReentrancyGuardReentrantCall: () => "the escrow refused a re-entrant call",
+  // NetDollarV2's reserve guard
+  NetDollarReservesExceeded: ([after, allowed, reserves], c) =>
+    `minting would take the supply to ${formatDollars(after, c.symbol)}, above the ${formatDollars(allowed, c.symbol)} the attested reserves of $${formatAmount(reserves)} allow`,
+  NetDollarReserveAttestationStale: ([asOf, maxAge, now]) =>
+    BigInt(asOf) === 0n
+      ? "no reserve attestation has been published: minting is blocked until one is"
+      : `the latest reserve attestation (${time(asOf)}) is older than ${maxAge} seconds at block time ${time(now)}: minting is blocked until a newer one is published`,
+  NetDollarInvalidReserveGuard: ([oracle, maxAge, buffer]) =>
+    `invalid reserve guard: oracle ${shortAddress(oracle)} (must answer latestReserves), max age ${maxAge} s (must be > 0), buffer ${buffer} bps (must be < 10,000)`,
+  // ReserveOracle
+  ReserveOracleUnauthorizedAttestor: ([a]) => `${shortAddress(a)} is not an authorised attestor of this oracle`,
+  ReserveOracleInvalidSignature: ([a]) => `the attestation is not signed by ${shortAddress(a)} (or a field was changed after signing)`,
+  ReserveOracleNotNewer: ([asOf, latest]) => `the attestation (${time(asOf)}) is not newer than the oracle's latest (${time(latest)}): replayed or out of order`,
+  ReserveOracleFutureAttestation: ([asOf, now]) => `the attestation is dated ${time(asOf)}, after the block time ${time(now)}`,
+  ReserveOracleDeploymentNotCovered: ([chainId, token]) => `the attestation does not cover chain ${chainId}, token ${shortAddress(token)}`,
+  ReserveOracleLinesMismatch: ([reserves, lines]) => `the reserve lines add up to ${lines}, not the attested ${reserves} (base units)`,
+  ReserveOracleReservesTooLarge: ([reserves]) => `reserves of ${reserves} base units do not fit the feed`,
   // ConditionalEscrow
   EscrowZeroAddress: () => "the payment's payer or token is the zero address",
   EscrowZeroAmount: () => "the amount must not be zero",
@@ -86,7 +103,11 @@ const DESCRIPTIONS: Record<string, Describe> = {
   EscrowNothingToWithdraw: ([, account]) => `${shortAddress(account)} has nothing to withdraw`,
 };
 
-const interfaces: Interface[] = [NetDollar__factory.createInterface(), ConditionalEscrow__factory.createInterface()];
+const interfaces: Interface[] = [
+  NetDollarV2__factory.createInterface(),
+  ConditionalEscrow__factory.createInterface(),
+  ReserveOracle__factory.createInterface(),
+];
 
 /** Lets other contracts' errors be decoded in plain words too (the escrow and the reserve oracle add theirs). */
 export function registerErrors(iface: Interface, descriptions: Record<string, Describe>): void {

@@ -10,7 +10,8 @@ import { Output } from "./output";
 
 /** Options every command takes (see `netd --help`). */
 export interface GlobalOptions {
-  rpcUrl?: string;
+  /** A list when a multi-chain command (attest create/check) takes its own repeatable --rpc-url. */
+  rpcUrl?: string | string[];
   deployment?: string;
   keystore?: string;
   json?: boolean;
@@ -37,7 +38,8 @@ export class CliContext {
   }
 
   rpcUrl(): string {
-    return this.opts.rpcUrl ?? this.env.NETD_RPC_URL ?? DEFAULT_RPC_URL;
+    const flag = Array.isArray(this.opts.rpcUrl) ? this.opts.rpcUrl[0] : this.opts.rpcUrl;
+    return flag ?? (this.env.NETD_RPC_URL || DEFAULT_RPC_URL);
   }
 
   provider(): Promise<JsonRpcProvider> {

@@ -3,6 +3,7 @@ import dotenv from "dotenv";
 import { ChainRefusedError, ChainUnreachableError, ConfigurationError, InvalidInputError, NetDollarError } from "../errors";
 import { PACKAGE_VERSION } from "../version";
 import { registerAdminCommands } from "./commands/admin";
+import { ExitWithCode, registerAttestationCommands } from "./commands/attest";
 import { registerAuthorizationCommands } from "./commands/authorize";
 import { registerDeployCommands } from "./commands/deploy";
 import { registerEscrowCommands } from "./commands/escrow";
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerAdminCommands(program);
   registerAuthorizationCommands(program);
   registerEscrowCommands(program);
+  registerAttestationCommands(program);
   const walk = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(walk);
@@ -58,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     await program.parseAsync(argv);
     return EXIT.ok;
   } catch (error) {
+    if (error instanceof ExitWithCode) return error.code; // the command printed its own result
     if (error instanceof CommanderError) {
       // --help and --version end here with exit code 0; usage errors were already printed by commander.
       return error.exitCode === 0 ? EXIT.ok : EXIT.input;

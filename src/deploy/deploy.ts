@@ -1,5 +1,5 @@
 import type { Signer } from "ethers";
-import { ConditionalEscrow__factory, ERC1967Proxy__factory, NetDollar__factory } from "../../typechain-types";
+import { ConditionalEscrow__factory, ERC1967Proxy__factory, NetDollarV2__factory, ReserveOracle__factory } from "../../typechain-types";
 import { ConfigurationError } from "../errors";
 import type { ContractRecord, Deployment } from "../deployments";
 import { toNetDollarError } from "../decode";
@@ -59,13 +59,16 @@ export interface DeploySystemParameters {
   existing?: Deployment;
   /** Redeploy everything even if `existing` has it. */
   fresh?: boolean;
+  /** Accounts that may sign reserve attestations for the ReserveOracle (more can be added by the admin). */
+  attestors?: string[];
   /** Progress messages, for the CLI. */
   onStep?: (message: string) => void;
 }
 
 /**
  * Deploys NetDollar behind an ERC-1967 (UUPS) proxy, initialized in the same transaction so nobody can front-run
- * the initializer, and the ConditionalEscrow; returns the deployment record to write to `deployments/<chainId>.json`.
+ * the initializer (the current version, NetDollarV2), the ConditionalEscrow and a ReserveOracle for the token;
+ * returns the deployment record to write to `deployments/<chainId>.json`.
  *
  * @example
  * const deployment = await deploySystem({ deployer, chainId: 31337n, roles: resolveRoleHolders(31337n, deployer.address, {}) });
@@ -85,10 +88,10 @@ export async function deploySystem(params: DeploySystemParameters): Promise<Depl
   } else {
     const delay = params.adminTransferDelay ?? (isDevnet(params.chainId) ? 0n : 2n * 24n * 3600n);
     try {
-      step("deploying the NetDollar implementation");
-      const implementation = await new NetDollar__factory(params.deployer).deploy();
+      step("deploying the NetDollar implementation (NetDollarV2)");
+      const implementation = await new NetDollarV2__factory(params.deployer).deploy();
       await implementation.waitForDeployment();
-      const init = NetDollar__factory.createInterface().encodeFunctionData("initialize", [
+      const init = NetDollarV2__factory.createInterface().encodeFunctionData("initialize", [
         { symbol: params.symbol ?? "NETD", adminTransferDelay: delay, ...params.roles },
       ]);
       step("deploying the proxy and initializing it");
@@ -119,6 +122,26 @@ export async function deploySystem(params: DeploySystemParameters): Promise<Depl
       throw toNetDollarError(error);
     }
     step(`ConditionalEscrow deployed at ${contracts.ConditionalEscrow.address}`);
+  }
+
+  const oracleRecord = params.existing?.contracts.ReserveOracle;
+  const oracleServesToken =
+    oracleRecord !== undefined &&
+    (await keep(oracleRecord)) &&
+    (await ReserveOracle__factory.connect(oracleRecord.address, provider).token()).toLowerCase() === contracts.NetDollar.address.toLowerCase();
+  if (oracleServesToken) {
+    step(`ReserveOracle already deployed at ${oracleRecord.address}`);
+  } else {
+    try {
+      step("deploying ReserveOracle (attestors: none yet; the admin adds them)");
+      const delay = params.adminTransferDelay ?? (isDevnet(params.chainId) ? 0n : 2n * 24n * 3600n);
+      const oracle = await new ReserveOracle__factory(params.deployer).deploy(contracts.NetDollar.address, params.roles.admin, delay, params.attestors ?? []);
+      const receipt = await oracle.deploymentTransaction()!.wait();
+      contracts.ReserveOracle = { address: await oracle.getAddress(), blockNumber: receipt!.blockNumber, txHash: receipt!.hash };
+    } catch (error) {
+      throw toNetDollarError(error);
+    }
+    step(`ReserveOracle deployed at ${contracts.ReserveOracle.address} (the token's reserve guard stays off until the admin configures it)`);
   }
 
   return {

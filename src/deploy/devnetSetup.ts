@@ -1,9 +1,11 @@
 import { NonceManager, type Provider } from "ethers";
-import { NetDollar__factory } from "../../typechain-types";
+import { NetDollarV2__factory, ReserveOracle__factory } from "../../typechain-types";
 import type { Deployment } from "../deployments";
 import { DEVNET_ACCOUNT_NAMES, devnetWallet, type DevnetAccountName } from "../devnet";
 import { ROLES } from "../roles";
 import { deploySystem, resolveRoleHolders } from "./deploy";
+import { createAttestation, signAttestation } from "../attestation/create";
+import { toAttestationData } from "../attestation/document";
 
 const USD = 1_000_000n;
 
@@ -21,7 +23,8 @@ export interface DevnetSetup {
 
 /**
  * Deploys everything to a fresh devnet and gives the named demo accounts something to work with: the issuer
- * holds every role, the minter may mint $1,000,000, the agent holds $10,000, the merchant may redeem.
+ * holds every role, the auditor attests $2,000,000 of reserves (published; the reserve guard is on), the minter may
+ * mint $1,000,000, the agent holds $10,000, the merchant may redeem.
  */
 export async function setupDevnet(provider: Provider, onStep: (message: string) => void = () => undefined): Promise<DevnetSetup> {
   const accounts = DEVNET_ACCOUNT_NAMES.map((name, i) => {
@@ -35,12 +38,33 @@ export async function setupDevnet(provider: Provider, onStep: (message: string) 
     deployer: issuer,
     chainId,
     roles: resolveRoleHolders(chainId, byName("issuer").address, {}),
+    attestors: [byName("auditor").address],
     onStep,
   });
-  const token = NetDollar__factory.connect(deployment.contracts.NetDollar.address, issuer);
+  const token = NetDollarV2__factory.connect(deployment.contracts.NetDollar.address, issuer);
+  // The accountant (the devnet's "auditor" account) attests $2,000,000 of reserves; the guard then holds minting to it.
+  const head = (await provider.getBlock("latest"))!;
+  const attestation = await signAttestation(
+    await createAttestation({
+      issuer: "NET Dollar devnet issuer",
+      accountant: "Devnet Accountants LLP",
+      reportSha256: "0x" + "00".repeat(32),
+      lines: [
+        { kind: "cash", custodian: "Devnet Bank", amount: 500_000n * USD },
+        { kind: "treasury-bills", custodian: "Devnet Custody", amount: 1_500_000n * USD },
+      ],
+      asOf: BigInt(head.timestamp),
+      deployments: [{ provider, token: deployment.contracts.NetDollar.address }],
+    }),
+    devnetWallet(DEVNET_ACCOUNT_NAMES.indexOf("auditor")),
+  );
+  const oracle = ReserveOracle__factory.connect(deployment.contracts.ReserveOracle.address, issuer);
+  await (await oracle.publish(toAttestationData(attestation), attestation.attestor!, attestation.signature!)).wait();
+  await (await token.configureReserveGuard(oracle, 35 * 86_400, 0)).wait();
+  onStep("reserves of $2,000,000 attested and published; the reserve guard is on (max age 35 days)");
   await (await token.configureMinter(byName("minter").address, 1_000_000n * USD)).wait();
   await (await token.grantRole(ROLES.redeemer.id, byName("merchant").address)).wait();
-  const minter = NetDollar__factory.connect(deployment.contracts.NetDollar.address, new NonceManager(devnetWallet(1).connect(provider)));
+  const minter = NetDollarV2__factory.connect(deployment.contracts.NetDollar.address, new NonceManager(devnetWallet(1).connect(provider)));
   await (await minter.mint(byName("agent").address, 10_000n * USD)).wait();
   onStep("minter configured ($1,000,000), agent funded ($10,000), merchant approved to redeem");
   return { deployment, accounts };

@@ -1,0 +1,180 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { getAddress, isHexString } from "ethers";
+import { z } from "zod";
+import { InvalidInputError } from "../errors";
+import { parseAmount } from "../amounts";
+import type { AttestationData } from "./typedData";
+
+export const RESERVE_KINDS = ["cash", "treasury-bills", "reverse-repo", "money-market-fund"] as const;
+export type ReserveKind = (typeof RESERVE_KINDS)[number];
+
+const MAX_UINT64 = 2n ** 64n - 1n;
+const uintString = z
+  .string()
+  .regex(/^\d+$/, "must be a whole number as a decimal string (base units; never a JSON number)")
+  .refine((v) => BigInt(v) < 2n ** 256n, "above 2^256 - 1");
+const uint64String = uintString.refine((v) => BigInt(v) <= MAX_UINT64, "above 2^64 - 1");
+const address = z
+  .string()
+  .refine((v): boolean => isHexString(v, 20), "not an address")
+  .transform((v) => getAddress(v.toLowerCase()));
+const bytes32 = z.string().refine((v): boolean => isHexString(v, 32), "not 32 bytes of hex (0x + 64 digits)");
+const utcTime = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/, "must be UTC time to the second, e.g. 2026-11-30T23:59:59Z")
+  .refine((v) => !Number.isNaN(Date.parse(v)), "not a valid date");
+
+/**
+ * A reserve attestation, version 1: see docs/attestation.md for every field. Amounts are US dollars (reserves) or
+ * tokens (outstanding) in base units with 6 decimals, as decimal strings.
+ */
+export const AttestationDocumentSchema = z
+  .object({
+    type: z.literal("netd/reserve-attestation"),
+    version: z.literal(1),
+    issuer: z.string().min(1, "must not be empty"),
+    asOf: utcTime,
+    deployments: z
+      .array(
+        z.object({
+          chainId: uintString,
+          token: address,
+          blockNumber: uint64String,
+          blockTimestamp: utcTime,
+          outstanding: uintString,
+        }),
+      )
+      .min(1, "must list at least one deployment"),
+    reserves: z.object({
+      total: uintString,
+      lines: z
+        .array(z.object({ kind: z.enum(RESERVE_KINDS), custodian: z.string().min(1, "must not be empty"), amount: uintString }))
+        .min(1, "must list at least one reserve line"),
+    }),
+    accountant: z.string().min(1, "must not be empty"),
+    report: z.object({ sha256: bytes32, file: z.string().optional() }),
+    attestor: address.optional(),
+    signature: z.string().regex(/^0x[0-9a-fA-F]+$/, "not hex").optional(),
+  })
+  .superRefine((doc, ctx) => {
+    const sum = doc.reserves.lines.reduce((a, l) => a + BigInt(l.amount), 0n);
+    if (sum !== BigInt(doc.reserves.total)) {
+      ctx.addIssue({ code: "custom", path: ["reserves", "total"], message: `is ${doc.reserves.total} but the lines add up to ${sum}` });
+    }
+    const seen = new Set<string>();
+    doc.deployments.forEach((d, i) => {
+      const key = `${d.chainId}:${d.token.toLowerCase()}`;
+      if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["deployments", i], message: "lists the same chain and token twice" });
+      seen.add(key);
+      if (Date.parse(d.blockTimestamp) > Date.parse(doc.asOf)) {
+        ctx.addIssue({ code: "custom", path: ["deployments", i, "blockTimestamp"], message: "is after asOf: the block must be the last one at or before asOf" });
+      }
+    });
+    if ((doc.attestor === undefined) !== (doc.signature === undefined)) {
+      ctx.addIssue({ code: "custom", path: ["signature"], message: "attestor and signature come together" });
+    }
+  });
+
+export type AttestationDocument = z.infer<typeof AttestationDocumentSchema>;
+
+/** Parses and validates a document, naming every field that is wrong. */
+export function parseAttestationDocument(json: unknown, source = "attestation"): AttestationDocument {
+  const parsed = AttestationDocumentSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(document)"}: ${i.message}`).join("; ");
+    throw new InvalidInputError(`${source} is not a valid reserve attestation`, { details: issues });
+  }
+  return parsed.data;
+}
+
+/** Reads a document from a file. */
+export function readAttestationDocument(file: string): AttestationDocument {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (cause) {
+    throw new InvalidInputError(`cannot read ${file} as JSON`, { cause });
+  }
+  return parseAttestationDocument(json, file);
+}
+
+export const toUnixSeconds = (iso: string): bigint => BigInt(Date.parse(iso) / 1000);
+export const toIsoSeconds = (seconds: bigint | number): string => new Date(Number(seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
+
+/** The signed content of a document: the EIP-712 message ReserveOracle verifies. */
+export function toAttestationData(doc: AttestationDocument): AttestationData {
+  return {
+    issuer: doc.issuer,
+    asOf: toUnixSeconds(doc.asOf),
+    deployments: doc.deployments.map((d) => ({
+      chainId: BigInt(d.chainId),
+      token: d.token,
+      blockNumber: BigInt(d.blockNumber),
+      outstanding: BigInt(d.outstanding),
+    })),
+    reserves: BigInt(doc.reserves.total),
+    lines: doc.reserves.lines.map((l) => ({ kind: l.kind, custodian: l.custodian, amount: BigInt(l.amount) })),
+    accountant: doc.accountant,
+    reportSha256: doc.report.sha256.toLowerCase(),
+  };
+}
+
+/** The SHA-256 of a file, as 0x-prefixed hex (the accountant's report). */
+export function sha256File(file: string): string {
+  try {
+    return "0x" + createHash("sha256").update(readFileSync(file)).digest("hex");
+  } catch (cause) {
+    throw new InvalidInputError(`cannot read the report file ${file}`, { cause });
+  }
+}
+
+/**
+ * The issuer's input to `netd attest create`: who, which accountant and report, and the reserve holdings, amounts
+ * in dollars (decimal strings, at most 6 decimals).
+ */
+export const ReservesInputSchema = z
+  .object({
+    issuer: z.string().min(1),
+    accountant: z.string().min(1),
+    report: z.string().min(1).optional(),
+    reportSha256: bytes32.optional(),
+    lines: z.array(z.object({ kind: z.enum(RESERVE_KINDS), custodian: z.string().min(1), amount: z.string() })).min(1),
+  })
+  .refine((v) => (v.report === undefined) !== (v.reportSha256 === undefined), {
+    message: "give either report (a file path) or reportSha256",
+    path: ["report"],
+  });
+export type ReservesInput = z.infer<typeof ReservesInputSchema>;
+
+/** Reads the reserves input file; amounts become base units, the report its SHA-256. */
+export function readReservesInput(file: string): {
+  issuer: string;
+  accountant: string;
+  reportSha256: string;
+  reportFile?: string;
+  lines: { kind: ReserveKind; custodian: string; amount: bigint }[];
+} {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, "utf8"));
+  } catch (cause) {
+    throw new InvalidInputError(`cannot read ${file} as JSON`, { cause });
+  }
+  const parsed = ReservesInputSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(file)"}: ${i.message}`).join("; ");
+    throw new InvalidInputError(`${file} is not a valid reserves input`, { details: issues });
+  }
+  const v = parsed.data;
+  // A report path is relative to the input file.
+  const reportPath = v.report === undefined ? undefined : path.resolve(path.dirname(file), v.report);
+  return {
+    issuer: v.issuer,
+    accountant: v.accountant,
+    reportSha256: v.reportSha256 ?? sha256File(reportPath!),
+    reportFile: v.report,
+    lines: v.lines.map((l, i) => ({ kind: l.kind, custodian: l.custodian, amount: parseAmount(l.amount, `lines[${i}].amount`) })),
+  };
+}
