@@ -120,7 +120,6 @@ export async function checkAttestation(params: CheckAttestationParameters): Prom
   const signature = verifyAttestationSignature(doc, params.trustedAttestors);
   if (signature.problem) problems.push({ kind: "invalid", message: signature.problem });
   const ageSeconds = now - asOf;
-  if (asOf > now) problems.push({ kind: "invalid", message: `the attestation is dated ${doc.asOf}, in the future` });
   if (params.maxAgeSeconds !== undefined && ageSeconds > params.maxAgeSeconds) {
     problems.push({ kind: "invalid", message: `the attestation is stale: ${ageSeconds} s old, more than the maximum ${params.maxAgeSeconds} s` });
   }
@@ -222,6 +221,10 @@ async function checkDeployment(
   const next = await read(`block ${report.blockNumber + 1}`, () => provider.getBlock(report.blockNumber + 1));
   if (next && BigInt(next.timestamp) <= asOf) {
     problems.push({ kind: "invalid", message: `${label}: block ${report.blockNumber} is not the last block at or before asOf (block ${next.number} is at ${toIsoSeconds(next.timestamp)})` });
+  }
+  if (!next && BigInt(block.timestamp) < asOf) {
+    // Timestamps strictly increase, so only a head dated exactly asOf is sure to stay the last block at or before it.
+    problems.push({ kind: "invalid", message: `${label}: the chain has not reached asOf yet (its latest block is at ${toIsoSeconds(block.timestamp)})` });
   }
 
   const token = NetDollarV2__factory.connect(report.token, provider);

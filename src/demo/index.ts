@@ -3,6 +3,7 @@ import { formatDollars } from "../amounts";
 import type { Cast } from "./story";
 import { Story } from "./story";
 import { escrowChapter } from "./escrowChapter";
+import { reserveChapter } from "./reserveChapter";
 import { tokenChapter } from "./tokenChapter";
 
 export type { Cast } from "./story";
@@ -38,5 +39,6 @@ export async function runDemo(cast: Cast, write?: (line: string) => void): Promi
   const story = new Story(write);
   const { deployment, token } = await tokenChapter(story, cast);
   await escrowChapter(story, cast, deployment, token);
+  await reserveChapter(story, cast, deployment, token);
   await whereTheMoneyIs(story, cast, token, [["escrow", deployment.contracts.ConditionalEscrow.address]]);
 }

@@ -1,5 +1,5 @@
 import { encodeBytes32String } from "ethers";
-import { NetDollar__factory, type NetDollar } from "../../typechain-types";
+import { NetDollarV2__factory, type NetDollarV2 } from "../../typechain-types";
 import { formatDollars, parseAmount } from "../amounts";
 import { shortAddress } from "../addresses";
 import { resolveRoleHolders, deploySystem } from "../deploy/deploy";
@@ -13,7 +13,7 @@ import type { Cast, Story } from "./story";
 const $ = (dollars: string) => parseAmount(dollars);
 
 /** Chapter 1: deploy, mint, an agent pays per call with signed authorizations, a holder redeems. */
-export async function tokenChapter(story: Story, cast: Cast): Promise<{ deployment: Deployment; token: NetDollar }> {
+export async function tokenChapter(story: Story, cast: Cast): Promise<{ deployment: Deployment; token: NetDollarV2 }> {
   const provider = cast.issuer.provider!;
   const chainId = (await provider.getNetwork()).chainId;
   const [issuer, minter, agent, merchant] = await Promise.all([cast.issuer, cast.minter, cast.agent, cast.merchant].map((s) => s.getAddress()));
@@ -21,7 +21,7 @@ export async function tokenChapter(story: Story, cast: Cast): Promise<{ deployme
 
   story.title("The issuer launches NET Dollar");
   const deployment = await deploySystem({ deployer: cast.issuer, chainId, roles: resolveRoleHolders(chainId, issuer, {}) });
-  const token = NetDollar__factory.connect(deployment.contracts.NetDollar.address, cast.issuer);
+  const token = NetDollarV2__factory.connect(deployment.contracts.NetDollar.address, cast.issuer);
   story.step(`NetDollar deployed behind its upgradeable proxy at ${deployment.contracts.NetDollar.address} (chain ${chainId})`);
   story.step("the issuer holds the admin roles: minter admin, pauser, blocklister, seizer, rescuer, upgrader");
 

@@ -12,7 +12,9 @@ describe("the demo (npm run demo)", function () {
     expect(text).to.match(/minting \$2,000,000 is refused before anything is sent: "minter 0x7099…79C8 has an allowance of/);
     expect(text).to.match(/held in escrow\s+30\.00 NETD/);
     expect(text).to.match(/creator 1\s+15\.00 NETD\n\s+creator 2\s+9\.00 NETD\n\s+creator 3\s+6\.00 NETD/);
-    expect(text).to.match(/Where every dollar is ==\n\s+agent\s+69\.25 NETD/);
-    expect(text).to.match(/total supply\s+99\.50 NETD\n\s+- the balances add up to the supply, to the last base unit/);
+    expect(text).to.match(/minting \$1 more is refused: "minting would take the supply to 100\.50 NETD, above the 100\.00 NETD the attested reserves of \$100\.00 allow"/);
+    expect(text).to.match(/netd attest check: BACKED\n\s+reserves\s+\$100\.00\n\s+outstanding\s+99\.50 NETD\n\s+collateralization\s+100\.5025%/);
+    expect(text).to.match(/Where every dollar is ==\n\s+agent\s+69\.75 NETD/);
+    expect(text).to.match(/total supply\s+100\.00 NETD\n\s+- the balances add up to the supply, to the last base unit/);
   });
 });
