@@ -2,13 +2,13 @@
  * Upgrades the deployed NetDollar proxy through the OpenZeppelin Upgrades plugin, which refuses an implementation
  * whose storage layout or code is unsafe. See docs/operator.md, "Upgrading".
  *
- *   NETD_RPC_URL=https://… NETD_PRIVATE_KEY=<upgrader key> NETD_UPGRADE_TO=NetDollar \
+ *   NETD_RPC_URL=https://… NETD_PRIVATE_KEY=<upgrader key>  NETD_UPGRADE_TO=NetDollarV2 \
  *     npx hardhat run scripts/upgrade.ts --network target
  *
  * Environment:
  *   NETD_UPGRADE_TO    contract to upgrade to (required), e.g. NetDollar
- *   NETD_UPGRADE_FROM  contract the proxy runs now, compiled from this repository (default NetDollar); keep each
- *                      released version's source so that it can be named here
+ *   NETD_UPGRADE_FROM  contract the proxy runs now, compiled from this repository (default NetDollarV2, what
+ *                      `netd deploy` deploys; NetDollar for a version-1 proxy)
  *   NETD_DEPLOYMENT    deployment file (default deployments/<chainId>.json); its implementation is updated
  *   NETD_UPGRADE_DRY_RUN=1  only validate, send nothing
  */
@@ -19,7 +19,7 @@ import { getImplementation } from "../src/token/status";
 async function main(): Promise<void> {
   const to = process.env.NETD_UPGRADE_TO;
   if (!to) throw new Error("set NETD_UPGRADE_TO to the contract to upgrade to, e.g. NETD_UPGRADE_TO=NetDollar");
-  const from = process.env.NETD_UPGRADE_FROM ?? "NetDollar";
+  const from = process.env.NETD_UPGRADE_FROM ?? "NetDollarV2";
   const [signer] = await ethers.getSigners();
   if (!signer) throw new Error("no key: set NETD_PRIVATE_KEY to the upgrader's key");
   const chainId = (await ethers.provider.getNetwork()).chainId;

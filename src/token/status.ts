@@ -1,5 +1,6 @@
 import { getAddress, type Provider } from "ethers";
 import type { NetDollar } from "../../typechain-types";
+import { NetDollarV2__factory } from "../../typechain-types";
 import { scanLogs } from "../logs";
 import { ROLES, ROLE_NAMES, type RoleName } from "../roles";
 
@@ -23,6 +24,8 @@ export interface TokenStatus {
   defaultAdmin: string;
   minters: MinterInfo[];
   roles: Record<RoleName, string[]>;
+  /** NetDollarV2's reserve guard; null on a version-1 token. */
+  reserveGuard: { oracle: string; maxAge: bigint; bufferBps: bigint } | null;
 }
 
 /** The implementation address behind an ERC-1967 proxy. */
@@ -93,5 +96,9 @@ export async function getTokenStatus(token: NetDollar, fromBlock: number): Promi
     token.defaultAdmin(),
     getMembers(token, fromBlock),
   ]);
-  return { address, name, symbol, decimals: Number(decimals), version, totalSupply, paused, implementation, defaultAdmin, ...members };
+  const reserveGuard = await NetDollarV2__factory.connect(address, provider)
+    .reserveGuard()
+    .then(([oracle, maxAge, bufferBps]) => ({ oracle, maxAge, bufferBps }))
+    .catch(() => null);
+  return { address, name, symbol, decimals: Number(decimals), version, totalSupply, paused, implementation, defaultAdmin, ...members, reserveGuard };
 }

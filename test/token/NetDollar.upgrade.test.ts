@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { ethers, upgrades } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { AbiCoder, keccak256, toBeHex } from "ethers";
-import type { NetDollar, NetDollarV2Mock } from "../../typechain-types";
+import type { NetDollar, NetDollarNextMock } from "../../typechain-types";
 import { INITIAL_BALANCE, MINTER_ALLOWANCE, USD, tokenFixture, type TokenFixture } from "../helpers/fixtures";
 import { buildAuthorization, signPermit, signTransferAuthorization } from "../../src/eip712";
 import { now } from "../helpers/time";
@@ -18,16 +18,16 @@ const mappingSlot = (key: string, slot: bigint | string, keyType = "address") =>
   keccak256(coder.encode([keyType, "uint256"], [key, slot]));
 const BLOCKLISTED = 1n << 255n;
 
-async function upgradeToV2(f: TokenFixture): Promise<NetDollarV2Mock> {
-  const factory = await ethers.getContractFactory("NetDollarV2Mock", f.upgrader);
+async function upgradeToV2(f: TokenFixture): Promise<NetDollarNextMock> {
+  const factory = await ethers.getContractFactory("NetDollarNextMock", f.upgrader);
   const upgraded = await upgrades.upgradeProxy(await f.token.getAddress(), factory, {
     kind: "uups",
     call: { fn: "initializeV2", args: [7n] },
   });
-  return upgraded as unknown as NetDollarV2Mock;
+  return upgraded as unknown as NetDollarNextMock;
 }
 
-/** The standard fixture, upgraded to the V2 mock: the shared behaviour suites must pass on it unchanged. */
+/** The standard fixture, upgraded to the next-version mock: the shared behaviour suites must pass on it unchanged. */
 async function upgradedFixture(): Promise<TokenFixture> {
   const f = await tokenFixture();
   const token = await upgradeToV2(f);
@@ -39,12 +39,12 @@ describe("NetDollar upgrades", function () {
     await upgrades.validateImplementation(await ethers.getContractFactory("NetDollar"), { kind: "uups" });
     await upgrades.validateUpgrade(
       await ethers.getContractFactory("NetDollar"),
-      await ethers.getContractFactory("NetDollarV2Mock"),
+      await ethers.getContractFactory("NetDollarNextMock"),
       { kind: "uups" },
     );
   });
 
-  describe("to a compatible V2, all state survives", function () {
+  describe("to a compatible next version, all state survives", function () {
     async function statefulFixture() {
       const f = await tokenFixture();
       const { token, alice, bob, carol, minter, minterAdmin, blocklister, pauser, domain } = f;
@@ -95,7 +95,7 @@ describe("NetDollar upgrades", function () {
     });
   });
 
-  it("the Upgrades plugin refuses a V2 whose storage layout is incompatible", async function () {
+  it("the Upgrades plugin refuses a version whose storage layout is incompatible", async function () {
     const f = await loadFixture(tokenFixture);
     const bad = await ethers.getContractFactory("NetDollarBadLayoutMock", f.upgrader);
     await expect(upgrades.upgradeProxy(await f.token.getAddress(), bad, { kind: "uups" })).to.be.rejectedWith(

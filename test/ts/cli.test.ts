@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, Wallet, encodeBytes32String, encryptKeystoreJson } from "ethers";
-import { NetDollarV2Mock__factory, NetDollar__factory, type NetDollar } from "../../typechain-types";
+import { NetDollarNextMock__factory, NetDollar__factory, type NetDollar } from "../../typechain-types";
 import { getImplementation } from "../../src/token/status";
 import { spawn } from "node:child_process";
 import { ADDRESSES, KEYS, startCliEnvironment, type CliEnvironment, type CliRun } from "../helpers/cli";
@@ -390,14 +390,14 @@ describe("netd CLI, end to end against a Hardhat node", function () {
 
     it("upgrades to a compatible implementation, keeps balances and updates the deployment file", async function () {
       const balance = await token.balanceOf(ADDRESSES.agent);
-      const dry = await upgrade("NetDollarV2Mock", { NETD_UPGRADE_DRY_RUN: "1" });
+      const dry = await upgrade("NetDollarNextMock", { NETD_UPGRADE_DRY_RUN: "1" });
       expect(dry.code, dry.out).to.equal(0);
       expect(dry.out).to.match(/dry run: the upgrade is safe; nothing sent/);
-      const run = await upgrade("NetDollarV2Mock");
+      const run = await upgrade("NetDollarNextMock");
       expect(run.code, run.out).to.equal(0);
       const implementation = await getImplementation(provider, await token.getAddress());
       expect(JSON.parse(readFileSync(env.deployment, "utf8")).contracts.NetDollar.implementation).to.equal(implementation);
-      expect(await NetDollarV2Mock__factory.connect(await token.getAddress(), provider).marker()).to.equal(0n);
+      expect(await NetDollarNextMock__factory.connect(await token.getAddress(), provider).marker()).to.equal(0n);
       expect(await token.balanceOf(ADDRESSES.agent)).to.equal(balance);
     });
   });

@@ -104,7 +104,7 @@ export function registerAttestationCommands(program: Command): void {
     .description("sign an attestation with the configured key (the attestor's), EIP-712")
     .argument("<file>", "attestation")
     .option("--out <file>", "write to a file instead of stdout")
-    .addHelpText("after", "\nExample:\n  $ NETD_KEYSTORE=accountant.json netd attest sign attestation.json --out attestation.signed.json")
+    .addHelpText("after", "\nExample:\n  $ netd --keystore accountant.json attest sign attestation.json --out attestation.signed.json")
     .action(
       action((ctx) => async (file: string, o: { out?: string }) => {
         const doc = readAttestationDocument(file);

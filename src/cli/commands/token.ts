@@ -40,6 +40,14 @@ export function registerTokenCommands(program: Command): void {
               ["chain", String(deployment.chainId)],
               ["total supply", formatDollars(status.totalSupply, s)],
               ["paused", status.paused ? "YES" : "no"],
+              [
+                "reserve guard",
+                status.reserveGuard === null
+                  ? "n/a (version 1)"
+                  : /^0x0{40}$/.test(status.reserveGuard.oracle)
+                    ? "off"
+                    : `on: oracle ${status.reserveGuard.oracle}, max age ${status.reserveGuard.maxAge} s, buffer ${status.reserveGuard.bufferBps} bps`,
+              ],
               ["default admin", status.defaultAdmin],
             ]),
             "minters:",

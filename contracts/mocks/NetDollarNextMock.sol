@@ -1,27 +1,28 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {NetDollar} from "../token/NetDollar.sol";
+import {NetDollarV2} from "../token/NetDollarV2.sol";
 
 /**
- * @notice Test-only upgrade target: NetDollar plus one new function and one new storage namespace.
+ * @notice Test-only upgrade target, the "next version": NetDollarV2 plus one new function and one new storage
+ * namespace.
  * @dev It upgrades an initialized proxy, so it has a reinitializer for its own state only; the plugin's
  * missing-initializer check (which expects a fresh deployment's initializer) does not apply.
- * @custom:oz-upgrades-from NetDollar
+ * @custom:oz-upgrades-from NetDollarV2
  * @custom:oz-upgrades-unsafe-allow missing-initializer
  */
-contract NetDollarV2Mock is NetDollar {
-    /// @custom:storage-location erc7201:netdollar.storage.NetDollarV2Mock
+contract NetDollarNextMock is NetDollarV2 {
+    /// @custom:storage-location erc7201:netdollar.storage.NetDollarNextMock
     struct V2Storage {
         uint256 marker;
     }
 
-    // keccak256(abi.encode(uint256(keccak256("netdollar.storage.NetDollarV2Mock")) - 1)) & ~bytes32(uint256(0xff))
-    bytes32 private constant _V2_LOCATION = 0x3dba6c2d2c580cc01256fe14670b18396a45ae37c0f7f15740fde5669e913200;
+    // keccak256(abi.encode(uint256(keccak256("netdollar.storage.NetDollarNextMock")) - 1)) & ~bytes32(uint256(0xff))
+    bytes32 private constant _NEXT_LOCATION = 0x4b2fb14ea666df3c71fa045404028e3d264eabb3799baa73ccd969ca6d1d7000;
 
     function _v2() private pure returns (V2Storage storage $) {
         assembly ("memory-safe") {
-            $.slot := _V2_LOCATION
+            $.slot := _NEXT_LOCATION
         }
     }
 
