@@ -5,6 +5,7 @@ import { AbiCoder, keccak256 } from "ethers";
 import type { MockReserveOracle, NetDollar, NetDollarV2 } from "../../typechain-types";
 import { INITIAL_BALANCE, USD, tokenFixture, tokenV2Fixture, type TokenFixture } from "../helpers/fixtures";
 import { atTimestamp, now } from "../helpers/time";
+import { signAttestationData } from "../../src/attestation/typedData";
 import { shouldBehaveLikeERC20 } from "./behaviors/ERC20.behavior";
 import { shouldBehaveLikePermit } from "./behaviors/ERC20Permit.behavior";
 import { shouldBehaveLikeERC3009 } from "./behaviors/ERC3009.behavior";
@@ -163,7 +164,6 @@ describe("NetDollarV2 (reserve guard)", function () {
 
     it("works with the real ReserveOracle and a signed attestation", async function () {
       const f = await loadFixture(tokenV2Fixture);
-      const { signAttestationData } = await import("../../src/attestation/typedData");
       const oracle = await (await ethers.getContractFactory("ReserveOracle")).deploy(await f.token.getAddress(), f.admin, 0, [f.other]);
       const data = {
         issuer: "NET Dollar Inc.",

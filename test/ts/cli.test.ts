@@ -2,7 +2,7 @@ import { expect } from "chai";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider, Wallet, encodeBytes32String, encryptKeystoreJson } from "ethers";
-import { NetDollarNextMock__factory, NetDollar__factory, type NetDollar } from "../../typechain-types";
+import { MockERC20__factory, NetDollarNextMock__factory, NetDollar__factory, type NetDollar } from "../../typechain-types";
 import { getImplementation } from "../../src/token/status";
 import { spawn } from "node:child_process";
 import { ADDRESSES, KEYS, startCliEnvironment, type CliEnvironment, type CliRun } from "../helpers/cli";
@@ -210,7 +210,6 @@ describe("netd CLI, end to end against a Hardhat node", function () {
 
     it("rescue sends another token back out of the contract", async function () {
       const issuer = new Wallet(KEYS.issuer, provider);
-      const { MockERC20__factory } = await import("../../typechain-types");
       const mock = await new MockERC20__factory(issuer).deploy();
       await mock.waitForDeployment();
       await (await mock.mint(await token.getAddress(), 5n * 10n ** 18n)).wait();

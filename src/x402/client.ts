@@ -1,0 +1,214 @@
+import { getAddress, type Signer } from "ethers";
+import { decodePaymentRequiredHeader, decodePaymentResponseHeader, encodePaymentSignatureHeader } from "@x402/core/http";
+import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
+import { formatAmount } from "../amounts";
+import { NetDollarError } from "../errors";
+import { randomNonce, TYPES } from "../eip712";
+import { chainIdOf } from "./money";
+
+/** The paying client refused to pay (a spend control, or nothing it may pay with); nothing was signed. */
+export class PaymentRefusedError extends NetDollarError {
+  override name = "PaymentRefusedError";
+}
+
+/** Limits on what the client pays, all in base units of the asset (NET Dollar: 6 decimals). */
+export interface SpendControls {
+  /** At most this per payment. */
+  maxPerPayment?: bigint;
+  /** At most this per host (e.g. "api.example.com"), over the client's life. */
+  maxPerHost?: bigint;
+  /** At most this in total. */
+  maxTotal?: bigint;
+  /** CAIP-2 networks it may pay on (default: any eip155 network). */
+  allowedNetworks?: string[];
+  /** Assets it may pay with; when set, only these. */
+  allowedAssets?: { network: string; asset: string }[];
+}
+
+/** One payment the client made, as the server reported it. */
+export interface PaymentRecord {
+  url: string;
+  host: string;
+  network: string;
+  asset: string;
+  payTo: string;
+  amount: bigint;
+  payer: string;
+  nonce: string;
+  /** settled: the server proved settlement (PAYMENT-RESPONSE success); refused: it answered 402 to the paid request. */
+  status: "settled" | "refused" | "unconfirmed";
+  transaction?: string;
+  errorReason?: string;
+  httpStatus: number;
+  at: Date;
+}
+
+export interface PayingClientOptions {
+  /** Signs the EIP-3009 authorizations (an EOA's key, or a smart wallet owner's). */
+  signer: Signer;
+  /** The paying account when it is a smart-contract wallet (ERC-1271) that `signer` signs for; default the signer. */
+  payer?: string;
+  controls?: SpendControls;
+  /** The fetch to wrap (default the global one). */
+  fetch?: typeof globalThis.fetch;
+  /** Called after every payment. */
+  onPayment?: (record: PaymentRecord) => void;
+}
+
+/**
+ * A `fetch` for agents that pays HTTP 402 responses over x402 v2 in NET Dollar (or any EIP-3009 token the spend
+ * controls allow), from an ethers signer, and keeps a record of every payment.
+ *
+ * The amount is reserved against the limits before anything is signed, so concurrent requests cannot overspend;
+ * an authorization that was sent counts against the limits even if the server refused it (it could still be
+ * settled until it expires).
+ *
+ * @example
+ * const client = new PayingClient({ signer, controls: { maxPerPayment: 10_000n, maxTotal: 1_000_000n } });
+ * const res = await client.fetch("http://127.0.0.1:4021/joke");
+ * console.log(await res.text(), client.payments.at(-1));
+ */
+export class PayingClient {
+  readonly payments: PaymentRecord[] = [];
+  private readonly spentByHost = new Map<string, bigint>();
+  private spentTotal = 0n;
+  private readonly baseFetch: typeof globalThis.fetch;
+
+  constructor(private readonly options: PayingClientOptions) {
+    this.baseFetch = options.fetch ?? globalThis.fetch;
+  }
+
+  /** What has been committed (settled or at risk), in total or for one host. */
+  spent(host?: string): bigint {
+    return host === undefined ? this.spentTotal : (this.spentByHost.get(host) ?? 0n);
+  }
+
+  /** The wrapped fetch: pays a 402 once and returns the paid response. */
+  readonly fetch = async (input: string | URL, init: RequestInit = {}): Promise<Response> => {
+    if (init.body instanceof ReadableStream) throw new PaymentRefusedError("the request body must be replayable (a string or bytes) to be sent again with the payment");
+    const first = await this.baseFetch(input, init);
+    if (first.status !== 402) return first;
+    const header = first.headers.get("PAYMENT-REQUIRED");
+    if (!header) return first;
+    let required: PaymentRequired;
+    try {
+      required = decodePaymentRequiredHeader(header);
+    } catch {
+      throw new PaymentRefusedError("the server's PAYMENT-REQUIRED header is not valid base64 JSON");
+    }
+    const url = new URL(String(input));
+    const requirement = this.choose(required, url.host);
+    const payer = getAddress(this.options.payer ?? (await this.options.signer.getAddress()));
+    const amount = BigInt(requirement.amount);
+    // Reserve before signing: concurrent requests see each other's spending.
+    this.spentTotal += amount;
+    this.spentByHost.set(url.host, (this.spentByHost.get(url.host) ?? 0n) + amount);
+
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    const authorization = {
+      from: payer,
+      to: getAddress(requirement.payTo),
+      value: amount,
+      validAfter: 0n,
+      validBefore: now + BigInt(requirement.maxTimeoutSeconds),
+      nonce: randomNonce(),
+    };
+    const extra = requirement.extra as { name?: string; version?: string };
+    const signature = await this.options.signer.signTypedData(
+      { name: extra.name, version: extra.version, chainId: chainIdOf(requirement.network)!, verifyingContract: getAddress(requirement.asset) },
+      TYPES.TransferWithAuthorization,
+      authorization,
+    );
+    const payment: PaymentPayload = {
+      x402Version: 2,
+      resource: required.resource,
+      accepted: requirement,
+      payload: {
+        signature,
+        authorization: {
+          ...authorization,
+          value: authorization.value.toString(),
+          validAfter: authorization.validAfter.toString(),
+          validBefore: authorization.validBefore.toString(),
+        },
+      },
+    };
+    const headers = new Headers(init.headers);
+    headers.set("PAYMENT-SIGNATURE", encodePaymentSignatureHeader(payment));
+    const paid = await this.baseFetch(input, { ...init, headers });
+    let settlement: SettleResponse | undefined;
+    const responseHeader = paid.headers.get("PAYMENT-RESPONSE");
+    if (responseHeader) {
+      try {
+        settlement = decodePaymentResponseHeader(responseHeader);
+      } catch {
+        settlement = undefined;
+      }
+    }
+    let errorReason: string | undefined = settlement?.errorReason;
+    if (paid.status === 402 && !errorReason) {
+      try {
+        errorReason = ((await paid.clone().json()) as { reason?: string }).reason;
+      } catch {
+        errorReason = undefined;
+      }
+    }
+    const record: PaymentRecord = {
+      url: url.toString(),
+      host: url.host,
+      network: requirement.network,
+      asset: getAddress(requirement.asset),
+      payTo: authorization.to,
+      amount,
+      payer,
+      nonce: authorization.nonce,
+      status: settlement?.success && paid.ok ? "settled" : paid.status === 402 ? "refused" : "unconfirmed",
+      transaction: settlement?.transaction || undefined,
+      errorReason,
+      httpStatus: paid.status,
+      at: new Date(),
+    };
+    this.payments.push(record);
+    this.options.onPayment?.(record);
+    return paid;
+  };
+
+  /** The first requirement the controls allow, or a refusal that says which limit stopped it. */
+  private choose(required: PaymentRequired, host: string): PaymentRequirements {
+    const c = this.options.controls ?? {};
+    const reasons: string[] = [];
+    for (const r of required.accepts ?? []) {
+      if (r.scheme !== "exact") {
+        reasons.push(`scheme ${r.scheme} is not supported`);
+        continue;
+      }
+      if (chainIdOf(r.network) === undefined || (c.allowedNetworks && !c.allowedNetworks.includes(r.network))) {
+        reasons.push(`network ${r.network} is not allowed`);
+        continue;
+      }
+      if (c.allowedAssets && !c.allowedAssets.some((a) => a.network === r.network && a.asset.toLowerCase() === r.asset.toLowerCase())) {
+        reasons.push(`asset ${r.asset} on ${r.network} is not allowed`);
+        continue;
+      }
+      if (!/^\d+$/.test(r.amount) || !(r.extra as { name?: unknown })?.name || !(r.extra as { version?: unknown })?.version) {
+        reasons.push("the requirements are malformed (amount or EIP-712 domain)");
+        continue;
+      }
+      const amount = BigInt(r.amount);
+      if (c.maxPerPayment !== undefined && amount > c.maxPerPayment) {
+        reasons.push(`the price ${formatAmount(amount)} is above the maximum per payment ${formatAmount(c.maxPerPayment)}`);
+        continue;
+      }
+      if (c.maxPerHost !== undefined && this.spent(host) + amount > c.maxPerHost) {
+        reasons.push(`paying ${formatAmount(amount)} would take ${host} to ${formatAmount(this.spent(host) + amount)}, above its maximum ${formatAmount(c.maxPerHost)}`);
+        continue;
+      }
+      if (c.maxTotal !== undefined && this.spentTotal + amount > c.maxTotal) {
+        reasons.push(`paying ${formatAmount(amount)} would take the total to ${formatAmount(this.spentTotal + amount)}, above the maximum ${formatAmount(c.maxTotal)}`);
+        continue;
+      }
+      return r;
+    }
+    throw new PaymentRefusedError(`not paying ${host}: ${reasons.join("; ") || "it offers no way to pay"}`);
+  }
+}

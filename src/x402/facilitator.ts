@@ -1,0 +1,479 @@
+import {
+  Interface,
+  TypedDataEncoder,
+  getAddress,
+  id as topicOf,
+  isError,
+  recoverAddress,
+  zeroPadValue,
+  type Provider,
+  type Signer,
+  type TransactionRequest,
+  type TransactionResponse,
+} from "ethers";
+import { PaymentPayloadV2Schema, PaymentRequirementsV2Schema } from "@x402/core/schemas";
+import type { PaymentPayload, PaymentRequirements, SettleResponse, SupportedResponse, VerifyResponse } from "@x402/core/types";
+import { z } from "zod";
+import { NetDollarV2__factory } from "../../typechain-types";
+import { decodeRevertData, toNetDollarError } from "../decode";
+import { scanLogs } from "../logs";
+import { TYPES } from "../eip712";
+import { chainIdOf } from "./money";
+import { REASON, type Reason } from "./reasons";
+
+/** A token the facilitator settles, with its EIP-712 domain (what `extra: { name, version }` must say). */
+export interface FacilitatorAsset {
+  address: string;
+  name: string;
+  version: string;
+}
+
+/** One chain the facilitator serves. */
+export interface FacilitatorNetwork {
+  /** CAIP-2, e.g. "eip155:31337". */
+  network: `eip155:${string}`;
+  provider: Provider;
+  /** The relayer key that submits settlements and pays their gas. Its nonces are managed here. */
+  relayer: Signer;
+  assets: FacilitatorAsset[];
+}
+
+export interface NetDollarFacilitatorOptions {
+  networks: FacilitatorNetwork[];
+  /** Milliseconds to wait for a settlement's receipt (default 120 s). */
+  receiptTimeoutMs?: number;
+  /** How far back (blocks) to look for a settlement done before a restart (default 50,000). */
+  lookbackBlocks?: number;
+  /** Unix seconds now (default: the local clock). */
+  clock?: () => number;
+}
+
+/** The exact EVM payload: an EIP-3009 authorization and its signature. */
+const ExactPayloadSchema = z.object({
+  signature: z.string().regex(/^0x[0-9a-fA-F]+$/, "not hex"),
+  authorization: z.object({
+    from: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "not an address"),
+    to: z.string().regex(/^0x[0-9a-fA-F]{40}$/, "not an address"),
+    value: z.string().regex(/^\d+$/, "not a whole number"),
+    validAfter: z.string().regex(/^\d+$/, "not a whole number"),
+    validBefore: z.string().regex(/^\d+$/, "not a whole number"),
+    nonce: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "not 32 bytes of hex"),
+  }),
+});
+type ExactPayload = z.infer<typeof ExactPayloadSchema>;
+
+const TOKEN = NetDollarV2__factory.createInterface();
+const TRANSFER_TOPIC = topicOf("Transfer(address,address,uint256)");
+const AUTHORIZATION_USED_TOPIC = topicOf("AuthorizationUsed(address,bytes32)");
+
+interface Checked {
+  net: ResolvedNetwork;
+  asset: FacilitatorAsset;
+  payload: ExactPayload;
+  payer: string;
+  calldata: string;
+}
+
+interface ResolvedNetwork extends FacilitatorNetwork {
+  chainId: bigint;
+  queue: RelayerQueue;
+  relayerAddress?: string;
+}
+
+type Check = { ok: true; value: Checked } | { ok: false; reason: Reason; message: string; payer?: string; network?: string };
+
+/** Counters and timings for /metrics. */
+export class FacilitatorMetrics {
+  readonly verify = new Map<string, number>();
+  readonly settle = new Map<string, number>();
+  verifySeconds = 0;
+  settleSeconds = 0;
+  settleInFlight = 0;
+  duplicateSettles = 0;
+
+  count(map: Map<string, number>, key: string): void {
+    map.set(key, (map.get(key) ?? 0) + 1);
+  }
+
+  /** Prometheus text exposition. */
+  render(extra: Record<string, number | bigint> = {}): string {
+    const lines: string[] = [];
+    const family = (name: string, help: string, type: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    family("netd_facilitator_verify_total", "Verifications by result (valid, or the invalid reason).", "counter");
+    for (const [k, v] of this.verify) lines.push(`netd_facilitator_verify_total{result="${k}"} ${v}`);
+    family("netd_facilitator_settle_total", "Settlements by result (success, or the error reason).", "counter");
+    for (const [k, v] of this.settle) lines.push(`netd_facilitator_settle_total{result="${k}"} ${v}`);
+    family("netd_facilitator_verify_seconds_total", "Time spent verifying.", "counter");
+    lines.push(`netd_facilitator_verify_seconds_total ${this.verifySeconds.toFixed(6)}`);
+    family("netd_facilitator_settle_seconds_total", "Time spent settling, receipt included.", "counter");
+    lines.push(`netd_facilitator_settle_seconds_total ${this.settleSeconds.toFixed(6)}`);
+    family("netd_facilitator_settle_in_flight", "Settlements being processed.", "gauge");
+    lines.push(`netd_facilitator_settle_in_flight ${this.settleInFlight}`);
+    family("netd_facilitator_duplicate_settles_total", "Settle requests for a payment already settled or settling (answered without moving money).", "counter");
+    lines.push(`netd_facilitator_duplicate_settles_total ${this.duplicateSettles}`);
+    for (const [name, value] of Object.entries(extra)) {
+      family(name, name.replace(/_/g, " "), "gauge");
+      lines.push(`${name} ${value}`);
+    }
+    return lines.join("\n") + "\n";
+  }
+}
+
+/**
+ * Submits the relayer's transactions one at a time with nonces counted here, so that concurrent settlements never
+ * collide; waiting for receipts happens outside the queue. After a failed submission the next one re-reads the
+ * nonce from the chain.
+ */
+export class RelayerQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  private nextNonce?: number;
+  private fees?: { at: number; maxFeePerGas: bigint | null; maxPriorityFeePerGas: bigint | null; gasPrice: bigint | null };
+
+  constructor(
+    private readonly signer: Signer,
+    private readonly provider: Provider,
+  ) {}
+
+  async send(request: TransactionRequest): Promise<TransactionResponse> {
+    const fees = await this.feeData();
+    const run = async () => {
+      const address = await this.signer.getAddress();
+      this.nextNonce ??= await this.provider.getTransactionCount(address, "pending");
+      const nonce = this.nextNonce;
+      try {
+        const feeFields = fees.maxFeePerGas !== null ? { maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas } : { gasPrice: fees.gasPrice };
+        const tx = await this.signer.sendTransaction({ ...request, ...feeFields, nonce });
+        this.nextNonce = nonce + 1;
+        return tx;
+      } catch (error) {
+        this.nextNonce = undefined; // re-read from the chain next time
+        throw error;
+      }
+    };
+    const result = this.tail.then(run, run);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private async feeData() {
+    if (!this.fees || Date.now() - this.fees.at > 2_000) {
+      const f = await this.provider.getFeeData();
+      this.fees = { at: Date.now(), maxFeePerGas: f.maxFeePerGas, maxPriorityFeePerGas: f.maxPriorityFeePerGas, gasPrice: f.gasPrice };
+    }
+    return this.fees;
+  }
+}
+
+/**
+ * An x402 facilitator for NET Dollar (and any token with EIP-3009's `bytes` signature form): verifies and settles
+ * `exact` payments on EVM chains. Speaks the x402 v2 facilitator protocol with the reference SDK's reason strings.
+ *
+ * Verification needs one RPC round trip: every static check is local (the EOA signature is recovered locally), then
+ * one `eth_call` simulates the transfer, and a refusal is explained from the token's custom error, without further
+ * calls. Settlement re-verifies, submits through one nonce-managed relayer, waits for the receipt and requires the
+ * token's `Transfer(from, to, value)` log. Settling the same payment again (concurrently or later, even after a
+ * restart) never moves money twice and answers with the same transaction.
+ *
+ * @example
+ * const facilitator = new NetDollarFacilitator({ networks: [{ network: "eip155:31337", provider, relayer, assets: [{ address, name: "NET Dollar", version: "1" }] }] });
+ * const result = await facilitator.verify(paymentPayload, paymentRequirements);
+ */
+export class NetDollarFacilitator {
+  readonly metrics = new FacilitatorMetrics();
+  private readonly networks = new Map<string, ResolvedNetwork>();
+  private readonly inFlight = new Map<string, Promise<SettleResponse>>();
+  private readonly settled = new Map<string, SettleResponse>();
+  private readonly clock: () => number;
+
+  constructor(private readonly options: NetDollarFacilitatorOptions) {
+    for (const n of options.networks) {
+      const chainId = chainIdOf(n.network);
+      if (chainId === undefined) throw new Error(`network ${n.network} is not an eip155 network`);
+      this.networks.set(n.network, { ...n, chainId, queue: new RelayerQueue(n.relayer, n.provider) });
+    }
+    this.clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
+  }
+
+  /** GET /supported */
+  async supported(): Promise<SupportedResponse> {
+    const signers: string[] = [];
+    for (const n of this.networks.values()) {
+      n.relayerAddress ??= await n.relayer.getAddress();
+      if (!signers.includes(n.relayerAddress)) signers.push(n.relayerAddress);
+    }
+    return {
+      kinds: [...this.networks.keys()].map((network) => ({ x402Version: 2, scheme: "exact", network: network as `${string}:${string}` })),
+      extensions: [],
+      signers: { "eip155:*": signers },
+    };
+  }
+
+  /** The relayers' gas balances, for /health. */
+  async relayers(): Promise<{ network: string; address: string; balance: bigint }[]> {
+    const out = [];
+    for (const n of this.networks.values()) {
+      n.relayerAddress ??= await n.relayer.getAddress();
+      out.push({ network: n.network, address: n.relayerAddress, balance: await n.provider.getBalance(n.relayerAddress) });
+    }
+    return out;
+  }
+
+  /** POST /verify */
+  async verify(paymentPayload: unknown, paymentRequirements: unknown): Promise<VerifyResponse> {
+    const started = performance.now();
+    const result = await this.verifyInner(paymentPayload, paymentRequirements).catch((error: unknown) => ({
+      isValid: false,
+      invalidReason: REASON.unexpectedVerifyError,
+      invalidMessage: error instanceof Error ? error.message.split("\n")[0] : String(error),
+    }));
+    this.metrics.verifySeconds += (performance.now() - started) / 1000;
+    this.metrics.count(this.metrics.verify, result.isValid ? "valid" : (result.invalidReason ?? "invalid"));
+    return result;
+  }
+
+  private async verifyInner(paymentPayload: unknown, paymentRequirements: unknown): Promise<VerifyResponse> {
+    const check = await this.check(paymentPayload, paymentRequirements);
+    if (!check.ok) return { isValid: false, invalidReason: check.reason, invalidMessage: check.message, payer: check.payer };
+    const refusal = await this.simulate(check.value);
+    if (refusal) return { isValid: false, invalidReason: refusal.reason, invalidMessage: refusal.message, payer: check.value.payer };
+    return { isValid: true, payer: check.value.payer };
+  }
+
+  /** POST /settle */
+  async settle(paymentPayload: unknown, paymentRequirements: unknown): Promise<SettleResponse> {
+    const started = performance.now();
+    this.metrics.settleInFlight++;
+    try {
+      const result = await this.settleInner(paymentPayload, paymentRequirements).catch(
+        (error: unknown): SettleResponse => ({
+          success: false,
+          errorReason: REASON.unexpectedSettleError,
+          errorMessage: error instanceof Error ? error.message.split("\n")[0] : String(error),
+          transaction: "",
+          network: networkOf(paymentRequirements),
+        }),
+      );
+      this.metrics.count(this.metrics.settle, result.success ? "success" : (result.errorReason ?? "failure"));
+      return result;
+    } finally {
+      this.metrics.settleInFlight--;
+      this.metrics.settleSeconds += (performance.now() - started) / 1000;
+    }
+  }
+
+  private async settleInner(paymentPayload: unknown, paymentRequirements: unknown): Promise<SettleResponse> {
+    const check = await this.check(paymentPayload, paymentRequirements);
+    if (!check.ok) {
+      return { success: false, errorReason: check.reason, errorMessage: check.message, payer: check.payer, transaction: "", network: (check.network ?? networkOf(paymentRequirements)) as `${string}:${string}` };
+    }
+    const c = check.value;
+    // One key per payment: an EIP-3009 nonce is unique per payer and token.
+    const key = `${c.net.network}:${c.asset.address}:${c.payer}:${c.payload.authorization.nonce}`.toLowerCase();
+    const done = this.settled.get(key);
+    if (done) {
+      this.metrics.duplicateSettles++;
+      return done;
+    }
+    const pending = this.inFlight.get(key);
+    if (pending) {
+      this.metrics.duplicateSettles++;
+      return pending;
+    }
+    const promise = this.settleChecked(c);
+    this.inFlight.set(key, promise);
+    try {
+      const result = await promise;
+      // Remember answers that cannot change: a success, or a refusal that no retry can fix.
+      if (result.success || result.errorReason === REASON.nonceAlreadyUsed || result.errorReason === REASON.transferEventMismatch) {
+        this.settled.set(key, result);
+        if (this.settled.size > 100_000) this.settled.delete(this.settled.keys().next().value!);
+      }
+      return result;
+    } finally {
+      this.inFlight.delete(key);
+    }
+  }
+
+  private async settleChecked(c: Checked): Promise<SettleResponse> {
+    const base = { payer: c.payer, network: c.net.network };
+    const fail = (errorReason: string, errorMessage: string, transaction = ""): SettleResponse => ({ success: false, errorReason, errorMessage, transaction, ...base });
+
+    const refusal = await this.simulate(c);
+    if (refusal) {
+      if (refusal.reason === REASON.nonceAlreadyUsed) {
+        // Settled before (by us before a restart, or by anyone): answer with that transaction if it paid this payee.
+        const previous = await this.findPreviousSettlement(c);
+        if (previous) return { success: true, transaction: previous, ...base };
+      }
+      return fail(refusal.reason, refusal.message);
+    }
+
+    let gasLimit: bigint;
+    c.net.relayerAddress ??= await c.net.relayer.getAddress();
+    try {
+      gasLimit = await c.net.provider.estimateGas({ from: c.net.relayerAddress, to: c.asset.address, data: c.calldata });
+    } catch (error) {
+      const mapped = this.mapRevert(error);
+      return fail(mapped.reason, mapped.message);
+    }
+    let tx: TransactionResponse;
+    try {
+      tx = await c.net.queue.send({ to: c.asset.address, data: c.calldata, gasLimit: (gasLimit * 12n) / 10n });
+    } catch (error) {
+      if (isError(error, "INSUFFICIENT_FUNDS")) {
+        return fail(REASON.invalidTransactionState, `the facilitator's relayer ${c.net.relayerAddress} has too little ETH to pay for gas`);
+      }
+      return fail(REASON.invalidTransactionState, `the settlement could not be submitted: ${toNetDollarError(error).shortMessage}`);
+    }
+    let receipt;
+    try {
+      receipt = await tx.wait(1, this.options.receiptTimeoutMs ?? 120_000);
+    } catch (error) {
+      if (isError(error, "CALL_EXCEPTION")) return fail(REASON.transactionFailed, "the settlement transaction reverted", tx.hash);
+      return fail(REASON.invalidTransactionState, `no receipt for ${tx.hash}: ${toNetDollarError(error).shortMessage}`, tx.hash);
+    }
+    if (!receipt || receipt.status !== 1) return fail(REASON.transactionFailed, "the settlement transaction reverted", tx.hash);
+    const a = c.payload.authorization;
+    const paid = receipt.logs.some(
+      (log) =>
+        log.address.toLowerCase() === c.asset.address.toLowerCase() &&
+        log.topics[0] === TRANSFER_TOPIC &&
+        log.topics[1] === zeroPadValue(a.from, 32).toLowerCase() &&
+        log.topics[2] === zeroPadValue(a.to, 32).toLowerCase() &&
+        BigInt(log.data) === BigInt(a.value),
+    );
+    if (!paid) return fail(REASON.transferEventMismatch, "the transaction has no Transfer of the authorized value to the payee", tx.hash);
+    return { success: true, transaction: tx.hash, ...base };
+  }
+
+  /** The transaction that used this authorization, if it paid the expected payee and value. */
+  private async findPreviousSettlement(c: Checked): Promise<string | undefined> {
+    const a = c.payload.authorization;
+    const head = await c.net.provider.getBlockNumber();
+    const fromBlock = Math.max(0, head - (this.options.lookbackBlocks ?? 50_000));
+    for await (const logs of scanLogs({ provider: c.net.provider, address: c.asset.address, topics: [AUTHORIZATION_USED_TOPIC], fromBlock, toBlock: head, chunkSize: 50_000 })) {
+      for (const log of logs) {
+        if (log.topics[1] !== zeroPadValue(a.from, 32).toLowerCase() || log.topics[2]?.toLowerCase() !== a.nonce.toLowerCase()) continue;
+        const receipt = await c.net.provider.getTransactionReceipt(await this.txHashOf(c, log.blockNumber, a.nonce));
+        const paid = receipt?.logs.some(
+          (l) => l.topics[0] === TRANSFER_TOPIC && l.topics[1] === zeroPadValue(a.from, 32).toLowerCase() && l.topics[2] === zeroPadValue(a.to, 32).toLowerCase() && BigInt(l.data) === BigInt(a.value),
+        );
+        return paid ? receipt!.hash : undefined;
+      }
+    }
+    return undefined;
+  }
+
+  private async txHashOf(c: Checked, blockNumber: number, nonce: string): Promise<string> {
+    const logs = await c.net.provider.getLogs({ address: c.asset.address, topics: [AUTHORIZATION_USED_TOPIC, null, nonce], fromBlock: blockNumber, toBlock: blockNumber });
+    return logs[0].transactionHash;
+  }
+
+  /** Every check that needs no chain access, in the reference facilitator's order. */
+  private async check(paymentPayload: unknown, paymentRequirements: unknown): Promise<Check> {
+    const version = (paymentPayload as { x402Version?: unknown } | null)?.x402Version;
+    if (version !== 2) return { ok: false, reason: REASON.invalidX402Version, message: `x402Version ${JSON.stringify(version)} is not supported (2 is)` };
+    const payload = PaymentPayloadV2Schema.safeParse(paymentPayload);
+    if (!payload.success) return { ok: false, reason: REASON.invalidPayload, message: issues(payload.error) };
+    const requirements = PaymentRequirementsV2Schema.safeParse(paymentRequirements);
+    if (!requirements.success) return { ok: false, reason: REASON.invalidPaymentRequirements, message: issues(requirements.error) };
+    const p = payload.data as PaymentPayload;
+    const r = requirements.data as PaymentRequirements;
+    const exact = ExactPayloadSchema.safeParse(p.payload);
+    if (!exact.success) return { ok: false, reason: REASON.invalidPayload, message: `payload: ${issues(exact.error)}` };
+    const payer = getAddress(exact.data.authorization.from);
+    const fail = (reason: Reason, message: string): Check => ({ ok: false, reason, message, payer, network: r.network });
+
+    if (p.accepted.scheme !== "exact" || r.scheme !== "exact") {
+      return fail(r.scheme === "exact" ? REASON.scheme : REASON.unsupportedScheme, `scheme "${r.scheme}" is not supported ("exact" is)`);
+    }
+    if (!r.extra?.name || !r.extra?.version) return fail(REASON.missingEip712Domain, "requirements.extra must carry the token's EIP-712 name and version");
+    const net = this.networks.get(r.network);
+    if (!net) return fail(REASON.invalidNetwork, `network ${r.network} is not served by this facilitator`);
+    if (p.accepted.network !== r.network) return fail(REASON.networkMismatch, `the payment is for ${p.accepted.network}, the requirements for ${r.network}`);
+    const asset = net.assets.find((x) => x.address.toLowerCase() === r.asset.toLowerCase());
+    if (!asset) return fail(REASON.eip3009NotSupported, `asset ${r.asset} is not a token this facilitator settles on ${r.network}`);
+    if (r.extra.name !== asset.name) return fail(REASON.tokenNameMismatch, `the token's EIP-712 name is "${asset.name}", not "${String(r.extra.name)}"`);
+    if (r.extra.version !== asset.version) return fail(REASON.tokenVersionMismatch, `the token's EIP-712 version is "${asset.version}", not "${String(r.extra.version)}"`);
+    if (p.accepted.asset.toLowerCase() !== r.asset.toLowerCase() || p.accepted.payTo.toLowerCase() !== r.payTo.toLowerCase() || p.accepted.amount !== r.amount) {
+      return fail(REASON.invalidPayload, "the payment's accepted requirements are not the ones being verified");
+    }
+
+    const a = exact.data.authorization;
+    const message = { from: a.from, to: a.to, value: BigInt(a.value), validAfter: BigInt(a.validAfter), validBefore: BigInt(a.validBefore), nonce: a.nonce };
+    const domain = { name: asset.name, version: asset.version, chainId: net.chainId, verifyingContract: asset.address };
+    const digest = TypedDataEncoder.hash(domain, TYPES.TransferWithAuthorization, message);
+    let recovered: string | undefined;
+    const sigHex = exact.data.signature;
+    if (sigHex.length === 132) {
+      try {
+        recovered = recoverAddress(digest, sigHex);
+      } catch {
+        recovered = undefined;
+      }
+    }
+    if (recovered?.toLowerCase() !== payer.toLowerCase()) {
+      // Not the payer's key: acceptable only from a smart-contract wallet (ERC-1271), which the simulation checks.
+      if ((await net.provider.getCode(payer)) === "0x") {
+        return fail(sigHex.length === 132 ? REASON.signature : REASON.failedToParseSignature, `the signature is not ${payer}'s`);
+      }
+    }
+    if (getAddress(a.to) !== getAddress(r.payTo)) return fail(REASON.recipientMismatch, `the authorization pays ${getAddress(a.to)}, not ${getAddress(r.payTo)}`);
+    const now = BigInt(this.clock());
+    if (message.validBefore < now + 6n) return fail(REASON.validBefore, `the authorization expires at ${a.validBefore}, too soon to settle (now ${now})`);
+    if (message.validAfter > now) return fail(REASON.validAfter, `the authorization is valid only after ${a.validAfter} (now ${now})`);
+    if (message.value !== BigInt(r.amount)) return fail(REASON.valueMismatch, `the authorization is for ${a.value}, the price is ${r.amount}`);
+
+    const calldata = TOKEN.encodeFunctionData("transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)", [
+      a.from,
+      a.to,
+      message.value,
+      message.validAfter,
+      message.validBefore,
+      a.nonce,
+      sigHex,
+    ]);
+    return { ok: true, value: { net, asset, payload: exact.data, payer, calldata } };
+  }
+
+  /** One eth_call of the settlement itself; a revert is explained from the token's custom error. */
+  private async simulate(c: Checked): Promise<{ reason: Reason; message: string } | undefined> {
+    c.net.relayerAddress ??= await c.net.relayer.getAddress();
+    try {
+      await c.net.provider.call({ from: c.net.relayerAddress, to: c.asset.address, data: c.calldata });
+      return undefined;
+    } catch (error) {
+      return this.mapRevert(error);
+    }
+  }
+
+  private mapRevert(error: unknown): { reason: Reason; message: string } {
+    const data = (error as { data?: unknown }).data;
+    const decoded = typeof data === "string" && data.length >= 10 ? decodeRevertData(data) : undefined;
+    const message = toNetDollarError(error).shortMessage;
+    switch (decoded?.name) {
+      case "NetDollarAuthorizationAlreadyUsed":
+        return { reason: REASON.nonceAlreadyUsed, message };
+      case "ERC20InsufficientBalance":
+        return { reason: REASON.insufficientBalance, message };
+      case "NetDollarInvalidSignature":
+        return { reason: REASON.signature, message };
+      case "NetDollarAuthorizationNotYetValid":
+        return { reason: REASON.validAfter, message };
+      case "NetDollarAuthorizationExpired":
+        return { reason: REASON.validBefore, message };
+      default:
+        if (decoded === undefined && !isError(error, "CALL_EXCEPTION")) throw error; // the chain could not be read
+        return { reason: REASON.simulationFailed, message };
+    }
+  }
+}
+
+function issues(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+}
+
+function networkOf(requirements: unknown): `${string}:${string}` {
+  const n = (requirements as { network?: unknown } | null)?.network;
+  return (typeof n === "string" ? n : "") as `${string}:${string}`;
+}

@@ -1,0 +1,95 @@
+import type { Server } from "node:http";
+import express, { type NextFunction, type Request, type Response } from "express";
+import { REASON } from "./reasons";
+import type { NetDollarFacilitator } from "./facilitator";
+
+/** Below this gas balance a relayer is reported as degraded by /health (0.01 ETH). */
+const LOW_BALANCE_WEI = 10n ** 16n;
+
+/**
+ * The facilitator's HTTP API: POST /verify, POST /settle, GET /supported (x402 v2), plus GET /health and
+ * GET /metrics (Prometheus text). Malformed requests get HTTP 400 with the protocol's reason string; verification and
+ * settlement outcomes, valid or not, get HTTP 200, as the reference facilitator client expects.
+ */
+export function createFacilitatorApp(facilitator: NetDollarFacilitator): express.Express {
+  const app = express();
+  const started = Date.now();
+  app.disable("x-powered-by");
+  app.use(express.json({ limit: "64kb" }));
+
+  const body = (req: Request) => (req.body && typeof req.body === "object" ? (req.body as Record<string, unknown>) : undefined);
+
+  app.post("/verify", async (req, res) => {
+    const b = body(req);
+    if (!b?.paymentPayload || !b.paymentRequirements) {
+      res.status(400).json({ isValid: false, invalidReason: REASON.invalidPayload, invalidMessage: "the body must be { x402Version, paymentPayload, paymentRequirements }" });
+      return;
+    }
+    res.json(await facilitator.verify(b.paymentPayload, b.paymentRequirements));
+  });
+
+  app.post("/settle", async (req, res) => {
+    const b = body(req);
+    if (!b?.paymentPayload || !b.paymentRequirements) {
+      res.status(400).json({ success: false, errorReason: REASON.invalidPayload, errorMessage: "the body must be { x402Version, paymentPayload, paymentRequirements }", transaction: "", network: "" });
+      return;
+    }
+    res.json(await facilitator.settle(b.paymentPayload, b.paymentRequirements));
+  });
+
+  app.get("/supported", async (_req, res) => {
+    res.json(await facilitator.supported());
+  });
+
+  app.get("/health", async (_req, res) => {
+    try {
+      const relayers = await facilitator.relayers();
+      const degraded = relayers.some((r) => r.balance < LOW_BALANCE_WEI);
+      res.status(degraded ? 503 : 200).json({
+        status: degraded ? "degraded" : "ok",
+        uptimeSeconds: Math.floor((Date.now() - started) / 1000),
+        relayers: relayers.map((r) => ({ ...r, balance: r.balance.toString(), lowBalance: r.balance < LOW_BALANCE_WEI })),
+      });
+    } catch (error) {
+      res.status(503).json({ status: "unavailable", error: error instanceof Error ? error.message.split("\n")[0] : String(error) });
+    }
+  });
+
+  app.get("/metrics", async (_req, res) => {
+    const relayers = await facilitator.relayers().catch(() => []);
+    const extra: Record<string, bigint> = {};
+    for (const r of relayers) extra[`netd_facilitator_relayer_balance_wei_${r.network.replace(/\W/g, "_")}`] = r.balance;
+    res.type("text/plain; version=0.0.4").send(facilitator.metrics.render(extra));
+  });
+
+  // Malformed JSON and oversized bodies: a protocol answer, not an HTML error page.
+  app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
+    if (res.headersSent) return next(error);
+    res.status(error.status && error.status < 500 ? error.status : 400).json({ isValid: false, invalidReason: REASON.invalidPayload, invalidMessage: `the request body is not valid JSON: ${error.message}` });
+  });
+  return app;
+}
+
+export interface RunningServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** Listens on `host` (loopback unless told otherwise) and `port` (0: any free port). */
+export function listen(app: express.Express, port: number, host = "127.0.0.1"): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const server: Server = app.listen(port, host, () => {
+      const address = server.address();
+      const actualPort = typeof address === "object" && address ? address.port : port;
+      resolve({
+        url: `http://${host.includes(":") ? `[${host}]` : host}:${actualPort}`,
+        close: () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections?.();
+            server.close(() => done());
+          }),
+      });
+    });
+    server.once("error", reject);
+  });
+}

@@ -1,0 +1,251 @@
+import type { NextFunction, Request, RequestHandler, Response } from "express";
+import { getAddress } from "ethers";
+import { decodePaymentSignatureHeader, encodePaymentRequiredHeader, encodePaymentResponseHeader } from "@x402/core/http";
+import { PaymentPayloadV2Schema } from "@x402/core/schemas";
+import { HTTPFacilitatorClient } from "@x402/core/server";
+import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse, VerifyResponse } from "@x402/core/types";
+import { parsePrice } from "./money";
+import { REASON } from "./reasons";
+import type { FacilitatorAsset } from "./facilitator";
+
+/** What the paywall needs of a facilitator: ours in process, or any one over HTTP (see {@link facilitatorByUrl}). */
+export interface FacilitatorLike {
+  verify(paymentPayload: PaymentPayload, paymentRequirements: PaymentRequirements): Promise<VerifyResponse>;
+  settle(paymentPayload: PaymentPayload, paymentRequirements: PaymentRequirements): Promise<SettleResponse>;
+}
+
+/** A facilitator reached over HTTP (the x402 reference SDK's client, which speaks the v2 facilitator API). */
+export function facilitatorByUrl(url: string, timeoutMs = 30_000): FacilitatorLike {
+  return new HTTPFacilitatorClient({ url, timeoutMs });
+}
+
+export interface PaidRoute {
+  /** In dollars: "$0.001" is 1,000 base units of NET Dollar. */
+  price: string;
+  description?: string;
+  mimeType?: string;
+}
+
+/**
+ * When the payment is settled:
+ * - `settle-before-serve` (default): verify, settle (the money has moved), then serve. A payer cannot cancel the
+ *   authorization between verification and settlement, and nothing is served unpaid.
+ * - `verify-then-settle`: the protocol's usual order, verify, run the handler, then settle before the response leaves;
+ *   if settlement fails the handler's response is discarded and a 402 is sent instead. Faster first byte, but the
+ *   handler runs for payments that may still fail.
+ */
+export type PaywallMode = "settle-before-serve" | "verify-then-settle";
+
+export interface PaywallOptions {
+  /** "METHOD /path" → price, e.g. { "GET /weather": { price: "$0.01" } }. Other routes pass through free. */
+  routes: Record<string, PaidRoute>;
+  payTo: string;
+  /** CAIP-2, e.g. "eip155:31337". */
+  network: `eip155:${string}`;
+  asset: FacilitatorAsset;
+  facilitator: FacilitatorLike;
+  mode?: PaywallMode;
+  /** Seconds a payment authorization must stay valid (default 60). */
+  maxTimeoutSeconds?: number;
+  /** Called for every paid request served, with its settlement. */
+  onPaid?: (record: { route: string; payer?: string; amount: string; transaction: string }) => void;
+}
+
+interface PreparedRoute {
+  key: string;
+  requirements: PaymentRequirements;
+  description?: string;
+  mimeType?: string;
+}
+
+/**
+ * Express middleware that puts prices on routes and takes payment over x402 v2 in NET Dollar.
+ *
+ * A request without payment gets 402 with a `PAYMENT-REQUIRED` header (and the same JSON in the body). A paid request
+ * (`PAYMENT-SIGNATURE`) is checked against the route's requirements, verified by the facilitator and settled, in the
+ * order of {@link PaywallMode}; the response carries `PAYMENT-RESPONSE`. Anything wrong (malformed header, wrong
+ * version, network, asset, amount or payee, an invalid or reused authorization) gets a 402 with the reference reason
+ * string, and the same payment is never served twice. A facilitator that cannot be reached gets 502: nothing is
+ * served unpaid.
+ *
+ * @example
+ * app.use(paywall({ routes: { "GET /joke": { price: "$0.001" } }, payTo, network: "eip155:31337", asset, facilitator }));
+ */
+export function paywall(options: PaywallOptions): RequestHandler {
+  const mode = options.mode ?? "settle-before-serve";
+  const payTo = getAddress(options.payTo);
+  const routes = new Map<string, PreparedRoute>();
+  for (const [key, route] of Object.entries(options.routes)) {
+    const [method, path] = key.trim().split(/\s+/);
+    if (!method || !path?.startsWith("/")) throw new Error(`route "${key}" is not "METHOD /path"`);
+    const normalized = `${method.toUpperCase()} ${path}`;
+    routes.set(normalized, {
+      key: normalized,
+      description: route.description,
+      mimeType: route.mimeType,
+      requirements: {
+        scheme: "exact",
+        network: options.network,
+        asset: getAddress(options.asset.address),
+        amount: parsePrice(route.price).toString(),
+        payTo,
+        maxTimeoutSeconds: options.maxTimeoutSeconds ?? 60,
+        extra: { name: options.asset.name, version: options.asset.version },
+      },
+    });
+  }
+  // Payments being processed or already served, by payer and nonce, until their authorization expires.
+  const used = new Map<string, bigint>();
+  const prune = () => {
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    for (const [key, validBefore] of used) if (validBefore < now) used.delete(key);
+  };
+
+  return async function x402Paywall(req: Request, res: Response, next: NextFunction) {
+    const route = routes.get(`${req.method.toUpperCase()} ${req.path}`);
+    if (!route) return next();
+    const resource = { url: `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`, description: route.description, mimeType: route.mimeType };
+    const paymentRequired = (error: string, reason?: string, settlement?: SettleResponse) => {
+      const body: PaymentRequired & { reason?: string } = { x402Version: 2, error, resource, accepts: [route.requirements], ...(reason ? { reason } : {}) };
+      res.status(402).setHeader("PAYMENT-REQUIRED", encodePaymentRequiredHeader(body));
+      if (settlement) res.setHeader("PAYMENT-RESPONSE", encodePaymentResponseHeader(settlement));
+      res.setHeader("Cache-Control", "no-store");
+      res.json(body);
+    };
+
+    const header = req.get("PAYMENT-SIGNATURE");
+    if (!header) return paymentRequired("PAYMENT-SIGNATURE header is required");
+    let decoded: unknown;
+    try {
+      decoded = decodePaymentSignatureHeader(header);
+    } catch {
+      return paymentRequired(`${REASON.invalidPayload}: the PAYMENT-SIGNATURE header is not base64-encoded JSON`, REASON.invalidPayload);
+    }
+    const version = (decoded as { x402Version?: unknown } | null)?.x402Version;
+    if (version !== 2) return paymentRequired(`${REASON.invalidX402Version}: x402Version ${JSON.stringify(version)} is not supported (2 is)`, REASON.invalidX402Version);
+    const parsed = PaymentPayloadV2Schema.safeParse(decoded);
+    if (!parsed.success) return paymentRequired(`${REASON.invalidPayload}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, REASON.invalidPayload);
+    const payment = parsed.data as PaymentPayload;
+    const mismatch = compare(payment.accepted, route.requirements);
+    if (mismatch) return paymentRequired(`${mismatch.reason}: ${mismatch.message}`, mismatch.reason);
+
+    const auth = (payment.payload as { authorization?: { from?: unknown; nonce?: unknown; validBefore?: unknown } }).authorization;
+    const key = typeof auth?.from === "string" && typeof auth.nonce === "string" ? `${auth.from}:${auth.nonce}`.toLowerCase() : undefined;
+    if (key && used.has(key)) return paymentRequired(`${REASON.nonceAlreadyUsed}: this payment was already used for a request`, REASON.nonceAlreadyUsed);
+
+    let verification: VerifyResponse;
+    try {
+      verification = await options.facilitator.verify(payment, route.requirements);
+    } catch (error) {
+      const reason = (error as { invalidReason?: string }).invalidReason;
+      if (reason) return paymentRequired(`${reason}: ${(error as Error).message}`, reason);
+      return facilitatorDown(res, error);
+    }
+    if (!verification.isValid) {
+      const reason = verification.invalidReason ?? REASON.unexpectedVerifyError;
+      return paymentRequired(`${reason}${verification.invalidMessage ? `: ${verification.invalidMessage}` : ""}`, reason);
+    }
+    if (key) {
+      if (used.has(key)) return paymentRequired(`${REASON.nonceAlreadyUsed}: this payment was already used for a request`, REASON.nonceAlreadyUsed);
+      if (used.size > 10_000) prune();
+      used.set(key, BigInt(String(auth?.validBefore ?? "0")));
+    }
+
+    const settle = async (): Promise<SettleResponse | undefined> => {
+      try {
+        return await options.facilitator.settle(payment, route.requirements);
+      } catch (error) {
+        const reason = (error as { errorReason?: string }).errorReason;
+        if (reason) return { success: false, errorReason: reason, errorMessage: (error as Error).message, transaction: "", network: route.requirements.network };
+        if (key) used.delete(key); // nothing known to have moved: the payer may try again
+        facilitatorDown(res, error);
+        return undefined;
+      }
+    };
+    const settled = (s: SettleResponse) => {
+      res.setHeader("PAYMENT-RESPONSE", encodePaymentResponseHeader(s));
+      options.onPaid?.({ route: route.key, payer: s.payer, amount: route.requirements.amount, transaction: s.transaction });
+    };
+
+    if (mode === "settle-before-serve") {
+      const s = await settle();
+      if (!s) return;
+      if (!s.success) return paymentRequired(`${s.errorReason ?? "settlement failed"}${s.errorMessage ? `: ${s.errorMessage}` : ""}`, s.errorReason, s);
+      settled(s);
+      return next();
+    }
+
+    // verify-then-settle: hold the handler's response until the payment is settled.
+    holdResponse(res, async (flush, discard, statusCode) => {
+      if (statusCode >= 400) return flush(); // an error is not charged for
+      const s = await settle();
+      if (!s) return discard();
+      if (!s.success) {
+        discard();
+        return paymentRequired(`${s.errorReason ?? "settlement failed"}${s.errorMessage ? `: ${s.errorMessage}` : ""}`, s.errorReason, s);
+      }
+      settled(s);
+      flush();
+    });
+    next();
+  };
+}
+
+function facilitatorDown(res: Response, error: unknown): void {
+  res.status(502).json({ error: "the payment facilitator could not be reached; nothing was charged", details: error instanceof Error ? error.message.split("\n")[0] : String(error) });
+}
+
+/** Why the client's chosen requirements are not this route's, with the reference reason string. */
+function compare(accepted: PaymentRequirements, ours: PaymentRequirements): { reason: string; message: string } | undefined {
+  if (accepted.scheme !== ours.scheme) return { reason: REASON.unsupportedScheme, message: `scheme "${accepted.scheme}" is not accepted ("${ours.scheme}" is)` };
+  if (accepted.network !== ours.network) return { reason: REASON.networkMismatch, message: `network ${accepted.network} is not accepted (${ours.network} is)` };
+  if (accepted.asset.toLowerCase() !== ours.asset.toLowerCase()) return { reason: REASON.invalidPaymentRequirements, message: `asset ${accepted.asset} is not accepted (${ours.asset} is)` };
+  if (accepted.payTo.toLowerCase() !== ours.payTo.toLowerCase()) return { reason: REASON.recipientMismatch, message: `payTo ${accepted.payTo} is not this server's ${ours.payTo}` };
+  if (accepted.amount !== ours.amount) return { reason: REASON.valueMismatch, message: `amount ${accepted.amount} is not the price ${ours.amount}` };
+  return undefined;
+}
+
+/**
+ * Buffers what the handler writes (status, headers, body) until `decide` calls `flush` (send it) or `discard` (drop
+ * it and answer something else).
+ */
+function holdResponse(
+  res: Response,
+  decide: (flush: () => void, discard: () => void, statusCode: number) => Promise<void>,
+): void {
+  const chunks: Buffer[] = [];
+  const write = res.write.bind(res) as (chunk: unknown, encoding?: BufferEncoding) => boolean;
+  const end = res.end.bind(res) as (chunk?: unknown, encoding?: BufferEncoding) => Response;
+  const collect = (chunk: unknown, encoding?: unknown) => {
+    if (chunk === undefined || chunk === null || typeof chunk === "function") return;
+    chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string, typeof encoding === "string" ? (encoding as BufferEncoding) : "utf8"));
+  };
+  let ended = false;
+  res.write = ((chunk: unknown, encoding?: unknown) => {
+    collect(chunk, encoding);
+    return true;
+  }) as Response["write"];
+  res.end = ((chunk?: unknown, encoding?: unknown) => {
+    if (ended) return res;
+    ended = true;
+    collect(chunk, encoding);
+    const restore = () => {
+      res.write = write as Response["write"];
+      res.end = end as Response["end"];
+    };
+    void decide(
+      () => {
+        restore();
+        const body = Buffer.concat(chunks);
+        if (!res.headersSent) res.setHeader("Content-Length", body.length);
+        end(body);
+      },
+      () => {
+        restore();
+        for (const name of res.getHeaderNames()) res.removeHeader(name);
+      },
+      res.statusCode,
+    );
+    return res;
+  }) as Response["end"];
+}

@@ -1,0 +1,138 @@
+import express from "express";
+import { Wallet, type JsonRpcProvider } from "ethers";
+import { x402Facilitator } from "@x402/core/facilitator";
+import { HTTPFacilitatorClient } from "@x402/core/server";
+import { toFacilitatorEvmSigner } from "@x402/evm";
+import { registerExactEvmScheme as registerFacilitatorScheme } from "@x402/evm/exact/facilitator";
+import { ExactEvmScheme as ExactEvmServerScheme } from "@x402/evm/exact/server";
+import { paymentMiddleware, x402ResourceServer } from "@x402/express";
+import { NetDollarV2__factory, type NetDollarV2 } from "../../typechain-types";
+import { connect } from "../../src/provider";
+import { setupDevnet } from "../../src/deploy/devnetSetup";
+import { devnetWallet, startHardhatNode, type HardhatNode } from "../../src/devnet";
+import { NetDollarFacilitator, createFacilitatorApp, facilitatorByUrl, listen, paywall, type FacilitatorAsset, type PaywallMode, type RunningServer } from "../../src/x402";
+
+export const NETWORK = "eip155:31337" as const;
+
+/** A devnet with NET Dollar deployed, our facilitator over HTTP, and the accounts the x402 tests use. */
+export interface X402Environment {
+  node: HardhatNode;
+  provider: JsonRpcProvider;
+  token: NetDollarV2;
+  asset: FacilitatorAsset;
+  agent: Wallet;
+  merchant: Wallet;
+  relayer: Wallet;
+  facilitator: NetDollarFacilitator;
+  facilitatorServer: RunningServer;
+  servers: RunningServer[];
+  /** A paid API (our paywall) over our facilitator, by URL. */
+  paidApi(options?: { mode?: PaywallMode; facilitatorUrl?: string; onServed?: (route: string) => void }): Promise<RunningServer>;
+  stop(): Promise<void>;
+}
+
+export async function startX402Environment(): Promise<X402Environment> {
+  const node = await startHardhatNode();
+  const provider = await connect({ rpcUrl: node.url });
+  const { deployment } = await setupDevnet(provider);
+  const token = NetDollarV2__factory.connect(deployment.contracts.NetDollar.address, provider);
+  const asset = { address: await token.getAddress(), name: await token.name(), version: await token.version() };
+  const agent = new Wallet(devnetWallet(2).privateKey, provider);
+  const merchant = new Wallet(devnetWallet(3).privateKey, provider);
+  const relayer = new Wallet(devnetWallet(10).privateKey, provider);
+  const facilitator = new NetDollarFacilitator({ networks: [{ network: NETWORK, provider, relayer, assets: [asset] }] });
+  const facilitatorServer = await listen(createFacilitatorApp(facilitator), 0);
+  const servers: RunningServer[] = [facilitatorServer];
+  return {
+    node,
+    provider,
+    token,
+    asset,
+    agent,
+    merchant,
+    relayer,
+    facilitator,
+    facilitatorServer,
+    servers,
+    async paidApi(options = {}) {
+      const app = express();
+      app.use(
+        paywall({
+          routes: {
+            "GET /joke": { price: "$0.001", description: "a joke" },
+            "GET /weather": { price: "$0.01", description: "the weather" },
+            "POST /summarize": { price: "$0.05", description: "a summary" },
+          },
+          payTo: merchant.address,
+          network: NETWORK,
+          asset,
+          facilitator: facilitatorByUrl(options.facilitatorUrl ?? facilitatorServer.url, 10_000),
+          mode: options.mode,
+        }),
+      );
+      app.use(express.json());
+      app.get("/joke", (_req, res) => {
+        options.onServed?.("/joke");
+        res.json({ joke: "Why did the agent pay a tenth of a cent? It was a micro-transaction." });
+      });
+      app.get("/weather", (_req, res) => {
+        options.onServed?.("/weather");
+        res.json({ forecast: "sunny" });
+      });
+      app.post("/summarize", (req, res) => {
+        options.onServed?.("/summarize");
+        res.json({ summary: String((req.body as { text?: string })?.text ?? "").slice(0, 20) });
+      });
+      app.get("/broken", (_req, res) => {
+        res.status(500).json({ error: "boom" });
+      });
+      const server = await listen(app, 0);
+      servers.push(server);
+      return server;
+    },
+    async stop() {
+      for (const s of servers) await s.close();
+      provider.destroy();
+      await node.stop();
+    },
+  };
+}
+
+/** The x402 reference facilitator (@x402/core + @x402/evm, viem signer) behind a small HTTP server. */
+export async function startReferenceFacilitator(rpcUrl: string, relayerKey: string): Promise<RunningServer & { facilitator: x402Facilitator }> {
+  // viem ships its types as ES modules: load it the way an ES module is loaded from CommonJS.
+  const { createWalletClient, defineChain, http, publicActions } = await import("viem");
+  const { privateKeyToAccount } = await import("viem/accounts");
+  const chain = defineChain({ id: 31337, name: "devnet", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
+  const account = privateKeyToAccount(relayerKey as `0x${string}`);
+  const client = createWalletClient({ account, chain, transport: http(rpcUrl) }).extend(publicActions);
+  const signer = toFacilitatorEvmSigner(Object.assign(client, { address: account.address }) as unknown as Parameters<typeof toFacilitatorEvmSigner>[0]);
+  const facilitator = new x402Facilitator();
+  registerFacilitatorScheme(facilitator, { signer, networks: NETWORK });
+  const app = express();
+  app.use(express.json());
+  app.post("/verify", async (req, res) => res.json(await facilitator.verify(req.body.paymentPayload, req.body.paymentRequirements)));
+  app.post("/settle", async (req, res) => res.json(await facilitator.settle(req.body.paymentPayload, req.body.paymentRequirements)));
+  app.get("/supported", (_req, res) => res.json(facilitator.getSupported()));
+  const server = await listen(app, 0);
+  return { ...server, facilitator };
+}
+
+/** A paid API built with the x402 reference server (@x402/express) over a facilitator URL. */
+export async function startReferencePaywall(facilitatorUrl: string, asset: FacilitatorAsset, payTo: string, amount: string): Promise<RunningServer> {
+  const server = new x402ResourceServer(new HTTPFacilitatorClient({ url: facilitatorUrl })).register(NETWORK, new ExactEvmServerScheme());
+  const app = express();
+  app.use(
+    paymentMiddleware(
+      {
+        "GET /reference": {
+          accepts: { scheme: "exact", price: { amount, asset: asset.address, extra: { name: asset.name, version: asset.version } }, network: NETWORK, payTo },
+          description: "served by the x402 reference paywall",
+        },
+      },
+      server,
+    ),
+  );
+  app.get("/reference", (_req, res) => res.json({ served: "by the reference paywall" }));
+  return listen(app, 0);
+}
