@@ -136,18 +136,22 @@ export class RelayerQueue {
 
   async send(request: TransactionRequest): Promise<TransactionResponse> {
     const fees = await this.feeData();
+    const feeFields = fees.maxFeePerGas !== null ? { maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas } : { gasPrice: fees.gasPrice };
     const run = async () => {
       const address = await this.signer.getAddress();
-      this.nextNonce ??= await this.provider.getTransactionCount(address, "pending");
-      const nonce = this.nextNonce;
-      try {
-        const feeFields = fees.maxFeePerGas !== null ? { maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas } : { gasPrice: fees.gasPrice };
-        const tx = await this.signer.sendTransaction({ ...request, ...feeFields, nonce });
-        this.nextNonce = nonce + 1;
-        return tx;
-      } catch (error) {
-        this.nextNonce = undefined; // re-read from the chain next time
-        throw error;
+      for (let attempt = 1; ; attempt++) {
+        this.nextNonce ??= await this.provider.getTransactionCount(address, "pending");
+        const nonce = this.nextNonce;
+        try {
+          const tx = await this.signer.sendTransaction({ ...request, ...feeFields, nonce });
+          this.nextNonce = nonce + 1;
+          return tx;
+        } catch (error) {
+          this.nextNonce = undefined; // re-read from the chain next time
+          // The key was used elsewhere (another process, an operator): count again from the chain and retry.
+          if (attempt < 3 && isNonceTooLow(error)) continue;
+          throw error;
+        }
       }
     };
     const result = this.tail.then(run, run);
@@ -467,6 +471,10 @@ export class NetDollarFacilitator {
         return { reason: REASON.simulationFailed, message };
     }
   }
+}
+
+function isNonceTooLow(error: unknown): boolean {
+  return isError(error, "NONCE_EXPIRED") || /nonce too low|nonce has already been used/i.test(error instanceof Error ? error.message : String(error));
 }
 
 function issues(error: z.ZodError): string {

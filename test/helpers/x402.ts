@@ -1,5 +1,8 @@
 import express from "express";
-import { Wallet, type JsonRpcProvider } from "ethers";
+import { Wallet, type JsonRpcProvider, type Signer } from "ethers";
+import { decodePaymentRequiredHeader, decodePaymentResponseHeader, encodePaymentSignatureHeader } from "@x402/core/http";
+import type { PaymentPayload, PaymentRequired, PaymentRequirements } from "@x402/core/types";
+import { TYPES, randomNonce } from "../../src/eip712";
 import { x402Facilitator } from "@x402/core/facilitator";
 import { HTTPFacilitatorClient } from "@x402/core/server";
 import { toFacilitatorEvmSigner } from "@x402/evm";
@@ -135,4 +138,77 @@ export async function startReferencePaywall(facilitatorUrl: string, asset: Facil
   );
   app.get("/reference", (_req, res) => res.json({ served: "by the reference paywall" }));
   return listen(app, 0);
+}
+
+/** The paid API's requirements for a route, read from its 402 answer. */
+export async function requirementsOf(url: string, init: RequestInit = {}): Promise<{ required: PaymentRequired; requirements: PaymentRequirements }> {
+  const res = await fetch(url, init);
+  if (res.status !== 402) throw new Error(`${url} answered ${res.status}, not 402`);
+  const required = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED")!);
+  return { required, requirements: required.accepts[0] };
+}
+
+export interface AuthorizationOverrides {
+  from?: string;
+  to?: string;
+  value?: bigint;
+  validAfter?: bigint;
+  validBefore?: bigint;
+  nonce?: string;
+  chainId?: bigint;
+  verifyingContract?: string;
+  name?: string;
+}
+
+/** A payment (x402 v2 PaymentPayload) for `requirements`, signed by `signer`, with any field overridden. */
+export async function signPayment(
+  signer: Signer,
+  requirements: PaymentRequirements,
+  overrides: AuthorizationOverrides & { accepted?: Partial<PaymentRequirements>; x402Version?: number } = {},
+): Promise<PaymentPayload> {
+  const now = BigInt(Math.floor(Date.now() / 1000));
+  const authorization = {
+    from: overrides.from ?? (await signer.getAddress()),
+    to: overrides.to ?? requirements.payTo,
+    value: overrides.value ?? BigInt(requirements.amount),
+    validAfter: overrides.validAfter ?? 0n,
+    validBefore: overrides.validBefore ?? now + BigInt(requirements.maxTimeoutSeconds),
+    nonce: overrides.nonce ?? randomNonce(),
+  };
+  const extra = requirements.extra as { name: string; version: string };
+  const signature = await signer.signTypedData(
+    { name: overrides.name ?? extra.name, version: extra.version, chainId: overrides.chainId ?? 31337n, verifyingContract: overrides.verifyingContract ?? requirements.asset },
+    TYPES.TransferWithAuthorization,
+    authorization,
+  );
+  return {
+    x402Version: overrides.x402Version ?? 2,
+    accepted: { ...requirements, ...overrides.accepted },
+    payload: {
+      signature,
+      authorization: { ...authorization, value: authorization.value.toString(), validAfter: authorization.validAfter.toString(), validBefore: authorization.validBefore.toString() },
+    },
+  };
+}
+
+/** Sends `payment` (or a raw header value) to `url` and decodes what came back. */
+export async function sendPayment(url: string, payment: PaymentPayload | string, init: RequestInit = {}) {
+  const headers = new Headers(init.headers);
+  headers.set("PAYMENT-SIGNATURE", typeof payment === "string" ? payment : encodePaymentSignatureHeader(payment));
+  const res = await fetch(url, { ...init, headers });
+  const text = await res.text();
+  let body: Record<string, unknown> = {};
+  try {
+    body = JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    body = { text };
+  }
+  const requiredHeader = res.headers.get("PAYMENT-REQUIRED");
+  const responseHeader = res.headers.get("PAYMENT-RESPONSE");
+  return {
+    status: res.status,
+    body,
+    required: requiredHeader ? decodePaymentRequiredHeader(requiredHeader) : undefined,
+    settlement: responseHeader ? decodePaymentResponseHeader(responseHeader) : undefined,
+  };
 }
