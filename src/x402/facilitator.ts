@@ -324,7 +324,7 @@ export class NetDollarFacilitator {
     try {
       tx = await c.net.queue.send({ to: c.asset.address, data: c.calldata, gasLimit: (gasLimit * 12n) / 10n });
     } catch (error) {
-      if (isError(error, "INSUFFICIENT_FUNDS")) {
+      if (isError(error, "INSUFFICIENT_FUNDS") || /insufficient funds|enough funds/i.test(errorText(error))) {
         return fail(REASON.invalidTransactionState, `the facilitator's relayer ${c.net.relayerAddress} has too little ETH to pay for gas`);
       }
       return fail(REASON.invalidTransactionState, `the settlement could not be submitted: ${toNetDollarError(error).shortMessage}`);
@@ -474,7 +474,14 @@ export class NetDollarFacilitator {
 }
 
 function isNonceTooLow(error: unknown): boolean {
-  return isError(error, "NONCE_EXPIRED") || /nonce too low|nonce has already been used/i.test(error instanceof Error ? error.message : String(error));
+  return isError(error, "NONCE_EXPIRED") || /nonce too low|nonce has already been used/i.test(errorText(error));
+}
+
+/** The error's message and, where a node's JSON-RPC error is wrapped, that error's message too. */
+function errorText(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const inner = (error as { error?: { message?: unknown }; info?: { error?: { message?: unknown } } }).error?.message ?? (error as { info?: { error?: { message?: unknown } } }).info?.error?.message;
+  return `${error.message} ${typeof inner === "string" ? inner : ""}`;
 }
 
 function issues(error: z.ZodError): string {

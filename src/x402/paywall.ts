@@ -162,6 +162,12 @@ export function paywall(options: PaywallOptions): RequestHandler {
         return undefined;
       }
     };
+    // Settlement failed, so nothing was served for this payment: the payer may present it again (the chain still
+    // lets it be used only once).
+    const refused = (s: SettleResponse) => {
+      if (key) used.delete(key);
+      paymentRequired(`${s.errorReason ?? "settlement failed"}${s.errorMessage ? `: ${s.errorMessage}` : ""}`, s.errorReason, s);
+    };
     const settled = (s: SettleResponse) => {
       res.setHeader("PAYMENT-RESPONSE", encodePaymentResponseHeader(s));
       options.onPaid?.({ route: route.key, payer: s.payer, amount: route.requirements.amount, transaction: s.transaction });
@@ -170,7 +176,7 @@ export function paywall(options: PaywallOptions): RequestHandler {
     if (mode === "settle-before-serve") {
       const s = await settle();
       if (!s) return;
-      if (!s.success) return paymentRequired(`${s.errorReason ?? "settlement failed"}${s.errorMessage ? `: ${s.errorMessage}` : ""}`, s.errorReason, s);
+      if (!s.success) return refused(s);
       settled(s);
       return next();
     }
@@ -182,7 +188,7 @@ export function paywall(options: PaywallOptions): RequestHandler {
       if (!s) return discard();
       if (!s.success) {
         discard();
-        return paymentRequired(`${s.errorReason ?? "settlement failed"}${s.errorMessage ? `: ${s.errorMessage}` : ""}`, s.errorReason, s);
+        return refused(s);
       }
       settled(s);
       flush();
