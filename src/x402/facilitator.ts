@@ -327,6 +327,10 @@ export class NetDollarFacilitator {
       if (isError(error, "INSUFFICIENT_FUNDS") || /insufficient funds|enough funds/i.test(errorText(error))) {
         return fail(REASON.invalidTransactionState, `the facilitator's relayer ${c.net.relayerAddress} has too little ETH to pay for gas`);
       }
+      // A node that executes on submission (or a race with another relayer) refuses a transfer that would revert:
+      // say why, from a fresh simulation, in the reference reason strings.
+      const now = await this.simulate(c).catch(() => undefined);
+      if (now) return fail(now.reason, now.message);
       return fail(REASON.invalidTransactionState, `the settlement could not be submitted: ${toNetDollarError(error).shortMessage}`);
     }
     let receipt;
