@@ -9,6 +9,7 @@ import { registerDeployCommands } from "./commands/deploy";
 import { registerEscrowCommands } from "./commands/escrow";
 import { registerIssuanceCommands } from "./commands/issuance";
 import { registerTokenCommands } from "./commands/token";
+import { registerX402Commands } from "./commands/x402";
 import { toJson } from "./output";
 
 /** Exit codes: 0 success, 1 the chain refused or could not be reached, 2 bad input or usage. */
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerAuthorizationCommands(program);
   registerEscrowCommands(program);
   registerAttestationCommands(program);
+  registerX402Commands(program);
   const walk = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(walk);

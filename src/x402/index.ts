@@ -4,3 +4,4 @@ export * from "./facilitator";
 export * from "./facilitatorServer";
 export * from "./paywall";
 export * from "./client";
+export * from "./demoApi";

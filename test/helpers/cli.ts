@@ -88,3 +88,39 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
     });
   });
 }
+
+/** A long-running `netd` command (a server), started and awaited until it prints `listening on <url>`. */
+export interface CliServer {
+  url: string;
+  output(): string;
+  stop(): Promise<number | null>;
+}
+
+export function startCliServer(args: string[], env: Record<string, string>, cwd = tmpdir()): Promise<CliServer> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    let output = "";
+    let started = false;
+    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(output);
+      if (match && !started) {
+        started = true;
+        resolve({
+          url: match[1],
+          output: () => output,
+          stop: async () => {
+            child.kill("SIGTERM");
+            return exited;
+          },
+        });
+      }
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    void exited.then((code) => {
+      if (!started) reject(new Error(`netd ${args.join(" ")} exited with ${code} before listening:\n${output}`));
+    });
+  });
+}

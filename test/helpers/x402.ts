@@ -13,7 +13,7 @@ import { NetDollarV2__factory, type NetDollarV2 } from "../../typechain-types";
 import { connect } from "../../src/provider";
 import { setupDevnet } from "../../src/deploy/devnetSetup";
 import { devnetWallet, startHardhatNode, type HardhatNode } from "../../src/devnet";
-import { NetDollarFacilitator, createFacilitatorApp, facilitatorByUrl, listen, paywall, type FacilitatorAsset, type PaywallMode, type RunningServer } from "../../src/x402";
+import { NetDollarFacilitator, createDemoApi, createFacilitatorApp, facilitatorByUrl, listen, type FacilitatorAsset, type PaywallMode, type RunningServer } from "../../src/x402";
 
 export const NETWORK = "eip155:31337" as const;
 
@@ -58,33 +58,13 @@ export async function startX402Environment(): Promise<X402Environment> {
     facilitatorServer,
     servers,
     async paidApi(options = {}) {
-      const app = express();
-      app.use(
-        paywall({
-          routes: {
-            "GET /joke": { price: "$0.001", description: "a joke" },
-            "GET /weather": { price: "$0.01", description: "the weather" },
-            "POST /summarize": { price: "$0.05", description: "a summary" },
-          },
-          payTo: merchant.address,
-          network: NETWORK,
-          asset,
-          facilitator: facilitatorByUrl(options.facilitatorUrl ?? facilitatorServer.url, 10_000),
-          mode: options.mode,
-        }),
-      );
-      app.use(express.json());
-      app.get("/joke", (_req, res) => {
-        options.onServed?.("/joke");
-        res.json({ joke: "Why did the agent pay a tenth of a cent? It was a micro-transaction." });
-      });
-      app.get("/weather", (_req, res) => {
-        options.onServed?.("/weather");
-        res.json({ forecast: "sunny" });
-      });
-      app.post("/summarize", (req, res) => {
-        options.onServed?.("/summarize");
-        res.json({ summary: String((req.body as { text?: string })?.text ?? "").slice(0, 20) });
+      const app = createDemoApi({
+        payTo: merchant.address,
+        network: NETWORK,
+        asset,
+        facilitator: facilitatorByUrl(options.facilitatorUrl ?? facilitatorServer.url, 10_000),
+        mode: options.mode,
+        onServed: options.onServed,
       });
       app.get("/broken", (_req, res) => {
         res.status(500).json({ error: "boom" });

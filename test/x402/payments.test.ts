@@ -88,7 +88,7 @@ describe("x402: paying for HTTP requests in NET Dollar", function () {
       const client = new PayingClient({ signer: env.agent });
       const res = await client.fetch(`${api.url}/summarize`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "a long text about stablecoins" }) });
       expect(res.status).to.equal(200);
-      expect(await res.json()).to.deep.equal({ summary: "a long text about st" });
+      expect(await res.json()).to.deep.equal({ summary: "a long text about stablecoins" });
       expect(client.payments[0].amount).to.equal(50_000n);
     });
 
@@ -98,7 +98,7 @@ describe("x402: paying for HTTP requests in NET Dollar", function () {
       const [merchantBefore] = await balances(env.merchant.address);
       const res = await client.fetch(`${lazy.url}/weather`);
       expect(res.status).to.equal(200);
-      expect(await res.json()).to.deep.equal({ forecast: "sunny" });
+      expect(await res.json()).to.deep.include({ forecast: "sunny" });
       expect(res.headers.get("PAYMENT-RESPONSE")).to.be.a("string");
       expect((await balances(env.merchant.address))[0] - merchantBefore).to.equal(10_000n);
       expect(client.payments[0].status).to.equal("settled");
@@ -136,7 +136,7 @@ describe("x402: paying for HTTP requests in NET Dollar", function () {
       const [agentBefore, merchantBefore] = await balances(env.agent.address, env.merchant.address);
       const res = await payingFetch(`${api.url}/weather`);
       expect(res.status).to.equal(200);
-      expect(await res.json()).to.deep.equal({ forecast: "sunny" });
+      expect(await res.json()).to.deep.include({ forecast: "sunny" });
       const [agentAfter, merchantAfter] = await balances(env.agent.address, env.merchant.address);
       expect([agentBefore - agentAfter, merchantAfter - merchantBefore]).to.deep.equal([10_000n, 10_000n]);
     });

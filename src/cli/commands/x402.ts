@@ -1,0 +1,244 @@
+import type { Command } from "commander";
+import { formatAmount, formatDollars, parseAmount } from "../../amounts";
+import { parseAddress } from "../../addresses";
+import { InvalidInputError, NetDollarError } from "../../errors";
+import { NetDollar__factory } from "../../../typechain-types";
+import { readTokenDomain } from "../../eip712";
+import {
+  NetDollarFacilitator,
+  PayingClient,
+  caip2,
+  createDemoApi,
+  createFacilitatorApp,
+  facilitatorByUrl,
+  listen,
+  type FacilitatorAsset,
+  type FacilitatorLike,
+  type PaymentRecord,
+  type PaywallMode,
+  type RunningServer,
+} from "../../x402";
+import type { CliContext } from "../context";
+import { action } from "../action";
+import { table } from "../output";
+import { ExitWithCode } from "./attest";
+
+function parsePort(input: string): number {
+  const port = Number(input);
+  if (!/^\d+$/.test(input) || !Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidInputError(`--port "${input}" is not a TCP port`);
+  return port;
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+function parseHost(ctx: CliContext, host: string): string {
+  if (!LOOPBACK.has(host)) ctx.out.note(`warning: listening on ${host}, not loopback: anyone who can reach it can use this service`);
+  return host;
+}
+
+/** NET Dollar of the deployment, plus any --asset, with the EIP-712 domain read from each token. */
+async function resolveAssets(ctx: CliContext, extra: string[]): Promise<FacilitatorAsset[]> {
+  const provider = await ctx.provider();
+  const addresses = extra.map((a) => parseAddress(a, "--asset"));
+  if (addresses.length === 0) addresses.push((await ctx.deployment()).contracts.NetDollar.address);
+  return Promise.all(
+    addresses.map(async (address) => {
+      const token = NetDollar__factory.connect(address, provider);
+      const [{ name, version }, code] = await Promise.all([readTokenDomain(token).catch(() => ({ name: "", version: "" })), provider.getCode(address)]);
+      if (code === "0x" || !name) throw new InvalidInputError(`${address} is not an EIP-3009 token with an EIP-712 domain on this chain`);
+      return { address, name, version };
+    }),
+  );
+}
+
+/** Keeps a server running until Ctrl-C or SIGTERM, then closes it. */
+async function runUntilStopped(servers: RunningServer[]): Promise<never> {
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  for (const s of servers) await s.close();
+  throw new ExitWithCode(0);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function registerX402Commands(program: Command): void {
+  const x402 = program.command("x402").description("agent payments over HTTP 402 (x402 v2): the facilitator and a demo paid API");
+
+  x402
+    .command("facilitator")
+    .description("run an x402 facilitator (POST /verify, POST /settle, GET /supported, /health, /metrics) settling with the configured key")
+    .option("--port <port>", "port to listen on", "4020")
+    .option("--host <host>", "interface to listen on (loopback unless you mean it)", "127.0.0.1")
+    .option("--asset <address>", "an EIP-3009 token to settle (repeatable; default the deployment's NetDollar)", collect, [])
+    .option("--receipt-timeout <seconds>", "seconds to wait for a settlement's receipt", "120")
+    .addHelpText(
+      "after",
+      "\nThe relayer is the configured key (NETD_PRIVATE_KEY or --keystore): it pays the gas of every settlement.\n\nExample:\n  $ NETD_PRIVATE_KEY=<relayer key> netd x402 facilitator --port 4020 --rpc-url http://127.0.0.1:8545",
+    )
+    .action(
+      action((ctx) => async (options: { port: string; host: string; asset: string[]; receiptTimeout: string }) => {
+        const port = parsePort(options.port);
+        const host = parseHost(ctx, options.host);
+        const timeout = Number(options.receiptTimeout);
+        if (!Number.isFinite(timeout) || timeout <= 0) throw new InvalidInputError(`--receipt-timeout "${options.receiptTimeout}" is not a positive number of seconds`);
+        const provider = await ctx.provider();
+        const relayer = await ctx.signer();
+        const network = caip2(await ctx.chainId());
+        const assets = await resolveAssets(ctx, options.asset);
+        const facilitator = new NetDollarFacilitator({ networks: [{ network, provider, relayer, assets }], receiptTimeoutMs: timeout * 1000 });
+        const server = await listen(createFacilitatorApp(facilitator), port, host);
+        const gas = await provider.getBalance(relayer.address);
+        ctx.out.result(
+          [
+            `x402 facilitator listening on ${server.url} (Ctrl-C to stop)`,
+            ...table([
+              ["network", network],
+              ["relayer", `${relayer.address} (${formatAmount(gas, 18)} ETH for gas)`],
+              ...assets.map((a): [string, string] => ["asset", `${a.address} (${a.name}, version ${a.version})`]),
+              ["endpoints", "POST /verify, POST /settle, GET /supported, GET /health, GET /metrics"],
+            ]),
+          ],
+          { command: "x402 facilitator", url: server.url, network, relayer: relayer.address, assets },
+        );
+        await runUntilStopped([server]);
+      }),
+    );
+
+  x402
+    .command("serve-demo")
+    .description("run a small paid API (GET /joke $0.001, GET /weather $0.01, POST /summarize $0.05) taking NET Dollar over x402")
+    .option("--port <port>", "port to listen on", "4021")
+    .option("--host <host>", "interface to listen on (loopback unless you mean it)", "127.0.0.1")
+    .option("--pay-to <address>", "who is paid (default: the configured key's address)")
+    .option("--facilitator-url <url>", "an x402 facilitator to verify and settle with (default: one in process, relaying with the configured key)")
+    .option("--mode <mode>", "settle-before-serve (default: nothing is served before the money moved) or verify-then-settle", "settle-before-serve")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ NETD_PRIVATE_KEY=<merchant key> netd x402 serve-demo --port 4021\n  $ netd x402 serve-demo --port 4021 --pay-to 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --facilitator-url http://127.0.0.1:4020",
+    )
+    .action(
+      action((ctx) => async (options: { port: string; host: string; payTo?: string; facilitatorUrl?: string; mode: string }) => {
+        const port = parsePort(options.port);
+        const host = parseHost(ctx, options.host);
+        if (options.mode !== "settle-before-serve" && options.mode !== "verify-then-settle") {
+          throw new InvalidInputError(`--mode "${options.mode}" is not settle-before-serve or verify-then-settle`);
+        }
+        let facilitatorUrl: URL | undefined;
+        if (options.facilitatorUrl !== undefined) {
+          try {
+            facilitatorUrl = new URL(options.facilitatorUrl);
+          } catch {
+            throw new InvalidInputError(`--facilitator-url "${options.facilitatorUrl}" is not a URL`);
+          }
+        }
+        const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
+        const network = caip2(await ctx.chainId());
+        const [asset] = await resolveAssets(ctx, []);
+        let facilitator: FacilitatorLike;
+        if (facilitatorUrl) facilitator = facilitatorByUrl(facilitatorUrl.toString().replace(/\/$/, ""));
+        else facilitator = new NetDollarFacilitator({ networks: [{ network, provider: await ctx.provider(), relayer: await ctx.signer(), assets: [asset] }] });
+        const app = createDemoApi({ payTo, network, asset, facilitator, mode: options.mode });
+        const server = await listen(app, port, host);
+        ctx.out.result(
+          [
+            `x402 demo API listening on ${server.url} (Ctrl-C to stop)`,
+            ...table([
+              ["pays to", payTo],
+              ["network", network],
+              ["asset", `${asset.address} (${asset.name})`],
+              ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
+              ["mode", options.mode],
+              ["GET /joke", "$0.001"],
+              ["GET /weather", "$0.01"],
+              ["POST /summarize", "$0.05"],
+            ]),
+            "",
+            `Try: netd pay ${server.url}/joke --max 0.01`,
+          ],
+          { command: "x402 serve-demo", url: server.url, payTo, network, asset: asset.address, mode: options.mode as PaywallMode },
+        );
+        await runUntilStopped([server]);
+      }),
+    );
+
+  program
+    .command("pay")
+    .description("fetch a URL, paying its HTTP 402 (x402) in NET Dollar with the configured key; prints the response and the receipt")
+    .argument("<url>", "the paid resource")
+    .option("--max <amount>", "the most to pay, in dollars (refuses anything dearer without signing)", "0.10")
+    .option("--method <method>", "HTTP method", "GET")
+    .option("--data <body>", "request body (sent as JSON when it parses as JSON)")
+    .option("--asset <address>", "a token it may pay with (repeatable; default the deployment's NetDollar)", collect, [])
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 paid and served (2xx), 1 the server refused or failed, 2 bad input or the price is above --max.\n\nExamples:\n  $ netd pay http://127.0.0.1:4021/joke --max 0.01\n  $ netd pay http://127.0.0.1:4021/summarize --method POST --data '{\"text\":\"pay per call\"}' --json",
+    )
+    .action(
+      action((ctx) => async (url: string, options: { max: string; method: string; data?: string; asset: string[] }) => {
+        let target: URL;
+        try {
+          target = new URL(url);
+        } catch {
+          throw new InvalidInputError(`"${url}" is not a URL`);
+        }
+        if (target.protocol !== "http:" && target.protocol !== "https:") throw new InvalidInputError(`"${url}" is not an http(s) URL`);
+        const max = parseAmount(options.max, "--max");
+        const method = options.method.toUpperCase();
+        if (!/^[A-Z]+$/.test(method)) throw new InvalidInputError(`--method "${options.method}" is not an HTTP method`);
+        const network = caip2(await ctx.chainId());
+        const assets = options.asset.length ? options.asset.map((a) => parseAddress(a, "--asset")) : [(await ctx.deployment()).contracts.NetDollar.address];
+        const signer = await ctx.signer();
+        const client = new PayingClient({
+          signer,
+          controls: { maxPerPayment: max, allowedNetworks: [network], allowedAssets: assets.map((asset) => ({ network, asset })) },
+        });
+        const headers: Record<string, string> = {};
+        let body: string | undefined;
+        if (options.data !== undefined) {
+          body = options.data;
+          try {
+            JSON.parse(options.data);
+            headers["content-type"] = "application/json";
+          } catch {
+            headers["content-type"] = "text/plain";
+          }
+        }
+        let res: Response;
+        try {
+          res = await client.fetch(target, { method, headers, body });
+        } catch (error) {
+          if (error instanceof NetDollarError) throw new InvalidInputError(error.shortMessage, { details: "nothing was signed or paid" });
+          const why = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+          throw new NetDollarError(`could not fetch ${target}: ${why}`, { details: "nothing was paid" });
+        }
+        const text = await res.text();
+        const payment: PaymentRecord | undefined = client.payments[0];
+        const receipt: [string, string][] = payment
+          ? [
+              ["paid", `${formatDollars(payment.amount)} to ${payment.payTo}`],
+              ["status", payment.status + (payment.errorReason ? ` (${payment.errorReason})` : "")],
+              ["payer", payment.payer],
+              ["network", payment.network],
+              ["transaction", payment.transaction ?? "(none)"],
+            ]
+          : [["paid", "nothing (the resource did not ask for payment)"]];
+        if (ctx.out.json) {
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            parsed = text;
+          }
+          ctx.out.result([], { command: "pay", url: target.toString(), httpStatus: res.status, body: parsed, payment: payment ?? null });
+        } else {
+          process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+          ctx.out.note(["", `HTTP ${res.status}`, ...table(receipt)].join("\n"));
+        }
+        if (!res.ok) throw new ExitWithCode(1);
+      }),
+    );
+}

@@ -1,0 +1,57 @@
+import express from "express";
+import { paywall, type FacilitatorLike, type PaywallMode } from "./paywall";
+import type { FacilitatorAsset } from "./facilitator";
+
+/** The demo API's paid routes and prices. */
+export const DEMO_ROUTES = {
+  "GET /joke": { price: "$0.001", description: "a joke, for a tenth of a cent" },
+  "GET /weather": { price: "$0.01", description: "today's forecast, for a cent" },
+  "POST /summarize": { price: "$0.05", description: "the first words of a text, for five cents" },
+} as const;
+
+export interface DemoApiOptions {
+  payTo: string;
+  network: `eip155:${string}`;
+  asset: FacilitatorAsset;
+  facilitator: FacilitatorLike;
+  mode?: PaywallMode;
+  /** Called when a paid route is served (after its payment settled, in the default mode). */
+  onServed?: (route: string) => void;
+}
+
+/**
+ * A small paid API for trying x402 out: a free index at `/` listing the prices, and three paid routes.
+ *
+ * @example
+ * const app = createDemoApi({ payTo, network: "eip155:31337", asset, facilitator: facilitatorByUrl("http://127.0.0.1:4020") });
+ * await listen(app, 4021);
+ */
+export function createDemoApi(options: DemoApiOptions): express.Express {
+  const app = express();
+  app.disable("x-powered-by");
+  app.get("/", (_req, res) => {
+    res.json({
+      description: "NET Dollar x402 demo API: pay per call in NET Dollar",
+      payTo: options.payTo,
+      network: options.network,
+      asset: options.asset.address,
+      routes: Object.entries(DEMO_ROUTES).map(([route, r]) => ({ route, price: r.price, description: r.description })),
+    });
+  });
+  app.use(paywall({ routes: DEMO_ROUTES, payTo: options.payTo, network: options.network, asset: options.asset, facilitator: options.facilitator, mode: options.mode }));
+  app.use(express.json({ limit: "64kb" }));
+  app.get("/joke", (_req, res) => {
+    options.onServed?.("/joke");
+    res.json({ joke: "Why did the agent pay a tenth of a cent? It only wanted a micro-laugh." });
+  });
+  app.get("/weather", (_req, res) => {
+    options.onServed?.("/weather");
+    res.json({ forecast: "sunny", high: 24, low: 15, unit: "C" });
+  });
+  app.post("/summarize", (req, res) => {
+    options.onServed?.("/summarize");
+    const text = String((req.body as { text?: unknown } | undefined)?.text ?? "");
+    res.json({ summary: text.split(/\s+/).filter(Boolean).slice(0, 5).join(" ") });
+  });
+  return app;
+}

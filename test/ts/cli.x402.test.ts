@@ -1,0 +1,123 @@
+import { expect } from "chai";
+import { JsonRpcProvider } from "ethers";
+import { NetDollar__factory, type NetDollar } from "../../typechain-types";
+import { devnetWallet } from "../../src/devnet";
+import { ADDRESSES, KEYS, startCliEnvironment, startCliServer, type CliEnvironment, type CliRun, type CliServer } from "../helpers/cli";
+
+const RELAYER_KEY = devnetWallet(10).privateKey;
+
+function ok(run: CliRun): CliRun {
+  expect(run.code, `${run.stdout}\n${run.stderr}`).to.equal(0);
+  return run;
+}
+
+describe("netd x402 and netd pay, end to end against a Hardhat node", function () {
+  this.timeout(300_000);
+  let env: CliEnvironment;
+  let provider: JsonRpcProvider;
+  let token: NetDollar;
+  const servers: CliServer[] = [];
+  let facilitator: CliServer;
+  let api: CliServer;
+
+  const serverEnv = (key: string) => ({ NETD_RPC_URL: env.node.url, NETD_DEPLOYMENT: env.deployment, NETD_PRIVATE_KEY: key });
+  const balances = () => Promise.all([token.balanceOf(ADDRESSES.agent), token.balanceOf(ADDRESSES.merchant)]);
+
+  before(async function () {
+    env = await startCliEnvironment();
+    provider = new JsonRpcProvider(env.node.url, undefined, { cacheTimeout: -1 });
+    const deployed = ok(await env.run(["deploy", "--json"]));
+    token = NetDollar__factory.connect((deployed.json.deployment as { contracts: { NetDollar: { address: string } } }).contracts.NetDollar.address, provider);
+    ok(await env.run(["minter", "configure", ADDRESSES.minter, "100000", "--yes"]));
+    ok(await env.run(["mint", ADDRESSES.agent, "100", "--yes"], { key: KEYS.minter }));
+    facilitator = await startCliServer(["x402", "facilitator", "--port", "0"], serverEnv(RELAYER_KEY), env.dir);
+    servers.push(facilitator);
+    api = await startCliServer(["x402", "serve-demo", "--port", "0", "--facilitator-url", facilitator.url], serverEnv(KEYS.merchant), env.dir);
+    servers.push(api);
+  });
+
+  after(async function () {
+    for (const s of servers) await s.stop();
+    provider?.destroy();
+    await env?.node.stop();
+  });
+
+  it("x402 facilitator prints its network, relayer and asset, and answers /supported", async function () {
+    expect(facilitator.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(facilitator.output()).to.include("eip155:31337").and.include(devnetWallet(10).address).and.include(await token.getAddress());
+    const supported = (await (await fetch(`${facilitator.url}/supported`)).json()) as { kinds: unknown[]; signers: Record<string, string[]> };
+    expect(supported.kinds).to.deep.equal([{ x402Version: 2, scheme: "exact", network: "eip155:31337" }]);
+    expect(supported.signers["eip155:*"]).to.deep.equal([devnetWallet(10).address]);
+  });
+
+  it("x402 serve-demo lists its prices for free at /", async function () {
+    const index = (await (await fetch(`${api.url}/`)).json()) as { payTo: string; routes: { route: string; price: string }[] };
+    expect(index.payTo).to.equal(ADDRESSES.merchant);
+    expect(index.routes.map((r: { route: string; price: string }) => `${r.route} ${r.price}`)).to.deep.equal(["GET /joke $0.001", "GET /weather $0.01", "POST /summarize $0.05"]);
+  });
+
+  it("pay prints the response and the receipt, and moves exactly the price", async function () {
+    const before = await balances();
+    const run = ok(await env.run(["pay", `${api.url}/joke`, "--max", "0.01"], { key: KEYS.agent }));
+    expect(JSON.parse(run.stdout)).to.have.property("joke");
+    expect(run.stderr).to.match(/HTTP 200/).and.match(/paid\s+0\.001 NETD to 0x90F79bf6EB2c4f870365E785982E1f101E93b906/).and.match(/status\s+settled/);
+    const tx = /transaction\s+(0x[0-9a-f]{64})/.exec(run.stderr)![1];
+    expect((await provider.getTransactionReceipt(tx))!.status).to.equal(1);
+    expect(await balances()).to.deep.equal([before[0] - 1_000n, before[1] + 1_000n]);
+  });
+
+  it("pay --json with a POST body: the parsed body and the payment record", async function () {
+    const run = ok(await env.run(["pay", `${api.url}/summarize`, "--method", "POST", "--data", '{"text":"agents pay per call in NET Dollar"}', "--json"], { key: KEYS.agent }));
+    expect(run.json).to.deep.include({ ok: true, httpStatus: 200, body: { summary: "agents pay per call in" } });
+    expect(run.json.payment).to.deep.include({ amount: "50000", status: "settled", payer: ADDRESSES.agent, payTo: ADDRESSES.merchant });
+  });
+
+  it("pay refuses a price above --max without signing anything (exit 2)", async function () {
+    const before = await balances();
+    const run = await env.run(["pay", `${api.url}/weather`, "--max", "0.005"], { key: KEYS.agent });
+    expect(run.code).to.equal(2);
+    expect(run.stderr).to.include("the price 0.01 is above the maximum per payment 0.005").and.include("nothing was signed or paid");
+    expect(await balances()).to.deep.equal(before);
+  });
+
+  it("serve-demo with its facilitator in process settles with the configured key", async function () {
+    const inProcess = await startCliServer(["x402", "serve-demo", "--port", "0", "--mode", "verify-then-settle"], serverEnv(KEYS.merchant), env.dir);
+    servers.push(inProcess);
+    expect(inProcess.output()).to.include("in process");
+    const before = await balances();
+    ok(await env.run(["pay", `${inProcess.url}/weather`], { key: KEYS.agent }));
+    expect(await balances()).to.deep.equal([before[0] - 10_000n, before[1] + 10_000n]);
+  });
+
+  it("a free resource is fetched without paying; an unreachable one fails with exit 1", async function () {
+    const free = ok(await env.run(["pay", `${api.url}/`], { key: KEYS.agent }));
+    expect(free.stderr).to.include("nothing (the resource did not ask for payment)");
+    const down = await env.run(["pay", "http://127.0.0.1:1/joke"], { key: KEYS.agent });
+    expect(down.code).to.equal(1);
+    expect(down.stderr).to.match(/could not fetch http:\/\/127\.0\.0\.1:1\/joke/);
+  });
+
+  it("rejects bad input with exit 2 and says what was wrong", async function () {
+    const cases: [string[], RegExp][] = [
+      [["pay", "not a url"], /"not a url" is not a URL/],
+      [["pay", "ftp://127.0.0.1/x"], /is not an http\(s\) URL/],
+      [["pay", `${api.url}/joke`, "--max", "1.0000001"], /--max/],
+      [["x402", "facilitator", "--port", "http"], /--port "http" is not a TCP port/],
+      [["x402", "serve-demo", "--mode", "later"], /--mode "later" is not settle-before-serve or verify-then-settle/],
+      [["x402", "serve-demo", "--facilitator-url", "nowhere"], /--facilitator-url "nowhere" is not a URL/],
+      [["x402", "serve-demo", "--pay-to", "0x123"], /--pay-to/],
+    ];
+    for (const [args, message] of cases) {
+      const run = await env.run(args, { key: KEYS.agent });
+      expect(run.code, args.join(" ")).to.equal(2);
+      expect(run.stderr, args.join(" ")).to.match(message);
+    }
+  });
+
+  it("every x402 command has --help with an example", async function () {
+    for (const args of [["x402", "facilitator"], ["x402", "serve-demo"], ["pay"]]) {
+      const run = ok(await env.run([...args, "--help"], { key: null }));
+      expect(run.stdout).to.include("Example");
+    }
+  });
+});
