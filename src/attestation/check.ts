@@ -2,7 +2,7 @@ import { id as topicOf, type Provider } from "ethers";
 import { NetDollarV2__factory, ReserveOracle__factory } from "../../typechain-types";
 import { ChainUnreachableError, NetDollarError } from "../errors";
 import { scanLogs } from "../logs";
-import { findDeploymentBlock } from "./chain";
+import { findBlockAtOrBefore, findDeploymentBlock } from "./chain";
 import { toIsoSeconds, toUnixSeconds, type AttestationDocument } from "./document";
 import { verifyAttestationSignature, type SignatureCheck } from "./create";
 
@@ -218,13 +218,19 @@ async function checkDeployment(
   if (BigInt(block.timestamp) > asOf) {
     problems.push({ kind: "invalid", message: `${label}: block ${report.blockNumber} is after asOf` });
   }
-  const next = await read(`block ${report.blockNumber + 1}`, () => provider.getBlock(report.blockNumber + 1));
-  if (next && BigInt(next.timestamp) <= asOf) {
-    problems.push({ kind: "invalid", message: `${label}: block ${report.blockNumber} is not the last block at or before asOf (block ${next.number} is at ${toIsoSeconds(next.timestamp)})` });
-  }
-  if (!next && BigInt(block.timestamp) < asOf) {
-    // Timestamps strictly increase, so only a head dated exactly asOf is sure to stay the last block at or before it.
-    problems.push({ kind: "invalid", message: `${label}: the chain has not reached asOf yet (its latest block is at ${toIsoSeconds(block.timestamp)})` });
+  // ... of the last second at or before asOf: the last block then, or, on chains where several blocks share a
+  // timestamp (Arbitrum, a devnet), any block of that second, since more of them can follow the attestation's.
+  if (BigInt(block.timestamp) <= asOf) {
+    const head = await read("the latest block", () => provider.getBlock("latest"));
+    if (!head) throw new ChainUnreachableError("the latest block is not available");
+    if (BigInt(head.timestamp) < asOf) {
+      problems.push({ kind: "invalid", message: `${label}: the chain has not reached asOf yet (its latest block is at ${toIsoSeconds(head.timestamp)})` });
+    } else {
+      const last = await findBlockAtOrBefore(provider, asOf);
+      if (last.timestamp !== BigInt(block.timestamp)) {
+        problems.push({ kind: "invalid", message: `${label}: block ${report.blockNumber} is not the last block at or before asOf (block ${last.number} is at ${toIsoSeconds(last.timestamp)})` });
+      }
+    }
   }
 
   const token = NetDollarV2__factory.connect(report.token, provider);

@@ -5,6 +5,7 @@ import { Story } from "./story";
 import { escrowChapter } from "./escrowChapter";
 import { reserveChapter } from "./reserveChapter";
 import { tokenChapter } from "./tokenChapter";
+import { x402Chapter } from "./x402Chapter";
 
 export type { Cast } from "./story";
 
@@ -40,5 +41,6 @@ export async function runDemo(cast: Cast, write?: (line: string) => void): Promi
   const { deployment, token } = await tokenChapter(story, cast);
   await escrowChapter(story, cast, deployment, token);
   await reserveChapter(story, cast, deployment, token);
+  await x402Chapter(story, cast, token);
   await whereTheMoneyIs(story, cast, token, [["escrow", deployment.contracts.ConditionalEscrow.address]]);
 }

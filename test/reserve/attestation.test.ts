@@ -78,6 +78,21 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
     expect(doc.deployments[0].outstanding).to.equal(f.supply.toString());
   });
 
+  it("where blocks share a timestamp, any block of asOf's second is accepted; an earlier second's is not", async function () {
+    const f = await loadFixture(fixture);
+    await f.token.connect(f.admin).disableReserveGuard();
+    const t = BigInt(await time.latest()) + 100n;
+    await time.setNextBlockTimestamp(t);
+    await mine(1);
+    const doc = await f.attest(f.supply, t);
+    await time.setNextBlockTimestamp(t); // a second block in the same second, after the attestation was made
+    await f.token.connect(f.minter).mint(f.carol, 1n);
+    await time.increase(5);
+    expect(await f.check(doc)).to.include({ verdict: "backed", outstanding: f.supply });
+    const earlier = await signAttestation({ ...doc, asOf: toIsoSeconds(t + 5n) }, f.accountant);
+    expect(await f.check(earlier)).to.include({ verdict: "invalid" });
+  });
+
   it("exactly equal reserves are backed (exit 0); one base unit short is not (exit 1)", async function () {
     const f = await loadFixture(fixture);
     const equal = await f.check(await f.attest(f.supply));
@@ -98,7 +113,7 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
     await f.token.connect(f.carol).redeem(5n * USD, ethers.ZeroHash);
     await f.token.connect(f.blocklister).blocklist(f.carol);
     await f.token.connect(f.seizer).seize(f.carol);
-    await mine(1);
+    await time.increase(1); // blocks may share a timestamp (as on Arbitrum): make "later" a later second
     const later = await f.attest(5_000n * USD);
     const report = await f.check(later);
     const d = report.deployments[0];
@@ -164,7 +179,8 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
     const r1 = await f.check(wrongSupply);
     expect(r1.verdict).to.equal("mismatch");
     expect(r1.problems[0].message).to.match(/the attestation says 1 outstanding at block \d+; the chain says 2000000000/);
-    await mine(1);
+    await time.increase(1); // a block a second later: the attested block is no longer the last before asOf + 5,000 s
+    await time.increase(10_000);
     const notLast = await sign({ ...doc, asOf: toIsoSeconds(BigInt(Date.parse(doc.asOf) / 1000) + 5000n) }, f.accountant);
     const r2 = await f.check(notLast);
     expect(r2.verdict).to.equal("invalid");

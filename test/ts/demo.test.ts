@@ -14,7 +14,11 @@ describe("the demo (npm run demo)", function () {
     expect(text).to.match(/creator 1\s+15\.00 NETD\n\s+creator 2\s+9\.00 NETD\n\s+creator 3\s+6\.00 NETD/);
     expect(text).to.match(/minting \$1 more is refused: "minting would take the supply to 100\.50 NETD, above the 100\.00 NETD the attested reserves of \$100\.00 allow"/);
     expect(text).to.match(/netd attest check: BACKED\n\s+reserves\s+\$100\.00\n\s+outstanding\s+99\.50 NETD\n\s+collateralization\s+100\.5025%/);
-    expect(text).to.match(/Where every dollar is ==\n\s+agent\s+69\.75 NETD/);
+    expect(text).to.match(/without payment: HTTP 402, PAYMENT-REQUIRED asks 0\.001 NETD \(1000 base units\) to 0x90F7…b906, scheme exact/);
+    expect(text).to.match(/ten calls to GET \/joke: 10 answered, 10 payments settled on chain/);
+    expect(text).to.match(/merchant received\s+0\.01 NETD \(10000 base units\)\n.*\n\s+- the merchant's balance grew by exactly one cent/);
+    expect(text).to.match(/the client refuses before signing anything: "not paying 127\.0\.0\.1:\d+: the price 0\.05 is above the maximum per payment 0\.01"/);
+    expect(text).to.match(/Where every dollar is ==\n\s+agent\s+69\.74 NETD\n\s+merchant\s+0\.26 NETD/);
     expect(text).to.match(/total supply\s+100\.00 NETD\n\s+- the balances add up to the supply, to the last base unit/);
   });
 });
