@@ -417,7 +417,7 @@ describe("netd CLI, end to end against a Hardhat node", function () {
         let help = "";
         command.configureOutput({ writeOut: (s) => (help += s) });
         command.outputHelp();
-        expect(help, command.name()).to.match(/Example:\n\s+\$ netd /);
+        expect(help, command.name()).to.match(/Examples?[^:\n]*:\n\s+\$ netd /);
       }
     });
   });

@@ -77,7 +77,7 @@ export function registerX402Commands(program: Command): void {
     .option("--receipt-timeout <seconds>", "seconds to wait for a settlement's receipt", "120")
     .addHelpText(
       "after",
-      "\nThe relayer is the configured key (NETD_PRIVATE_KEY or --keystore): it pays the gas of every settlement.\n\nExample:\n  $ NETD_PRIVATE_KEY=<relayer key> netd x402 facilitator --port 4020 --rpc-url http://127.0.0.1:8545",
+      "\nThe relayer is the configured key (NETD_PRIVATE_KEY or --keystore): it pays the gas of every settlement.\n\nExample (with NETD_PRIVATE_KEY set to the relayer's key):\n  $ netd x402 facilitator --port 4020 --rpc-url http://127.0.0.1:8545",
     )
     .action(
       action((ctx) => async (options: { port: string; host: string; asset: string[]; receiptTimeout: string }) => {
@@ -118,7 +118,7 @@ export function registerX402Commands(program: Command): void {
     .option("--mode <mode>", "settle-before-serve (default: nothing is served before the money moved) or verify-then-settle", "settle-before-serve")
     .addHelpText(
       "after",
-      "\nExamples:\n  $ NETD_PRIVATE_KEY=<merchant key> netd x402 serve-demo --port 4021\n  $ netd x402 serve-demo --port 4021 --pay-to 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --facilitator-url http://127.0.0.1:4020",
+      "\nExamples (with NETD_PRIVATE_KEY set to the merchant's key, which also relays when the facilitator is in process):\n  $ netd x402 serve-demo --port 4021\n  $ netd x402 serve-demo --port 4021 --pay-to 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --facilitator-url http://127.0.0.1:4020",
     )
     .action(
       action((ctx) => async (options: { port: string; host: string; payTo?: string; facilitatorUrl?: string; mode: string }) => {
