@@ -3,9 +3,11 @@ import { Wallet, getAddress, id as topicOf } from "ethers";
 import { decodePaymentRequiredHeader } from "@x402/core/http";
 import { x402Client, wrapFetchWithPayment } from "@x402/fetch";
 import { ExactEvmScheme } from "@x402/evm/exact/client";
-import { MockERC1271Wallet__factory } from "../../typechain-types";
+import { MockERC1271Wallet__factory, type NetDollar } from "../../typechain-types";
 import { devnetWallet } from "../../src/devnet";
-import { PayingClient, PaymentRefusedError, REASON, type RunningServer } from "../../src/x402";
+import { NetDollarFacilitator, PayingClient, PaymentRefusedError, REASON, type RunningServer } from "../../src/x402";
+import { signCancelAuthorization } from "../../src/eip712";
+import { submitCancelAuthorization } from "../../src/token/authorizations";
 import { NETWORK, requirementsOf, sendPayment, signPayment, startReferenceFacilitator, startReferencePaywall, startX402Environment, type X402Environment } from "../helpers/x402";
 
 const TRANSFER = topicOf("Transfer(address,address,uint256)");
@@ -212,6 +214,29 @@ describe("x402: paying for HTTP requests in NET Dollar", function () {
       const later = await env.facilitator.settle(payment, requirements);
       expect(later).to.deep.equal(a);
       expect((await balances(env.merchant.address))[0] - merchantBefore).to.equal(1_000n);
+    });
+
+    it("a payment someone else settled first (or this facilitator before a restart) is answered with that transaction", async function () {
+      const { requirements } = await requirementsOf(`${api.url}/joke`);
+      const payment = await signPayment(env.agent, requirements);
+      const a = (payment.payload as { signature: string; authorization: Record<string, string> }).authorization;
+      const sig = (payment.payload as { signature: string }).signature;
+      // A watcher front-runs the settlement with the same signed authorization: the money still goes to the payee.
+      const frontRun = await env.token
+        .connect(env.merchant)
+        ["transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"](a.from, a.to, a.value, a.validAfter, a.validBefore, a.nonce, sig);
+      await frontRun.wait();
+      const [merchantBefore] = await balances(env.merchant.address);
+      const restarted = new NetDollarFacilitator({ networks: [{ network: NETWORK, provider: env.provider, relayer: env.relayer, assets: [env.asset] }] });
+      const result = await restarted.settle(payment, requirements);
+      expect(result).to.deep.equal({ success: true, transaction: frontRun.hash, payer: env.agent.address, network: NETWORK });
+      expect(await balances(env.merchant.address)).to.deep.equal([merchantBefore]);
+      // but a payment whose nonce was cancelled, not paid, is refused
+      const cancelled = await signPayment(env.agent, requirements);
+      const nonce = (cancelled.payload as { authorization: { nonce: string } }).authorization.nonce;
+      const cancel = await signCancelAuthorization(env.agent, { name: env.asset.name, version: env.asset.version, chainId: 31337n, verifyingContract: env.asset.address }, { authorizer: env.agent.address, nonce });
+      await (await submitCancelAuthorization(env.token.connect(env.merchant) as unknown as NetDollar, env.agent.address, nonce, cancel)).wait();
+      expect(await restarted.settle(cancelled, requirements)).to.deep.include({ success: false, errorReason: REASON.nonceAlreadyUsed, transaction: "" });
     });
   });
 });
