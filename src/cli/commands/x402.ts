@@ -4,20 +4,14 @@ import { parseAddress } from "../../addresses";
 import { InvalidInputError, NetDollarError } from "../../errors";
 import { NetDollar__factory } from "../../../typechain-types";
 import { readTokenDomain } from "../../eip712";
-import {
-  NetDollarFacilitator,
-  PayingClient,
-  caip2,
-  createDemoApi,
-  createFacilitatorApp,
-  facilitatorByUrl,
-  listen,
-  type FacilitatorAsset,
-  type FacilitatorLike,
-  type PaymentRecord,
-  type PaywallMode,
-  type RunningServer,
-} from "../../x402";
+import type { FacilitatorAsset, FacilitatorLike, PaymentRecord, PaywallMode, RunningServer } from "../../x402";
+
+/**
+ * The x402 library (Express, the x402 reference packages) is loaded only by the commands that use it, so that every
+ * other command starts faster.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const lib = () => require("../../x402") as typeof import("../../x402");
 import type { CliContext } from "../context";
 import { action } from "../action";
 import { table } from "../output";
@@ -87,10 +81,10 @@ export function registerX402Commands(program: Command): void {
         if (!Number.isFinite(timeout) || timeout <= 0) throw new InvalidInputError(`--receipt-timeout "${options.receiptTimeout}" is not a positive number of seconds`);
         const provider = await ctx.provider();
         const relayer = await ctx.signer();
-        const network = caip2(await ctx.chainId());
+        const network = lib().caip2(await ctx.chainId());
         const assets = await resolveAssets(ctx, options.asset);
-        const facilitator = new NetDollarFacilitator({ networks: [{ network, provider, relayer, assets }], receiptTimeoutMs: timeout * 1000 });
-        const server = await listen(createFacilitatorApp(facilitator), port, host);
+        const facilitator = new (lib().NetDollarFacilitator)({ networks: [{ network, provider, relayer, assets }], receiptTimeoutMs: timeout * 1000 });
+        const server = await lib().listen(lib().createFacilitatorApp(facilitator), port, host);
         const gas = await provider.getBalance(relayer.address);
         ctx.out.result(
           [
@@ -136,13 +130,13 @@ export function registerX402Commands(program: Command): void {
           }
         }
         const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
-        const network = caip2(await ctx.chainId());
+        const network = lib().caip2(await ctx.chainId());
         const [asset] = await resolveAssets(ctx, []);
         let facilitator: FacilitatorLike;
-        if (facilitatorUrl) facilitator = facilitatorByUrl(facilitatorUrl.toString().replace(/\/$/, ""));
-        else facilitator = new NetDollarFacilitator({ networks: [{ network, provider: await ctx.provider(), relayer: await ctx.signer(), assets: [asset] }] });
-        const app = createDemoApi({ payTo, network, asset, facilitator, mode: options.mode });
-        const server = await listen(app, port, host);
+        if (facilitatorUrl) facilitator = lib().facilitatorByUrl(facilitatorUrl.toString().replace(/\/$/, ""));
+        else facilitator = new (lib().NetDollarFacilitator)({ networks: [{ network, provider: await ctx.provider(), relayer: await ctx.signer(), assets: [asset] }] });
+        const app = lib().createDemoApi({ payTo, network, asset, facilitator, mode: options.mode });
+        const server = await lib().listen(app, port, host);
         ctx.out.result(
           [
             `x402 demo API listening on ${server.url} (Ctrl-C to stop)`,
@@ -189,10 +183,10 @@ export function registerX402Commands(program: Command): void {
         const max = parseAmount(options.max, "--max");
         const method = options.method.toUpperCase();
         if (!/^[A-Z]+$/.test(method)) throw new InvalidInputError(`--method "${options.method}" is not an HTTP method`);
-        const network = caip2(await ctx.chainId());
+        const network = lib().caip2(await ctx.chainId());
         const assets = options.asset.length ? options.asset.map((a) => parseAddress(a, "--asset")) : [(await ctx.deployment()).contracts.NetDollar.address];
         const signer = await ctx.signer();
-        const client = new PayingClient({
+        const client = new (lib().PayingClient)({
           signer,
           controls: { maxPerPayment: max, allowedNetworks: [network], allowedAssets: assets.map((asset) => ({ network, asset })) },
         });
