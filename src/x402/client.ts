@@ -35,7 +35,11 @@ export interface PaymentRecord {
   amount: bigint;
   payer: string;
   nonce: string;
-  /** settled: the server proved settlement (PAYMENT-RESPONSE success); refused: it answered 402 to the paid request. */
+  /**
+   * settled: the server reported a successful settlement (PAYMENT-RESPONSE), whatever the HTTP status of the answer;
+   * refused: it answered 402 to the paid request; unconfirmed: anything else (the authorization may still be settled
+   * until it expires).
+   */
   status: "settled" | "refused" | "unconfirmed";
   transaction?: string;
   errorReason?: string;
@@ -114,11 +118,19 @@ export class PayingClient {
       nonce: randomNonce(),
     };
     const extra = requirement.extra as { name?: string; version?: string };
-    const signature = await this.options.signer.signTypedData(
-      { name: extra.name, version: extra.version, chainId: chainIdOf(requirement.network)!, verifyingContract: getAddress(requirement.asset) },
-      TYPES.TransferWithAuthorization,
-      authorization,
-    );
+    let signature: string;
+    try {
+      signature = await this.options.signer.signTypedData(
+        { name: extra.name, version: extra.version, chainId: chainIdOf(requirement.network)!, verifyingContract: getAddress(requirement.asset) },
+        TYPES.TransferWithAuthorization,
+        authorization,
+      );
+    } catch (error) {
+      // Nothing was signed: give the reservation back.
+      this.spentTotal -= amount;
+      this.spentByHost.set(url.host, (this.spentByHost.get(url.host) ?? 0n) - amount);
+      throw error;
+    }
     const payment: PaymentPayload = {
       x402Version: 2,
       resource: required.resource,
@@ -162,7 +174,7 @@ export class PayingClient {
       amount,
       payer,
       nonce: authorization.nonce,
-      status: settlement?.success && paid.ok ? "settled" : paid.status === 402 ? "refused" : "unconfirmed",
+      status: settlement?.success ? "settled" : paid.status === 402 ? "refused" : "unconfirmed",
       transaction: settlement?.transaction || undefined,
       errorReason,
       httpStatus: paid.status,
