@@ -58,6 +58,8 @@ const config: HardhatUserConfig = {
   },
   mocha: {
     timeout: 120_000,
+    // Used by `hardhat test --parallel` (npm test): one worker per core, each with its own in-process network.
+    jobs: Number(process.env.MOCHA_JOBS ?? 2),
   },
   gasReporter: {
     enabled: process.env.REPORT_GAS === "1",
