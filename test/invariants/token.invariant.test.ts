@@ -746,7 +746,7 @@ describe("Token system: model-based invariants over random sequences (fast-check
   }
 
   it("every outcome is the model's (success or the exact error) and the invariants hold after every step", async function () {
-    const params = fcParameters("token", { numRuns: 150 });
+    const params = fcParameters("token", { numRuns: 250 });
     const started = Date.now();
     await fc.assert(
       fc.asyncProperty(fc.commands(actions.map((arb) => arb.map((a) => new Step(a))), { maxCommands: 30, size: "max" }), async (cmds) => {
