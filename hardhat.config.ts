@@ -25,6 +25,14 @@ subtask(TASK_COMPILE_SOLIDITY_GET_SOLC_BUILD, async (args: { solcVersion: string
   };
 });
 
+/** Mocha workers for `hardhat test --parallel`: MOCHA_JOBS, default 2 (the CI machine's cores). */
+function mochaJobs(): number {
+  const raw = process.env.MOCHA_JOBS?.trim();
+  if (!raw) return 2;
+  if (!/^[1-9][0-9]*$/.test(raw)) throw new Error(`MOCHA_JOBS must be a whole number of workers, at least 1; got "${raw}"`);
+  return Number(raw);
+}
+
 const config: HardhatUserConfig = {
   solidity: {
     compilers: [{ version: SOLC_VERSION, settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 10_000 } } }],
@@ -59,7 +67,7 @@ const config: HardhatUserConfig = {
   mocha: {
     timeout: 120_000,
     // Used by `hardhat test --parallel` (npm test): one worker per core, each with its own in-process network.
-    jobs: Number(process.env.MOCHA_JOBS ?? 2),
+    jobs: mochaJobs(),
   },
   gasReporter: {
     enabled: process.env.REPORT_GAS === "1",
