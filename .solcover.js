@@ -1,4 +1,4 @@
-// solidity-coverage: `npm run coverage`. Thresholds are enforced by scripts/coverage-check.ts.
+// solidity-coverage: `npm run coverage`. Thresholds are enforced by scripts/check-coverage.ts.
 module.exports = {
   // Test-only contracts (mocks and benchmark baselines) are not part of the product.
   skipFiles: ["mocks/"],

@@ -33,7 +33,29 @@ function mochaJobs(): number {
   return Number(raw);
 }
 
+/**
+ * The task on the command line (`hardhat [global options] <task> ...`): the first word that is neither a global
+ * option nor the value of one.
+ */
+function taskName(argv: string[]): string | undefined {
+  const withValue = new Set(["--network", "--config", "--max-memory", "--tsconfig"]);
+  for (let i = 0; i < argv.length; i++) {
+    if (withValue.has(argv[i])) i++;
+    else if (!argv[i].startsWith("-")) return argv[i];
+  }
+  return undefined;
+}
+
+/**
+ * `hardhat coverage` compiles instrumented contracts. They get their own artifacts and cache, and no typechain
+ * output, so the real build (artifacts/, cache/, typechain-types/) survives a coverage run untouched and nothing needs
+ * recompiling after it. The coverage suites deploy from the artifacts (`ethers.getContractFactory`), never from the
+ * typechain factories' bytecode.
+ */
+const COVERAGE = taskName(process.argv.slice(2)) === "coverage";
+
 const config: HardhatUserConfig = {
+  ...(COVERAGE ? { paths: { artifacts: "coverage-artifacts", cache: "coverage-cache" } } : {}),
   solidity: {
     compilers: [{ version: SOLC_VERSION, settings: { evmVersion: "cancun", optimizer: { enabled: true, runs: 10_000 } } }],
     overrides: {
@@ -63,6 +85,7 @@ const config: HardhatUserConfig = {
   typechain: {
     outDir: "typechain-types",
     target: "ethers-v6",
+    dontOverrideCompile: COVERAGE,
   },
   mocha: {
     timeout: 120_000,
