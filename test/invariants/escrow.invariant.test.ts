@@ -3,7 +3,7 @@ import { ethers } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import fc from "fast-check";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import { Outcome, escrowFixture, toStruct, USD, type EscrowFixture } from "./fixture";
+import { Outcome, escrowFixture, toStruct, USD, type EscrowFixture } from "../escrow/fixture";
 import { signTransferAuthorization } from "../../src/eip712";
 import { buildPayment, type Payment } from "../../src/escrow/payment";
 import { fcParameters } from "../helpers/fastcheck";
