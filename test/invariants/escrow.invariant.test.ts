@@ -517,7 +517,7 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
   }
 
   it("keeps the escrow's balance equal to what it holds and owes, and every payment's books exact", async function () {
-    const params = fcParameters("escrow", { numRuns: 60 });
+    const params = fcParameters("escrow", { numRuns: 200 });
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 40, size: "max" }), async (cmds) => {
         const { f, parties } = await loadFixture(setup);
