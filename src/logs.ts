@@ -4,6 +4,7 @@ import { ChainUnreachableError } from "./errors";
 /** What the scans need of a log. */
 export interface RawLog {
   blockNumber: number;
+  transactionHash: string;
   topics: string[];
   data: string;
 }
@@ -26,11 +27,11 @@ async function getLogs(provider: Provider, filter: Filter & { fromBlock: number;
         params: [{ address: filter.address, topics: filter.topics, fromBlock: toQuantity(filter.fromBlock), toBlock: toQuantity(filter.toBlock) }],
       }),
     });
-    const body = (await response.json()) as { result?: { blockNumber: string; topics: string[]; data: string }[]; error?: { message?: string } };
+    const body = (await response.json()) as { result?: { blockNumber: string; transactionHash: string; topics: string[]; data: string }[]; error?: { message?: string } };
     if (body.error || !body.result) throw new Error(body.error?.message ?? `HTTP ${response.status}`);
-    return body.result.map((l) => ({ blockNumber: Number(l.blockNumber), topics: l.topics, data: l.data }));
+    return body.result.map((l) => ({ blockNumber: Number(l.blockNumber), transactionHash: l.transactionHash, topics: l.topics, data: l.data }));
   }
-  return (await provider.getLogs(filter)).map((l) => ({ blockNumber: l.blockNumber, topics: [...l.topics], data: l.data }));
+  return (await provider.getLogs(filter)).map((l) => ({ blockNumber: l.blockNumber, transactionHash: l.transactionHash, topics: [...l.topics], data: l.data }));
 }
 
 /** Parameters of {@link scanLogs}. */
@@ -39,6 +40,8 @@ export interface ScanLogsParameters {
   address: string;
   /** topics[0] alternatives: the event signatures wanted. */
   topics: string[];
+  /** The indexed arguments after it (topics[1], topics[2], ...), each a 32-byte value to match or null for any. */
+  indexed?: (string | null)[];
   fromBlock: number;
   toBlock: number;
   /** Blocks per request at most (default 10,000); halved whenever the provider refuses a range. */
@@ -74,7 +77,7 @@ export async function* scanLogs(params: ScanLogsParameters): AsyncGenerator<RawL
     const to = Math.min(params.toBlock, from + chunk - 1);
     let logs: RawLog[];
     try {
-      logs = await getLogs(params.provider, { address: params.address, topics: [params.topics], fromBlock: from, toBlock: to });
+      logs = await getLogs(params.provider, { address: params.address, topics: [params.topics, ...(params.indexed ?? [])], fromBlock: from, toBlock: to });
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       if (chunk > 1 && RANGE_LIMIT.test(message)) {

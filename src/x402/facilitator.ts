@@ -338,16 +338,7 @@ export class NetDollarFacilitator {
       return fail(REASON.invalidTransactionState, `no receipt for ${tx.hash}: ${toNetDollarError(error).shortMessage}`, tx.hash);
     }
     if (!receipt || receipt.status !== 1) return fail(REASON.transactionFailed, "the settlement transaction reverted", tx.hash);
-    const a = c.payload.authorization;
-    const paid = receipt.logs.some(
-      (log) =>
-        log.address.toLowerCase() === c.asset.address.toLowerCase() &&
-        log.topics[0] === TRANSFER_TOPIC &&
-        log.topics[1] === zeroPadValue(a.from, 32).toLowerCase() &&
-        log.topics[2] === zeroPadValue(a.to, 32).toLowerCase() &&
-        BigInt(log.data) === BigInt(a.value),
-    );
-    if (!paid) return fail(REASON.transferEventMismatch, "the transaction has no Transfer of the authorized value to the payee", tx.hash);
+    if (!paysAuthorization(receipt.logs, c.asset.address, c.payload.authorization)) return fail(REASON.transferEventMismatch, "the transaction has no Transfer of the authorized value to the payee", tx.hash);
     return { success: true, transaction: tx.hash, ...base };
   }
 
@@ -356,22 +347,13 @@ export class NetDollarFacilitator {
     const a = c.payload.authorization;
     const head = await c.net.provider.getBlockNumber();
     const fromBlock = Math.max(0, head - (this.options.lookbackBlocks ?? 50_000));
-    for await (const logs of scanLogs({ provider: c.net.provider, address: c.asset.address, topics: [AUTHORIZATION_USED_TOPIC], fromBlock, toBlock: head, chunkSize: 50_000 })) {
-      for (const log of logs) {
-        if (log.topics[1] !== zeroPadValue(a.from, 32).toLowerCase() || log.topics[2]?.toLowerCase() !== a.nonce.toLowerCase()) continue;
-        const receipt = await c.net.provider.getTransactionReceipt(await this.txHashOf(c, log.blockNumber, a.nonce));
-        const paid = receipt?.logs.some(
-          (l) => l.topics[0] === TRANSFER_TOPIC && l.topics[1] === zeroPadValue(a.from, 32).toLowerCase() && l.topics[2] === zeroPadValue(a.to, 32).toLowerCase() && BigInt(l.data) === BigInt(a.value),
-        );
-        return paid ? receipt!.hash : undefined;
-      }
+    const indexed = [zeroPadValue(a.from, 32), a.nonce.toLowerCase()]; // AuthorizationUsed(authorizer, nonce)
+    for await (const logs of scanLogs({ provider: c.net.provider, address: c.asset.address, topics: [AUTHORIZATION_USED_TOPIC], indexed, fromBlock, toBlock: head, chunkSize: 50_000 })) {
+      if (logs.length === 0) continue;
+      const receipt = await c.net.provider.getTransactionReceipt(logs[0].transactionHash);
+      return receipt && paysAuthorization(receipt.logs, c.asset.address, a) ? receipt.hash : undefined;
     }
     return undefined;
-  }
-
-  private async txHashOf(c: Checked, blockNumber: number, nonce: string): Promise<string> {
-    const logs = await c.net.provider.getLogs({ address: c.asset.address, topics: [AUTHORIZATION_USED_TOPIC, null, nonce], fromBlock: blockNumber, toBlock: blockNumber });
-    return logs[0].transactionHash;
   }
 
   /** Every check that needs no chain access, in the reference facilitator's order. */
@@ -463,6 +445,20 @@ export class NetDollarFacilitator {
         return { reason: REASON.simulationFailed, message };
     }
   }
+}
+
+/** Whether the logs hold the token's `Transfer` of the authorized value from the payer to the payee. */
+function paysAuthorization(logs: readonly { address: string; topics: readonly string[]; data: string }[], token: string, a: ExactPayload["authorization"]): boolean {
+  const from = zeroPadValue(a.from, 32).toLowerCase();
+  const to = zeroPadValue(a.to, 32).toLowerCase();
+  return logs.some(
+    (log) =>
+      log.address.toLowerCase() === token.toLowerCase() &&
+      log.topics[0] === TRANSFER_TOPIC &&
+      log.topics[1] === from &&
+      log.topics[2] === to &&
+      BigInt(log.data) === BigInt(a.value),
+  );
 }
 
 function isNonceTooLow(error: unknown): boolean {
