@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { getAddress, isHexString } from "ethers";
 import { z } from "zod";
-import { ConfigurationError } from "./errors";
+import { ConfigurationError, describeIssues } from "./errors";
 
 const address = z
   .string()
@@ -52,7 +52,7 @@ export function readDeployment(file: string): Deployment {
   }
   const parsed = DeploymentSchema.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+    const issues = describeIssues(parsed.error);
     throw new ConfigurationError(`deployment file ${file} is malformed`, { details: issues });
   }
   return parsed.data;

@@ -54,3 +54,11 @@ export class ChainRefusedError extends NetDollarError {
 export class ChainUnreachableError extends NetDollarError {
   override name = "ChainUnreachableError";
 }
+
+/**
+ * A schema's refusal in one line, naming each wrong field by its path (`root` names the value itself), e.g.
+ * "payload.authorization.to: not an address; amount: Required".
+ */
+export function describeIssues(error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] }, root = "(root)"): string {
+  return error.issues.map((i) => `${i.path.map(String).join(".") || root}: ${i.message}`).join("; ");
+}

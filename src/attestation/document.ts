@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { getAddress, isHexString } from "ethers";
 import { z } from "zod";
-import { InvalidInputError } from "../errors";
+import { InvalidInputError, describeIssues } from "../errors";
 import { parseAmount } from "../amounts";
 import type { AttestationData } from "./typedData";
 
@@ -83,7 +83,7 @@ export type AttestationDocument = z.infer<typeof AttestationDocumentSchema>;
 export function parseAttestationDocument(json: unknown, source = "attestation"): AttestationDocument {
   const parsed = AttestationDocumentSchema.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(document)"}: ${i.message}`).join("; ");
+    const issues = describeIssues(parsed.error, "(document)");
     throw new InvalidInputError(`${source} is not a valid reserve attestation`, { details: issues });
   }
   return parsed.data;
@@ -164,7 +164,7 @@ export function readReservesInput(file: string): {
   }
   const parsed = ReservesInputSchema.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(file)"}: ${i.message}`).join("; ");
+    const issues = describeIssues(parsed.error, "(file)");
     throw new InvalidInputError(`${file} is not a valid reserves input`, { details: issues });
   }
   const v = parsed.data;

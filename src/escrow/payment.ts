@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { TypedDataEncoder, getAddress, hexlify, isHexString, type TypedDataDomain, type TypedDataField } from "ethers";
 import { z } from "zod";
 import type { IConditionalEscrow } from "../../typechain-types";
-import { InvalidInputError } from "../errors";
+import { InvalidInputError, describeIssues } from "../errors";
 
 /** What happens to money still held when nobody acts before the deadline (the contract's `Outcome`). */
 export enum Outcome {
@@ -249,7 +249,7 @@ export function toPaymentDocument(payment: Payment, escrow: string, chainId: big
 export function fromPaymentDocument(json: unknown, source = "payment"): { payment: Payment; escrow: string; chainId: bigint; id: string } {
   const parsed = PaymentDocumentSchema.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(document)"}: ${i.message}`).join("; ");
+    const issues = describeIssues(parsed.error, "(document)");
     throw new InvalidInputError(`${source} is not a valid payment document`, { details: issues });
   }
   const d = parsed.data;

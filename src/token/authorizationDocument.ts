@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { getAddress, isHexString } from "ethers";
 import { z } from "zod";
-import { InvalidInputError } from "../errors";
+import { InvalidInputError, describeIssues } from "../errors";
 import type { AuthorizationKind, TransferAuthorization } from "../eip712";
 
 const uint = z.string().regex(/^\d+$/, "must be a whole number in a decimal string").refine((v) => BigInt(v) < 2n ** 256n, "above 2^256 - 1");
@@ -70,7 +70,7 @@ export function parseAuthorizationDocument(text: string, source = "authorization
   }
   const parsed = AuthorizationDocumentSchema.safeParse(json);
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join(".") || "(document)"}: ${i.message}`).join("; ");
+    const issues = describeIssues(parsed.error, "(document)");
     throw new InvalidInputError(`${source} is not a valid authorization document`, { details: issues });
   }
   const doc = parsed.data;

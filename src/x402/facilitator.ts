@@ -14,6 +14,7 @@ import type { PaymentPayload, PaymentRequirements, SettleResponse, SupportedResp
 import { z } from "zod";
 import { NetDollarV2__factory } from "../../typechain-types";
 import { decodeRevertData, toNetDollarError } from "../decode";
+import { describeIssues } from "../errors";
 import { scanLogs } from "../logs";
 import { chainIdOf } from "./money";
 import { REASON, type Reason } from "./reasons";
@@ -361,13 +362,13 @@ export class NetDollarFacilitator {
     const version = (paymentPayload as { x402Version?: unknown } | null)?.x402Version;
     if (version !== 2) return { ok: false, reason: REASON.invalidX402Version, message: `x402Version ${JSON.stringify(version)} is not supported (2 is)` };
     const payload = PaymentPayloadV2Schema.safeParse(paymentPayload);
-    if (!payload.success) return { ok: false, reason: REASON.invalidPayload, message: issues(payload.error) };
+    if (!payload.success) return { ok: false, reason: REASON.invalidPayload, message: describeIssues(payload.error) };
     const requirements = PaymentRequirementsV2Schema.safeParse(paymentRequirements);
-    if (!requirements.success) return { ok: false, reason: REASON.invalidPaymentRequirements, message: issues(requirements.error) };
+    if (!requirements.success) return { ok: false, reason: REASON.invalidPaymentRequirements, message: describeIssues(requirements.error) };
     const p = payload.data as PaymentPayload;
     const r = requirements.data as PaymentRequirements;
     const exact = ExactPayloadSchema.safeParse(p.payload);
-    if (!exact.success) return { ok: false, reason: REASON.invalidPayload, message: `payload: ${issues(exact.error)}` };
+    if (!exact.success) return { ok: false, reason: REASON.invalidPayload, message: `payload: ${describeIssues(exact.error)}` };
     const payer = getAddress(exact.data.authorization.from);
     const fail = (reason: Reason, message: string): Check => ({ ok: false, reason, message, payer, network: r.network });
 
@@ -470,10 +471,6 @@ function errorText(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
   const inner = (error as { error?: { message?: unknown }; info?: { error?: { message?: unknown } } }).error?.message ?? (error as { info?: { error?: { message?: unknown } } }).info?.error?.message;
   return `${error.message} ${typeof inner === "string" ? inner : ""}`;
-}
-
-function issues(error: z.ZodError): string {
-  return error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
 }
 
 function networkOf(requirements: unknown): `${string}:${string}` {

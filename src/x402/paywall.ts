@@ -4,6 +4,7 @@ import { decodePaymentSignatureHeader, encodePaymentRequiredHeader, encodePaymen
 import { PaymentPayloadV2Schema } from "@x402/core/schemas";
 import { HTTPFacilitatorClient } from "@x402/core/server";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse, VerifyResponse } from "@x402/core/types";
+import { describeIssues } from "../errors";
 import { parsePrice } from "./money";
 import { REASON } from "./reasons";
 import type { FacilitatorAsset } from "./facilitator";
@@ -124,7 +125,7 @@ export function paywall(options: PaywallOptions): RequestHandler {
     const version = (decoded as { x402Version?: unknown } | null)?.x402Version;
     if (version !== 2) return paymentRequired(`${REASON.invalidX402Version}: x402Version ${JSON.stringify(version)} is not supported (2 is)`, REASON.invalidX402Version);
     const parsed = PaymentPayloadV2Schema.safeParse(decoded);
-    if (!parsed.success) return paymentRequired(`${REASON.invalidPayload}: ${parsed.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`, REASON.invalidPayload);
+    if (!parsed.success) return paymentRequired(`${REASON.invalidPayload}: ${describeIssues(parsed.error)}`, REASON.invalidPayload);
     const payment = parsed.data as PaymentPayload;
     const mismatch = compare(payment.accepted, route.requirements);
     if (mismatch) return paymentRequired(`${mismatch.reason}: ${mismatch.message}`, mismatch.reason);
