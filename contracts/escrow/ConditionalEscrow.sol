@@ -7,19 +7,7 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {EIP712} from "@openzeppelin/contracts/utils/cryptography/EIP712.sol";
 import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {IConditionalEscrow} from "../interfaces/IConditionalEscrow.sol";
-
-/// @dev The EIP-3009 `bytes` signature form of `receiveWithAuthorization` (NET Dollar, USDC v2.2).
-interface IERC3009ReceiveBytes {
-    function receiveWithAuthorization(
-        address from,
-        address to,
-        uint256 value,
-        uint256 validAfter,
-        uint256 validBefore,
-        bytes32 nonce,
-        bytes calldata signature
-    ) external;
-}
+import {IERC3009ReceiveBytes} from "../interfaces/IERC3009ReceiveBytes.sol";
 
 /**
  * @title ConditionalEscrow
