@@ -10,12 +10,16 @@ const address = z
   .transform((v) => getAddress(v.toLowerCase()));
 const txHash = z.string().refine((v): boolean => isHexString(v, 32), "not a transaction hash");
 
-/** One deployed contract; `implementation` is set for contracts behind a proxy. */
+/**
+ * One deployed contract; `implementation` is set for contracts behind a proxy. `txHash` is absent for a contract
+ * this deployment uses but did not deploy (the reference batch-settlement contracts at their canonical addresses),
+ * and then `blockNumber` is the block at which it was found.
+ */
 export const ContractRecordSchema = z.object({
   address,
   implementation: address.optional(),
   blockNumber: z.number().int().nonnegative(),
-  txHash,
+  txHash: txHash.optional(),
 });
 
 /** `deployments/<chainId>.json`, written by `netd deploy`. */

@@ -4,6 +4,7 @@ import { ConfigurationError } from "../errors";
 import type { ContractRecord, Deployment } from "../deployments";
 import { toNetDollarError } from "../decode";
 import { PACKAGE_VERSION } from "../version";
+import { channelsHaveCode, deployChannels } from "./channels";
 
 /** Holders of the token's roles at deployment. */
 export interface RoleHolders {
@@ -67,8 +68,8 @@ export interface DeploySystemParameters {
 
 /**
  * Deploys NetDollar behind an ERC-1967 (UUPS) proxy, initialized in the same transaction so nobody can front-run
- * the initializer (the current version, NetDollarV2), the ConditionalEscrow and a ReserveOracle for the token;
- * returns the deployment record to write to `deployments/<chainId>.json`.
+ * the initializer (the current version, NetDollarV2), the ConditionalEscrow, a ReserveOracle for the token and the
+ * x402 batch-settlement channel contract with its EIP-3009 deposit collector (see {@link deployChannels}); returns the deployment record to write to `deployments/<chainId>.json`.
  *
  * @example
  * const deployment = await deploySystem({ deployer, chainId: 31337n, roles: resolveRoleHolders(31337n, deployer.address, {}) });
@@ -142,6 +143,13 @@ export async function deploySystem(params: DeploySystemParameters): Promise<Depl
       throw toNetDollarError(error);
     }
     step(`ReserveOracle deployed at ${contracts.ReserveOracle.address} (the token's reserve guard stays off until the admin configures it)`);
+  }
+
+  const existingChannels = { BatchSettlement: contracts.BatchSettlement, ERC3009DepositCollector: contracts.ERC3009DepositCollector };
+  if (!params.fresh && (await channelsHaveCode(provider, existingChannels))) {
+    step(`BatchSettlement already at ${contracts.BatchSettlement.address}`);
+  } else {
+    Object.assign(contracts, await deployChannels({ deployer: params.deployer, devnet: isDevnet(params.chainId), onStep: step }));
   }
 
   return {
