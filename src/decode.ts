@@ -1,5 +1,5 @@
 import { Interface, isError, type ErrorDescription } from "ethers";
-import { ConditionalEscrow__factory, NetDollarV2__factory, ReserveOracle__factory } from "../typechain-types";
+import { BatchSettlement__factory, ConditionalEscrow__factory, ERC3009DepositCollector__factory, NetDollarV2__factory, ReserveOracle__factory } from "../typechain-types";
 import { formatAmount, formatDollars } from "./amounts";
 import { shortAddress } from "./addresses";
 import { ChainRefusedError, ChainUnreachableError, NetDollarError } from "./errors";
@@ -52,7 +52,7 @@ const DESCRIPTIONS: Record<string, Describe> = {
   InvalidInitialization: () => "the contract is already initialized",
   ERC1967InvalidImplementation: ([impl]) => `${shortAddress(impl)} is not an upgradeable (UUPS) implementation`,
   SafeERC20FailedOperation: ([token]) => `the token ${shortAddress(token)} refused the transfer`,
-  ReentrancyGuardReentrantCall: () => "the escrow refused a re-entrant call",
+  ReentrancyGuardReentrantCall: () => "the contract refused a re-entrant call",
   // NetDollarV2's reserve guard
   NetDollarReservesExceeded: ([after, allowed, reserves], c) =>
     `minting would take the supply to ${formatDollars(after, c.symbol)}, above the ${formatDollars(allowed, c.symbol)} the attested reserves of $${formatAmount(reserves)} allow`,
@@ -101,12 +101,34 @@ const DESCRIPTIONS: Record<string, Describe> = {
   EscrowBalanceMismatch: ([expected, received]) => `the escrow received ${received} instead of ${expected} base units (a token that charges transfer fees?)`,
   EscrowNonCanonicalEncoding: () => "the payment terms are not canonically encoded",
   EscrowNothingToWithdraw: ([, account]) => `${shortAddress(account)} has nothing to withdraw`,
+  // BatchSettlement (payment channels) and its deposit collector
+  BatchSettlementZeroAddress: ([field]) => `the channel's ${field} must not be the zero address`,
+  BatchSettlementWithdrawDelayOutOfRange: ([delay, min, max]) => `a withdrawal delay of ${delay} s is outside ${min}-${max} s (15 minutes to 30 days)`,
+  BatchSettlementZeroAmount: () => "the amount must not be zero",
+  BatchSettlementDepositOverflow: ([balance, amount]) => `depositing ${amount} on top of ${balance} base units would overflow the channel's balance`,
+  BatchSettlementDepositNotReceived: ([expected, received]) => `the channel contract received ${received} instead of ${expected} base units (a collector or token that does not deliver in full)`,
+  BatchSettlementEmptyBatch: () => "the claim batch is empty",
+  BatchSettlementNotReceiverSide: ([id, caller]) => `${shortAddress(caller)} is neither the receiver nor the receiver authorizer of channel ${id}`,
+  BatchSettlementNotPayerSide: ([id, caller]) => `${shortAddress(caller)} is neither the payer nor the payer authorizer of channel ${id}`,
+  BatchSettlementAuthorizerMismatch: ([row, expected, actual]) => `row ${row} of the claim batch names receiver authorizer ${shortAddress(actual)}, not the batch's ${shortAddress(expected)}`,
+  BatchSettlementInvalidAuthorizerSignature: ([a]) => `the signature is not the receiver authorizer ${shortAddress(a)}'s`,
+  BatchSettlementInvalidVoucherSignature: ([id, signer]) => `the voucher for channel ${id} is not signed by ${shortAddress(signer)}`,
+  BatchSettlementClaimExceedsCeiling: ([id, total, ceiling]) => `claiming ${total} on channel ${id} is above the voucher's ceiling of ${ceiling} base units`,
+  BatchSettlementClaimExceedsBalance: ([id, total, balance]) => `claiming ${total} on channel ${id} is above its balance of ${balance} base units (withdrawn before the claim landed?)`,
+  BatchSettlementWithdrawalPending: ([id, at]) => `channel ${id} already has a withdrawal pending since ${time(at)}`,
+  BatchSettlementNoWithdrawalPending: ([id]) => `channel ${id} has no withdrawal pending`,
+  BatchSettlementWithdrawDelayNotElapsed: ([id, after]) => `the withdrawal from channel ${id} can be finalized from ${time(after)}`,
+  BatchSettlementWithdrawExceedsAvailable: ([id, amount, available]) => `withdrawing ${amount} from channel ${id} is more than its unclaimed ${available} base units`,
+  BatchSettlementInvalidRefundNonce: ([id, nonce, expected]) => `the refund for channel ${id} carries nonce ${nonce}; the channel's current refund nonce is ${expected}`,
+  DepositCollectorUnauthorizedCaller: ([caller]) => `${shortAddress(caller)} is not the channel contract this collector serves`,
 };
 
 const interfaces: Interface[] = [
   NetDollarV2__factory.createInterface(),
   ConditionalEscrow__factory.createInterface(),
   ReserveOracle__factory.createInterface(),
+  BatchSettlement__factory.createInterface(),
+  ERC3009DepositCollector__factory.createInterface(),
 ];
 
 /** Lets other contracts' errors be decoded in plain words too (the escrow and the reserve oracle add theirs). */
