@@ -18,6 +18,9 @@ import { describeIssues } from "../errors";
 import { scanLogs } from "../logs";
 import { chainIdOf } from "./money";
 import { REASON, type Reason } from "./reasons";
+import { BatchSettlementFacilitator, CANONICAL_CHANNELS, type BatchNetwork, type SettleContext } from "./batch/facilitator";
+import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
+import { BatchPaymentSchema, BatchRequirementsSchema } from "./batch/payloads";
 
 /** A token the facilitator settles, with its EIP-712 domain (what `extra: { name, version }` must say). */
 export interface FacilitatorAsset {
@@ -34,6 +37,8 @@ export interface FacilitatorNetwork {
   /** The relayer key that submits settlements and pays their gas. Its nonces are managed here. */
   relayer: Signer;
   assets: FacilitatorAsset[];
+  /** The batch-settlement channel contract and its EIP-3009 collector (default: the canonical addresses). */
+  channels?: { address: string; collector: string };
 }
 
 export interface NetDollarFacilitatorOptions {
@@ -44,6 +49,11 @@ export interface NetDollarFacilitatorOptions {
   lookbackBlocks?: number;
   /** Unix seconds now (default: the local clock). */
   clock?: () => number;
+  /**
+   * A receiver-authorizer key for `batch-settlement`: /supported then advertises its address, and servers may leave
+   * claim and refund signatures to this facilitator, which signs only for authenticated callers.
+   */
+  receiverAuthorizer?: Signer;
 }
 
 /** The exact EVM payload: an EIP-3009 authorization and its signature. */
@@ -186,14 +196,33 @@ export class NetDollarFacilitator {
   private readonly inFlight = new Map<string, Promise<SettleResponse>>();
   private readonly settled = new Map<string, SettleResponse>();
   private readonly clock: () => number;
+  /** The `batch-settlement` scheme, on the same networks and relayers. */
+  readonly batch: BatchSettlementFacilitator;
 
   constructor(private readonly options: NetDollarFacilitatorOptions) {
+    const batchNetworks = new Map<string, BatchNetwork>();
     for (const n of options.networks) {
       const chainId = chainIdOf(n.network);
       if (chainId === undefined) throw new Error(`network ${n.network} is not an eip155 network`);
-      this.networks.set(n.network, { ...n, chainId, queue: new RelayerQueue(n.relayer, n.provider) });
+      const resolved: ResolvedNetwork = { ...n, chainId, queue: new RelayerQueue(n.relayer, n.provider) };
+      this.networks.set(n.network, resolved);
+      batchNetworks.set(n.network, {
+        network: n.network,
+        chainId,
+        provider: n.provider,
+        queue: resolved.queue,
+        relayerAddress: async () => (resolved.relayerAddress ??= await n.relayer.getAddress()),
+        channels: n.channels ?? CANONICAL_CHANNELS,
+      });
     }
     this.clock = options.clock ?? (() => Math.floor(Date.now() / 1000));
+    this.batch = new BatchSettlementFacilitator({
+      networks: batchNetworks,
+      receiverAuthorizer: options.receiverAuthorizer,
+      receiptTimeoutMs: options.receiptTimeoutMs,
+      lookbackBlocks: options.lookbackBlocks,
+      clock: this.clock,
+    });
   }
 
   /** GET /supported */
@@ -203,8 +232,12 @@ export class NetDollarFacilitator {
       n.relayerAddress ??= await n.relayer.getAddress();
       if (!signers.includes(n.relayerAddress)) signers.push(n.relayerAddress);
     }
+    const batchExtra = await this.batch.supportedExtra();
     return {
-      kinds: [...this.networks.keys()].map((network) => ({ x402Version: 2, scheme: "exact", network: network as `${string}:${string}` })),
+      kinds: [...this.networks.keys()].flatMap((network) => [
+        { x402Version: 2, scheme: "exact", network: network as `${string}:${string}` },
+        { x402Version: 2, scheme: BATCH_SETTLEMENT_SCHEME, network: network as `${string}:${string}`, ...(batchExtra ? { extra: batchExtra } : {}) },
+      ]),
       extensions: [],
       signers: { "eip155:*": signers },
     };
@@ -234,6 +267,9 @@ export class NetDollarFacilitator {
   }
 
   private async verifyInner(paymentPayload: unknown, paymentRequirements: unknown): Promise<VerifyResponse> {
+    const batch = this.batchRequest(paymentPayload, paymentRequirements);
+    if (batch && "reason" in batch) return { isValid: false, invalidReason: batch.reason, invalidMessage: batch.message };
+    if (batch) return this.batch.verify(batch.payload, batch.requirements);
     const check = await this.check(paymentPayload, paymentRequirements);
     if (!check.ok) return { isValid: false, invalidReason: check.reason, invalidMessage: check.message, payer: check.payer };
     const refusal = await this.simulate(check.value);
@@ -241,12 +277,12 @@ export class NetDollarFacilitator {
     return { isValid: true, payer: check.value.payer };
   }
 
-  /** POST /settle */
-  async settle(paymentPayload: unknown, paymentRequirements: unknown): Promise<SettleResponse> {
+  /** POST /settle. `context.authenticated`: the caller presented this facilitator's credentials (see {@link SettleContext}). */
+  async settle(paymentPayload: unknown, paymentRequirements: unknown, context: SettleContext = {}): Promise<SettleResponse> {
     const started = performance.now();
     this.metrics.settleInFlight++;
     try {
-      const result = await this.settleInner(paymentPayload, paymentRequirements).catch(
+      const result = await this.settleInner(paymentPayload, paymentRequirements, context).catch(
         (error: unknown): SettleResponse => ({
           success: false,
           errorReason: REASON.unexpectedSettleError,
@@ -263,7 +299,10 @@ export class NetDollarFacilitator {
     }
   }
 
-  private async settleInner(paymentPayload: unknown, paymentRequirements: unknown): Promise<SettleResponse> {
+  private async settleInner(paymentPayload: unknown, paymentRequirements: unknown, context: SettleContext): Promise<SettleResponse> {
+    const batch = this.batchRequest(paymentPayload, paymentRequirements);
+    if (batch && "reason" in batch) return { success: false, errorReason: batch.reason, errorMessage: batch.message, transaction: "", network: networkOf(paymentRequirements) };
+    if (batch) return this.batch.settle(batch.payload, batch.requirements, context);
     const check = await this.check(paymentPayload, paymentRequirements);
     if (!check.ok) {
       return { success: false, errorReason: check.reason, errorMessage: check.message, payer: check.payer, transaction: "", network: (check.network ?? networkOf(paymentRequirements)) as `${string}:${string}` };
@@ -355,6 +394,21 @@ export class NetDollarFacilitator {
       return receipt && paysAuthorization(receipt.logs, c.asset.address, a) ? receipt.hash : undefined;
     }
     return undefined;
+  }
+
+  /**
+   * A `batch-settlement` request, validated as x402 v2 (undefined for any other scheme, which `check` handles), or
+   * why it is malformed.
+   */
+  private batchRequest(paymentPayload: unknown, paymentRequirements: unknown): { payload: PaymentPayload; requirements: PaymentRequirements } | { reason: Reason; message: string } | undefined {
+    if ((paymentRequirements as { scheme?: unknown } | null)?.scheme !== BATCH_SETTLEMENT_SCHEME) return undefined;
+    const version = (paymentPayload as { x402Version?: unknown } | null)?.x402Version;
+    if (version !== 2) return { reason: REASON.invalidX402Version, message: `x402Version ${JSON.stringify(version)} is not supported (2 is)` };
+    const payload = BatchPaymentSchema.safeParse(paymentPayload);
+    if (!payload.success) return { reason: REASON.invalidPayload, message: describeIssues(payload.error) };
+    const requirements = BatchRequirementsSchema.safeParse(paymentRequirements);
+    if (!requirements.success) return { reason: REASON.invalidPaymentRequirements, message: describeIssues(requirements.error) };
+    return { payload: payload.data as unknown as PaymentPayload, requirements: requirements.data as PaymentRequirements };
   }
 
   /** Every check that needs no chain access, in the reference facilitator's order. */

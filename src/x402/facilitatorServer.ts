@@ -1,3 +1,4 @@
+import { timingSafeEqual } from "node:crypto";
 import type { Server } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { REASON } from "./reasons";
@@ -6,16 +7,31 @@ import type { NetDollarFacilitator } from "./facilitator";
 /** Below this gas balance a relayer is reported as degraded by /health (0.01 ETH). */
 const LOW_BALANCE_WEI = 10n ** 16n;
 
+export interface FacilitatorAppOptions {
+  /**
+   * Bearer tokens of the servers allowed to have this facilitator sign as their `batch-settlement` receiver
+   * authorizer (claims and refunds): `Authorization: Bearer <key>` on POST /settle.
+   */
+  apiKeys?: string[];
+}
+
 /**
  * The facilitator's HTTP API: POST /verify, POST /settle, GET /supported (x402 v2), plus GET /health and
  * GET /metrics (Prometheus text). Malformed requests get HTTP 400 with the protocol's reason string; verification and
  * settlement outcomes, valid or not, get HTTP 200, as the reference facilitator client expects.
  */
-export function createFacilitatorApp(facilitator: NetDollarFacilitator): express.Express {
+export function createFacilitatorApp(facilitator: NetDollarFacilitator, options: FacilitatorAppOptions = {}): express.Express {
   const app = express();
   const started = Date.now();
+  const keys = (options.apiKeys ?? []).filter((k) => k.length > 0).map((k) => Buffer.from(k));
+  const authenticated = (req: Request): boolean => {
+    const header = req.get("authorization");
+    const presented = header?.startsWith("Bearer ") ? Buffer.from(header.slice(7).trim()) : undefined;
+    return presented !== undefined && keys.some((k) => k.length === presented.length && timingSafeEqual(k, presented));
+  };
   app.disable("x-powered-by");
-  app.use(express.json({ limit: "64kb" }));
+  // A batch-settlement claim of a hundred channels is about 70 kB of JSON.
+  app.use(express.json({ limit: "1mb" }));
 
   const body = (req: Request) => (req.body && typeof req.body === "object" ? (req.body as Record<string, unknown>) : undefined);
 
@@ -34,7 +50,7 @@ export function createFacilitatorApp(facilitator: NetDollarFacilitator): express
       res.status(400).json({ success: false, errorReason: REASON.invalidPayload, errorMessage: "the body must be { x402Version, paymentPayload, paymentRequirements }", transaction: "", network: "" });
       return;
     }
-    res.json(await facilitator.settle(b.paymentPayload, b.paymentRequirements));
+    res.json(await facilitator.settle(b.paymentPayload, b.paymentRequirements, { authenticated: authenticated(req) }));
   });
 
   app.get("/supported", async (_req, res) => {

@@ -5,3 +5,7 @@ export * from "./facilitatorServer";
 export * from "./paywall";
 export * from "./client";
 export * from "./demoApi";
+export * from "./batch/channel";
+export * from "./batch/payloads";
+export * from "./batch/state";
+export * from "./batch/facilitator";

@@ -33,3 +33,49 @@ export const REASON = {
 } as const;
 
 export type Reason = (typeof REASON)[keyof typeof REASON];
+
+/** Reason strings of the `batch-settlement` scheme, exactly as the reference SDK (@x402/evm batch-settlement) spells them. */
+export const BATCH_REASON = {
+  scheme: "invalid_batch_settlement_evm_scheme",
+  networkMismatch: "invalid_batch_settlement_evm_network_mismatch",
+  payloadType: "invalid_batch_settlement_evm_payload_type",
+  depositPayload: "invalid_batch_settlement_evm_deposit_payload",
+  voucherPayload: "invalid_batch_settlement_evm_voucher_payload",
+  claimPayload: "invalid_batch_settlement_evm_claim_payload",
+  settlePayload: "invalid_batch_settlement_evm_settle_payload",
+  refundPayload: "invalid_batch_settlement_evm_refund_payload",
+  channelIdMismatch: "invalid_batch_settlement_evm_channel_id_mismatch",
+  receiverMismatch: "invalid_batch_settlement_evm_receiver_mismatch",
+  receiverAuthorizerMismatch: "invalid_batch_settlement_evm_receiver_authorizer_mismatch",
+  tokenMismatch: "invalid_batch_settlement_evm_token_mismatch",
+  withdrawDelayMismatch: "invalid_batch_settlement_evm_withdraw_delay_mismatch",
+  withdrawDelayOutOfRange: "invalid_batch_settlement_evm_withdraw_delay_out_of_range",
+  missingEip712Domain: "invalid_batch_settlement_evm_missing_eip712_domain",
+  voucherSignature: "invalid_batch_settlement_evm_voucher_signature",
+  channelNotFound: "invalid_batch_settlement_evm_channel_not_found",
+  cumulativeExceedsBalance: "invalid_batch_settlement_evm_cumulative_exceeds_balance",
+  cumulativeBelowClaimed: "invalid_batch_settlement_evm_cumulative_below_claimed",
+  insufficientBalance: "invalid_batch_settlement_evm_insufficient_balance",
+  validBefore: "invalid_batch_settlement_evm_payload_authorization_valid_before",
+  validAfter: "invalid_batch_settlement_evm_payload_authorization_valid_after",
+  erc3009AuthorizationRequired: "invalid_batch_settlement_evm_erc3009_authorization_required",
+  receiveAuthorizationSignature: "invalid_batch_settlement_evm_receive_authorization_signature",
+  depositSimulationFailed: "invalid_batch_settlement_evm_deposit_simulation_failed",
+  depositTransactionFailed: "invalid_batch_settlement_evm_deposit_transaction_failed",
+  claimSimulationFailed: "invalid_batch_settlement_evm_claim_simulation_failed",
+  claimTransactionFailed: "invalid_batch_settlement_evm_claim_transaction_failed",
+  settleSimulationFailed: "invalid_batch_settlement_evm_settle_simulation_failed",
+  settleTransactionFailed: "invalid_batch_settlement_evm_settle_transaction_failed",
+  nothingToSettle: "invalid_batch_settlement_evm_nothing_to_settle",
+  refundSimulationFailed: "invalid_batch_settlement_evm_refund_simulation_failed",
+  refundTransactionFailed: "invalid_batch_settlement_evm_refund_transaction_failed",
+  refundNoBalance: "invalid_batch_settlement_evm_refund_no_balance",
+  refundAmountInvalid: "invalid_batch_settlement_evm_refund_amount_invalid",
+  authorizerAddressMismatch: "invalid_batch_settlement_evm_authorizer_address_mismatch",
+  authorizerNotConfigured: "invalid_batch_settlement_evm_authorizer_not_configured",
+  rpcReadFailed: "invalid_batch_settlement_evm_rpc_read_failed",
+  /** Ours: a request that needs this facilitator's receiver-authorizer signature came without its credentials. */
+  unauthenticated: "invalid_batch_settlement_evm_authorizer_unauthenticated",
+} as const;
+
+export type BatchReason = (typeof BATCH_REASON)[keyof typeof BATCH_REASON];

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { Wallet } from "ethers";
 import { formatAmount, formatDollars, parseAmount } from "../../amounts";
 import { parseAddress } from "../../addresses";
 import { InvalidInputError, NetDollarError } from "../../errors";
@@ -45,6 +46,37 @@ async function resolveAssets(ctx: CliContext, extra: string[]): Promise<Facilita
   );
 }
 
+/** The deployment's batch-settlement contracts, or the canonical addresses when the deployment has none. */
+async function resolveChannels(ctx: CliContext): Promise<{ address: string; collector: string }> {
+  const contracts = await ctx
+    .deployment()
+    .then((d) => d.contracts)
+    .catch(() => undefined);
+  const { BATCH_SETTLEMENT_ADDRESS, ERC3009_DEPOSIT_COLLECTOR_ADDRESS } = lib();
+  return { address: contracts?.BatchSettlement?.address ?? BATCH_SETTLEMENT_ADDRESS, collector: contracts?.ERC3009DepositCollector?.address ?? ERC3009_DEPOSIT_COLLECTOR_ADDRESS };
+}
+
+/** NETD_RECEIVER_AUTHORIZER_KEY and NETD_FACILITATOR_API_KEYS: both or neither. */
+function receiverAuthorizerOf(ctx: CliContext): { receiverAuthorizer?: Wallet; apiKeys: string[] } {
+  const key = ctx.env.NETD_RECEIVER_AUTHORIZER_KEY?.trim() || undefined;
+  const apiKeys = (ctx.env.NETD_FACILITATOR_API_KEYS ?? "")
+    .split(",")
+    .map((k) => k.trim())
+    .filter((k) => k.length > 0);
+  if (!key) return { apiKeys };
+  if (apiKeys.length === 0) {
+    throw new InvalidInputError("NETD_RECEIVER_AUTHORIZER_KEY is set but NETD_FACILITATOR_API_KEYS is not", {
+      details: "the facilitator signs claims and refunds as receiver authorizer only for servers that authenticate: set NETD_FACILITATOR_API_KEYS=<key>[,<key>...]",
+    });
+  }
+  if (apiKeys.some((k) => k.length < 16)) throw new InvalidInputError("every NETD_FACILITATOR_API_KEYS key must be at least 16 characters");
+  try {
+    return { receiverAuthorizer: new Wallet(key), apiKeys };
+  } catch {
+    throw new InvalidInputError("NETD_RECEIVER_AUTHORIZER_KEY is not a 32-byte hex private key");
+  }
+}
+
 /** Keeps a server running until Ctrl-C or SIGTERM, then closes it. */
 async function runUntilStopped(servers: RunningServer[]): Promise<never> {
   await new Promise<void>((resolve) => {
@@ -71,7 +103,11 @@ export function registerX402Commands(program: Command): void {
     .option("--receipt-timeout <seconds>", "seconds to wait for a settlement's receipt", "120")
     .addHelpText(
       "after",
-      "\nThe relayer is the configured key (NETD_PRIVATE_KEY or --keystore): it pays the gas of every settlement.\n\nExample (with NETD_PRIVATE_KEY set to the relayer's key):\n  $ netd x402 facilitator --port 4020 --rpc-url http://127.0.0.1:8545",
+      "\nThe relayer is the configured key (NETD_PRIVATE_KEY or --keystore): it pays the gas of every settlement.\n" +
+        "It serves the schemes exact and batch-settlement (channels at the deployment's BatchSettlement, by default the canonical address).\n" +
+        "With NETD_RECEIVER_AUTHORIZER_KEY set, it advertises that key as a batch-settlement receiver authorizer and signs claims and\n" +
+        "refunds for servers that present one of NETD_FACILITATOR_API_KEYS (comma-separated) as `Authorization: Bearer <key>`.\n\n" +
+        "Example (with NETD_PRIVATE_KEY set to the relayer's key):\n  $ netd x402 facilitator --port 4020 --rpc-url http://127.0.0.1:8545",
     )
     .action(
       action((ctx) => async (options: { port: string; host: string; asset: string[]; receiptTimeout: string }) => {
@@ -83,8 +119,10 @@ export function registerX402Commands(program: Command): void {
         const relayer = await ctx.signer();
         const network = lib().caip2(await ctx.chainId());
         const assets = await resolveAssets(ctx, options.asset);
-        const facilitator = new (lib().NetDollarFacilitator)({ networks: [{ network, provider, relayer, assets }], receiptTimeoutMs: timeout * 1000 });
-        const server = await lib().listen(lib().createFacilitatorApp(facilitator), port, host);
+        const channels = await resolveChannels(ctx);
+        const { receiverAuthorizer, apiKeys } = receiverAuthorizerOf(ctx);
+        const facilitator = new (lib().NetDollarFacilitator)({ networks: [{ network, provider, relayer, assets, channels }], receiptTimeoutMs: timeout * 1000, receiverAuthorizer });
+        const server = await lib().listen(lib().createFacilitatorApp(facilitator, { apiKeys }), port, host);
         const gas = await provider.getBalance(relayer.address);
         ctx.out.result(
           [
@@ -93,10 +131,13 @@ export function registerX402Commands(program: Command): void {
               ["network", network],
               ["relayer", `${relayer.address} (${formatAmount(gas, 18)} ETH for gas)`],
               ...assets.map((a): [string, string] => ["asset", `${a.address} (${a.name}, version ${a.version})`]),
+              ["schemes", "exact, batch-settlement"],
+              ["channels", `${channels.address} (collector ${channels.collector})`],
+              ["receiver authorizer", receiverAuthorizer ? `${receiverAuthorizer.address} (signs for ${apiKeys.length} API key${apiKeys.length === 1 ? "" : "s"})` : "none (servers sign their own claims and refunds)"],
               ["endpoints", "POST /verify, POST /settle, GET /supported, GET /health, GET /metrics"],
             ]),
           ],
-          { command: "x402 facilitator", url: server.url, network, relayer: relayer.address, assets },
+          { command: "x402 facilitator", url: server.url, network, relayer: relayer.address, assets, channels, receiverAuthorizer: receiverAuthorizer?.address ?? null },
         );
         await runUntilStopped([server]);
       }),
