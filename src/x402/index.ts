@@ -9,3 +9,4 @@ export * from "./batch/channel";
 export * from "./batch/payloads";
 export * from "./batch/state";
 export * from "./batch/facilitator";
+export * from "./batch/wire";

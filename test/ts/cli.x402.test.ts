@@ -46,7 +46,10 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
     expect(facilitator.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(facilitator.output()).to.include("eip155:31337").and.include(devnetWallet(10).address).and.include(await token.getAddress());
     const supported = (await (await fetch(`${facilitator.url}/supported`)).json()) as { kinds: unknown[]; signers: Record<string, string[]> };
-    expect(supported.kinds).to.deep.equal([{ x402Version: 2, scheme: "exact", network: "eip155:31337" }]);
+    expect(supported.kinds).to.deep.equal([
+      { x402Version: 2, scheme: "exact", network: "eip155:31337" },
+      { x402Version: 2, scheme: "batch-settlement", network: "eip155:31337" },
+    ]);
     expect(supported.signers["eip155:*"]).to.deep.equal([devnetWallet(10).address]);
   });
 

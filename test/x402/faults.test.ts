@@ -225,7 +225,14 @@ describe("x402: bad payments and faults", function () {
 
     it("GET /supported lists exact on eip155:31337 and the relayer; /metrics counts outcomes", async function () {
       const supported = await (await fetch(`${env.facilitatorServer.url}/supported`)).json();
-      expect(supported).to.deep.equal({ kinds: [{ x402Version: 2, scheme: "exact", network: NETWORK }], extensions: [], signers: { "eip155:*": [env.relayer.address] } });
+      expect(supported).to.deep.equal({
+        kinds: [
+          { x402Version: 2, scheme: "exact", network: NETWORK },
+          { x402Version: 2, scheme: "batch-settlement", network: NETWORK },
+        ],
+        extensions: [],
+        signers: { "eip155:*": [env.relayer.address] },
+      });
       const metrics = await (await fetch(`${env.facilitatorServer.url}/metrics`)).text();
       expect(metrics).to.match(/netd_facilitator_verify_total\{result="valid"\} \d+/);
       expect(metrics).to.match(new RegExp(`netd_facilitator_verify_total\\{result="${REASON.valueMismatch}"\\} 2`));

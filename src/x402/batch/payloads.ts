@@ -13,7 +13,7 @@ const signature = z.string().regex(/^0x([0-9a-fA-F]{2})+$/, "not a hex signature
 const uint128 = z
   .string()
   .regex(/^\d{1,39}$/, "not a whole number of base units")
-  .refine((v) => BigInt(v) < 2n ** 128n, "above 2^128 - 1");
+  .refine((v) => !/^\d{1,39}$/.test(v) || BigInt(v) < 2n ** 128n, "above 2^128 - 1");
 
 export const ChannelConfigSchema = z.object({
   payer: address,
@@ -32,7 +32,7 @@ export const DepositPayloadSchema = z.object({
   channelConfig: ChannelConfigSchema,
   voucher: VoucherSchema,
   deposit: z.object({
-    amount: uint128.refine((v) => BigInt(v) > 0n, "a deposit must be more than zero"),
+    amount: uint128.refine((v) => !/^\d+$/.test(v) || BigInt(v) > 0n, "a deposit must be more than zero"),
     authorization: z.object({
       erc3009Authorization: z
         .object({ validAfter: z.string().regex(/^\d+$/, "not a whole number"), validBefore: z.string().regex(/^\d+$/, "not a whole number"), salt: bytes32, signature })
