@@ -7,9 +7,10 @@ import { network } from "hardhat";
 import { allWithinBudget, writeGasReport, type GasSection } from "./lib/report";
 import { measureTokenGas } from "./token.gas";
 import { measureEscrowGas } from "./escrow.gas";
+import { measureChannelsGas } from "./channels.gas";
 
 async function main(): Promise<void> {
-  const sections: GasSection[] = [await measureTokenGas(), await measureEscrowGas()];
+  const sections: GasSection[] = [await measureTokenGas(), await measureEscrowGas(), (await measureChannelsGas()).section];
   const hardhatVersion = (await network.provider.send("web3_clientVersion")) as string;
   writeGasReport(sections, [
     "# Gas",

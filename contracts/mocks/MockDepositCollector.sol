@@ -14,6 +14,8 @@ contract MockDepositCollector is IDepositCollector {
     bytes public callbackData;
     bytes public callbackError;
 
+    error MockDepositCollectorTransferFailed();
+
     function setShortfall(uint256 shortfall_) external {
         shortfall = shortfall_;
     }
@@ -29,7 +31,6 @@ contract MockDepositCollector is IDepositCollector {
             (bool ok, bytes memory result) = callbackTarget.call(callbackData);
             if (!ok) callbackError = result;
         }
-        // solhint-disable-next-line custom-errors
-        require(IERC20(token).transfer(msg.sender, amount - shortfall));
+        if (!IERC20(token).transfer(msg.sender, amount - shortfall)) revert MockDepositCollectorTransferFailed();
     }
 }
