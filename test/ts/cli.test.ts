@@ -52,6 +52,13 @@ describe("netd CLI, end to end against a Hardhat node", function () {
       token = NetDollar__factory.connect(file.contracts.NetDollar.address, provider);
       expect(await token.hasRole(await token.UPGRADER_ROLE(), ADDRESSES.issuer)).to.equal(true);
       expect(await token.symbol()).to.equal("NETD");
+      // The x402 batch-settlement contracts, where the reference client and facilitator expect them.
+      expect(file.contracts.BatchSettlement.address).to.equal("0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003");
+      expect(file.contracts.ERC3009DepositCollector.address).to.equal("0x4020806089470a89826cB9fB1f4059150b550004");
+      for (const address of [file.contracts.BatchSettlement.address, file.contracts.ERC3009DepositCollector.address, "0xcA11bde05977b3631167028862bE2a173976CA11"]) {
+        expect(await provider.getCode(address)).to.not.equal("0x");
+      }
+      expect(run.json.deployment.contracts.BatchSettlement.address).to.equal(file.contracts.BatchSettlement.address);
     });
 
     it("skips what is already deployed on a re-run, and redeploys with --fresh", async function () {

@@ -88,6 +88,10 @@ export function registerDeployCommands(program: Command): void {
               ["chain", String(deployment.chainId)],
               ["NetDollar", deployment.contracts.NetDollar.address],
               ["implementation", deployment.contracts.NetDollar.implementation ?? ""],
+              ["ConditionalEscrow", deployment.contracts.ConditionalEscrow?.address ?? ""],
+              ["ReserveOracle", deployment.contracts.ReserveOracle?.address ?? ""],
+              ["BatchSettlement", deployment.contracts.BatchSettlement?.address ?? ""],
+              ["deposit collector", deployment.contracts.ERC3009DepositCollector?.address ?? ""],
               ["deployment file", file],
             ]),
           ],
@@ -122,6 +126,7 @@ export function registerDeployCommands(program: Command): void {
             `NET Dollar devnet running at ${node.url} (chain 31337). Press Ctrl-C to stop.`,
             ...table([
               ["NetDollar", deployment.contracts.NetDollar.address],
+              ["BatchSettlement", `${deployment.contracts.BatchSettlement?.address ?? ""} (x402 batch-settlement channels, canonical address)`],
               ["deployment file", file],
             ]),
             "",
