@@ -63,6 +63,14 @@ const config: HardhatUserConfig = {
         version: SOLC_VERSION,
         settings: { evmVersion: "cancun", viaIR: true, optimizer: { enabled: true, runs: 10_000 } },
       },
+      "contracts/channels/BatchSettlement.sol": {
+        version: SOLC_VERSION,
+        settings: { evmVersion: "cancun", viaIR: true, optimizer: { enabled: true, runs: 10_000 } },
+      },
+      "contracts/channels/ERC3009DepositCollector.sol": {
+        version: SOLC_VERSION,
+        settings: { evmVersion: "cancun", viaIR: true, optimizer: { enabled: true, runs: 10_000 } },
+      },
     },
   },
   networks: {

@@ -184,7 +184,7 @@ contract BatchSettlement is IBatchSettlement, IERC5267, Multicall, ReentrancyGua
             if (rowAuthorizer != authorizer) revert BatchSettlementAuthorizerMismatch(i, authorizer, rowAuthorizer);
         }
         (bytes32 digest, bytes32[] memory ids) = _claimBatch(voucherClaims, domainSeparator);
-        if (!SignatureChecker.isValidSignatureNowCalldata(authorizer, digest, authorizerSignature)) {
+        if (!_isValidSignature(authorizer, digest, authorizerSignature)) {
             revert BatchSettlementInvalidAuthorizerSignature(authorizer);
         }
         ReceiverRun memory run;
@@ -234,8 +234,7 @@ contract BatchSettlement is IBatchSettlement, IERC5267, Multicall, ReentrancyGua
         bytes32 digest = MessageHashUtils.toTypedDataHash(
             domainSeparator, keccak256(abi.encode(REFUND_TYPEHASH, channelId, nonce, amount))
         );
-        if (!SignatureChecker.isValidSignatureNowCalldata(config.receiverAuthorizer, digest, receiverAuthorizerSignature))
-        {
+        if (!_isValidSignature(config.receiverAuthorizer, digest, receiverAuthorizerSignature)) {
             revert BatchSettlementInvalidAuthorizerSignature(config.receiverAuthorizer);
         }
         _refund(config, channelId, amount, nonce);
@@ -405,7 +404,7 @@ contract BatchSettlement is IBatchSettlement, IERC5267, Multicall, ReentrancyGua
             if (err != ECDSA.RecoverError.NoError || recovered != payerAuthorizer) {
                 revert BatchSettlementInvalidVoucherSignature(channelId, payerAuthorizer);
             }
-        } else if (!SignatureChecker.isValidSignatureNowCalldata(c.payer, digest, row.signature)) {
+        } else if (!_isValidSignature(c.payer, digest, row.signature)) {
             revert BatchSettlementInvalidVoucherSignature(channelId, c.payer);
         }
 
@@ -436,7 +435,7 @@ contract BatchSettlement is IBatchSettlement, IERC5267, Multicall, ReentrancyGua
     /// @dev The EIP-712 digest of a claim batch and each row's channel id.
     function _claimBatch(VoucherClaim[] calldata voucherClaims, bytes32 domainSeparator)
         private
-        view
+        pure
         returns (bytes32 digest, bytes32[] memory ids)
     {
         uint256 n = voucherClaims.length;
@@ -479,6 +478,16 @@ contract BatchSettlement is IBatchSettlement, IERC5267, Multicall, ReentrancyGua
         emit Refunded(channelId, msg.sender, refunded);
         if (newBalance == 0) emit ChannelClosed(channelId, config);
         IERC20(config.token).safeTransfer(config.payer, refunded);
+    }
+
+    /**
+     * @dev ECDSA first, ERC-1271 only when that fails: an EOA signer never pays for a code-size check (2,600 gas cold),
+     * as in NetDollar. A contract's address has no private key, so an ECDSA match is always the signer's own.
+     */
+    function _isValidSignature(address signer, bytes32 digest, bytes calldata signature) private view returns (bool) {
+        (address recovered, ECDSA.RecoverError err,) = ECDSA.tryRecoverCalldata(digest, signature);
+        if (err == ECDSA.RecoverError.NoError && recovered == signer) return true;
+        return SignatureChecker.isValidERC1271SignatureNowCalldata(signer, digest, signature);
     }
 
     function _channelId(ChannelConfig calldata config) private view returns (bytes32) {
