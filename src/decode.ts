@@ -60,6 +60,7 @@ const DESCRIPTIONS: Record<string, Describe> = {
     BigInt(asOf) === 0n
       ? "no reserve attestation has been published: minting is blocked until one is"
       : `the latest reserve attestation (${time(asOf)}) is older than ${maxAge} seconds at block time ${time(now)}: minting is blocked until a newer one is published`,
+  NetDollarReserveOracleWrongToken: ([oracle, other]) => `the reserve oracle ${shortAddress(oracle)} attests the reserves of ${shortAddress(other)}, not of this token`,
   NetDollarInvalidReserveGuard: ([oracle, maxAge, buffer]) =>
     `invalid reserve guard: oracle ${shortAddress(oracle)} (must answer latestReserves), max age ${maxAge} s (must be > 0), buffer ${buffer} bps (must be < 10,000)`,
   // ReserveOracle

@@ -21,6 +21,9 @@ interface INetDollarV2 is INetDollar {
 
     /// @notice A reserve guard configuration is invalid: the oracle does not answer, the maximum age is zero, or
     /// the buffer is 100% or more.
+    /// @notice The oracle given to `configureReserveGuard` serves `oracleToken`, not this token.
+    error NetDollarReserveOracleWrongToken(address oracle, address oracleToken);
+
     error NetDollarInvalidReserveGuard(address oracle, uint32 maxAge, uint16 bufferBps);
 
     /// @notice Mints now check `oracle`'s attestation: no older than `maxAge` seconds, supply at most reserves less

@@ -35,11 +35,17 @@ contract NetDollarV2 is NetDollar, INetDollarV2 {
 
     /// @inheritdoc INetDollarV2
     function configureReserveGuard(address oracle, uint32 maxAge, uint16 bufferBps) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (oracle == address(0) || maxAge == 0 || bufferBps > _BPS - 1 || oracle.code.length == 0) {
+        // The zero address has no code: the code-size check refuses it too.
+        if (maxAge == 0 || bufferBps > _BPS - 1 || oracle.code.length == 0) {
             revert NetDollarInvalidReserveGuard(oracle, maxAge, bufferBps);
         }
-        // Fail now, not at the next mint, if it is not a reserve oracle.
+        // Fail now, not at the next mint, if it is not a reserve oracle, or the reserve oracle of another token.
         try IReserveOracle(oracle).latestReserves() returns (uint256, uint256) {} catch { // solhint-disable-line no-empty-blocks
+            revert NetDollarInvalidReserveGuard(oracle, maxAge, bufferBps);
+        }
+        try IReserveOracle(oracle).token() returns (address oracleToken) {
+            if (oracleToken != address(this)) revert NetDollarReserveOracleWrongToken(oracle, oracleToken);
+        } catch {
             revert NetDollarInvalidReserveGuard(oracle, maxAge, bufferBps);
         }
         uint256 guard = (uint256(uint160(oracle)) << _ORACLE_SHIFT) | (uint256(maxAge) << _MAX_AGE_SHIFT) |

@@ -77,6 +77,22 @@ describe("NetDollarV2 (reserve guard)", function () {
       }
     });
 
+    it("refuses an oracle that serves another token (review finding L-01)", async function () {
+      const f = await loadFixture(guardFixture);
+      const other = f.carol.address;
+      const foreign = await (await ethers.getContractFactory("ReserveOracle")).deploy(other, f.admin, 0, []);
+      await expect(f.token.connect(f.admin).configureReserveGuard(foreign, DAY, 0))
+        .to.be.revertedWithCustomError(f.token, "NetDollarReserveOracleWrongToken")
+        .withArgs(await foreign.getAddress(), other);
+      // Something that answers latestReserves but cannot say which token it serves is not a reserve oracle.
+      await f.oracle.setNoToken(true);
+      await expect(f.token.connect(f.admin).configureReserveGuard(f.oracle, DAY, 0))
+        .to.be.revertedWithCustomError(f.token, "NetDollarInvalidReserveGuard")
+        .withArgs(await f.oracle.getAddress(), DAY, 0);
+      const own = await (await ethers.getContractFactory("ReserveOracle")).deploy(await f.token.getAddress(), f.admin, 0, []);
+      await expect(f.token.connect(f.admin).configureReserveGuard(own, DAY, 0)).to.emit(f.token, "ReserveGuardConfigured");
+    });
+
     it("is turned off only explicitly, with an event; then mints are unchecked again", async function () {
       const f = await loadFixture(guardFixture);
       await expect(f.token.connect(f.minter).mint(f.carol, 3_001n * USD)).to.be.revertedWithCustomError(f.token, "NetDollarReservesExceeded");
