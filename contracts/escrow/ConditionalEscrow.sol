@@ -203,10 +203,16 @@ contract ConditionalEscrow is IConditionalEscrow, EIP712 {
         if (payerShareBps > _BPS) revert EscrowInvalidRuling(payerShareBps);
         uint256 held = _held(state);
         uint256 toPayer = (held * payerShareBps) / _BPS;
+        uint256 toPayees = held - toPayer;
         emit PaymentRuled(id, msg.sender, payerShareBps);
+        // Both halves are recorded before either is paid: a token or receiver called during the payouts sees the
+        // payment's final state (review finding I-01).
         state = _withStatus(state, Status.Funded);
-        if (toPayer != 0) state = _refundHeld(p, id, state, toPayer);
-        if (held != toPayer) _release(p, id, state, held - toPayer, p.minFeeBps);
+        if (toPayer != 0) state = _afterRefund(state, toPayer);
+        if (toPayees != 0) state = _afterRelease(state, toPayees);
+        _states[id] = state;
+        if (toPayer != 0) _payRefund(p, id, toPayer);
+        if (toPayees != 0) _payRelease(p, id, toPayees, p.minFeeBps);
     }
 
     /// @inheritdoc IConditionalEscrow
@@ -276,7 +282,7 @@ contract ConditionalEscrow is IConditionalEscrow, EIP712 {
         _states[id] = (p.amount << _HELD_SHIFT) | uint256(Status.Funded);
     }
 
-    function _validate(Payment calldata p) private pure {
+    function _validate(Payment calldata p) private view {
         if (p.payer == address(0) || p.token == address(0)) revert EscrowZeroAddress();
         if (p.amount == 0) revert EscrowZeroAmount();
         if (p.amount > _MAX_AMOUNT) revert EscrowAmountTooLarge(p.amount, _MAX_AMOUNT);
@@ -285,12 +291,14 @@ contract ConditionalEscrow is IConditionalEscrow, EIP712 {
         uint256 total;
         for (uint256 i; i < count; ++i) {
             Payee calldata payee = p.payees[i];
-            if (payee.account == address(0) || payee.shareBps == 0) revert EscrowInvalidPayee(i);
+            // The escrow itself would lock its share for good (review finding I-02).
+            if (payee.account == address(0) || payee.account == address(this) || payee.shareBps == 0) revert EscrowInvalidPayee(i);
             total += payee.shareBps;
         }
         if (total != _BPS) revert EscrowSharesNotWhole(total);
         if (p.minFeeBps > p.maxFeeBps || p.maxFeeBps > _BPS) revert EscrowInvalidFeeBounds(p.minFeeBps, p.maxFeeBps);
         if (p.maxFeeBps != 0 && p.feeReceiver == address(0)) revert EscrowMissingFeeReceiver();
+        if (p.feeReceiver == address(this)) revert EscrowInvalidFeeReceiver(p.feeReceiver);
         if (p.fundBy > p.confirmBy || uint256(p.confirmBy) + p.disputeWindow > p.refundBy) {
             revert EscrowInvalidDeadlines(p.fundBy, p.confirmBy, p.disputeWindow, p.refundBy);
         }
@@ -361,12 +369,21 @@ contract ConditionalEscrow is IConditionalEscrow, EIP712 {
      * The state is written before any transfer.
      */
     function _release(Payment calldata p, bytes32 id, uint256 state, uint256 amount, uint16 feeBps) private {
+        _states[id] = _afterRelease(state, amount);
+        _payRelease(p, id, amount, feeBps);
+    }
+
+    /// @dev The state after releasing `amount` of what is held: it becomes refundable; Settled once nothing is held.
+    function _afterRelease(uint256 state, uint256 amount) private pure returns (uint256) {
         // Cannot underflow or overflow: amount <= held, and held + refundable <= the funded amount < 2^120.
         unchecked {
             state = state - (amount << _HELD_SHIFT) + (amount << _REFUNDABLE_SHIFT);
         }
-        if (_held(state) == 0) state = _withStatus(state, Status.Settled);
-        _states[id] = state;
+        return _held(state) == 0 ? _withStatus(state, Status.Settled) : state;
+    }
+
+    /// @dev Pays out a release of `amount` (the state already records it).
+    function _payRelease(Payment calldata p, bytes32 id, uint256 amount, uint16 feeBps) private {
         uint256 fee = (amount * feeBps) / _BPS;
         emit PaymentReleased(id, msg.sender, amount, fee);
         address token = p.token;
@@ -382,22 +399,32 @@ contract ConditionalEscrow is IConditionalEscrow, EIP712 {
         _payOrCredit(id, token, payees[0].account, first);
     }
 
-    /**
-     * @dev Sends `amount` of what is held back to the payer; returns the new state. A payment refunded in full with
-     * nothing ever released leaves no record (its word is deleted, which refunds gas to whoever settles it): nothing
-     * can be done with it any more, its EIP-3009 funding signature cannot be replayed (the token spent the nonce), and
-     * funding the same terms again would be the payer's own new deposit.
-     */
+    /// @dev Sends `amount` of what is held back to the payer; returns the new state.
     function _refundHeld(Payment calldata p, bytes32 id, uint256 state, uint256 amount) private returns (uint256) {
+        state = _afterRefund(state, amount);
+        _states[id] = state;
+        _payRefund(p, id, amount);
+        return state;
+    }
+
+    /**
+     * @dev The state after refunding `amount` of what is held: Settled once nothing is held. A payment refunded in
+     * full keeps that terminal word (it is never deleted), so its id can never be funded again and no signature
+     * bound to it (an unused EIP-3009 funding authorization, a verifier's receipt) works any more (review finding
+     * L-02; keeping the word costs the settling transaction the 4,800 gas refund a deletion would earn).
+     */
+    function _afterRefund(uint256 state, uint256 amount) private pure returns (uint256) {
         // Cannot underflow: amount <= held.
         unchecked {
             state -= amount << _HELD_SHIFT;
         }
-        if (_held(state) == 0) state = _refundable(state) == 0 ? 0 : _withStatus(state, Status.Settled);
-        _states[id] = state;
+        return _held(state) == 0 ? _withStatus(state, Status.Settled) : state;
+    }
+
+    /// @dev Pays a refund of `amount` to the payer (the state already records it).
+    function _payRefund(Payment calldata p, bytes32 id, uint256 amount) private {
         emit PaymentRefunded(id, msg.sender, amount);
         _payOrCredit(id, p.token, p.payer, amount);
-        return state;
     }
 
     /// @dev Pushes a payout; if the token refuses it (blocklist, pause, a reverting hook), credits it instead.

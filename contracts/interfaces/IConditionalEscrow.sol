@@ -98,8 +98,8 @@ interface IConditionalEscrow {
 
     /**
      * @notice The one word stored per payment.
-     * @param status None until funded (and again once refunded in full with nothing released: that record is
-     * deleted); Funded; Disputed; Settled once nothing is held.
+     * @param status None until funded; Funded; Disputed; Settled once nothing is held (a payment refunded in full
+     * too: the record is never deleted, so its id cannot be funded again).
      * @param held What the escrow still holds for the payment.
      * @param refundable What was released and may still be refunded (`refund`).
      */
@@ -112,6 +112,9 @@ interface IConditionalEscrow {
     // ------------------------------------------------------------------------------------------------------------
     // Errors
     // ------------------------------------------------------------------------------------------------------------
+
+    /// @notice The fee receiver is the escrow itself (its fees would be locked for good).
+    error EscrowInvalidFeeReceiver(address feeReceiver);
 
     /// @notice The payer or the token is the zero address.
     error EscrowZeroAddress();

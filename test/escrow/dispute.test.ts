@@ -90,11 +90,11 @@ describe("ConditionalEscrow: dispute and rule (the arbiter decides)", function (
       expect(await stateOf(f, f.p)).to.deep.equal({ status: Status.Settled, held: 0n, refundable: released });
     });
 
-    it("100% to the payer refunds everything (and deletes the record); 0% releases everything", async function () {
+    it("100% to the payer refunds everything (and keeps a Settled record); 0% releases everything", async function () {
       const f = await loadFixture(disputedFixture);
       await thenRevert(async () => {
         await expect(f.escrow.connect(f.arbiter).rule(toStruct(f.p), 10_000)).to.changeTokenBalances(f.token, [f.payer], [AMOUNT]);
-        expect(await stateOf(f, f.p)).to.deep.equal({ status: Status.None, held: 0n, refundable: 0n });
+        expect(await stateOf(f, f.p)).to.deep.equal({ status: Status.Settled, held: 0n, refundable: 0n });
       });
       await expect(f.escrow.connect(f.arbiter).rule(toStruct(f.p), 0)).to.changeTokenBalances(f.token, [f.payer, f.escrowAddress], [0n, -AMOUNT]);
     });

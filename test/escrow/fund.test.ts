@@ -172,6 +172,17 @@ describe("ConditionalEscrow: funding", function () {
   });
 
   describe("terms are validated before any money moves", function () {
+    it("refuses the escrow itself as a payee or fee receiver, whose share would be locked for good (review finding I-02)", async function () {
+      const f = await loadFixture(escrowFixture);
+      const base = await f.terms();
+      const asPayee = { ...base, payees: [{ ...base.payees[0], shareBps: 5_000 }, { account: f.escrowAddress, shareBps: 5_000 }] };
+      await expect(f.escrow.fundWithAuthorization(toStruct(asPayee), 0n, 0n, "0x")).to.be.revertedWithCustomError(f.escrow, "EscrowInvalidPayee").withArgs(1n);
+      const asFeeReceiver = { ...base, maxFeeBps: 100, feeReceiver: f.escrowAddress };
+      await expect(f.escrow.fundWithAuthorization(toStruct(asFeeReceiver), 0n, 0n, "0x"))
+        .to.be.revertedWithCustomError(f.escrow, "EscrowInvalidFeeReceiver")
+        .withArgs(f.escrowAddress);
+    });
+
     const cases: [string, (p: Payment) => Payment, string, (p: Payment) => unknown[]][] = [
       ["a zero payer", (p) => ({ ...p, payer: ethers.ZeroAddress }), "EscrowZeroAddress", () => []],
       ["a zero token", (p) => ({ ...p, token: ethers.ZeroAddress }), "EscrowZeroAddress", () => []],

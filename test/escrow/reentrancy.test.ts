@@ -215,4 +215,17 @@ describe("ConditionalEscrow: reentrancy through a malicious token or receiver", 
       });
     }
   });
+
+  it("a ruling records both halves before paying either: the token sees the final state (review finding I-01)", async function () {
+    const a = await loadFixture(attackFixture);
+    const p = await fundedEvil(a);
+    const id = a.idOf(p);
+    await a.escrow.connect(a.payer).dispute(toStruct(p));
+    // During the first transfer of the ruling (the payer's half), the token reads the payment's state.
+    await a.evil.setCallback(a.escrowAddress, a.escrow.interface.encodeFunctionData("paymentState", [id]));
+    await a.escrow.connect(a.arbiter).rule(toStruct(p), 5_000);
+    expect(await a.evil.callbackSucceeded()).to.equal(true);
+    const [seen] = a.escrow.interface.decodeFunctionResult("paymentState", await a.evil.callbackError());
+    expect([Number(seen.status), seen.held, seen.refundable]).to.deep.equal([3, 0n, AMOUNT / 2n]);
+  });
 });

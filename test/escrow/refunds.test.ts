@@ -4,8 +4,32 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { AMOUNT, Outcome, Status, USD, escrowFixture, stateOf, toStruct } from "./fixture";
 import { atTimestamp, thenRevert } from "../helpers/time";
 import { INITIAL_BALANCE } from "../helpers/fixtures";
+import { signTransferAuthorization } from "../../src/eip712";
 
 describe("ConditionalEscrow: void, reclaim and refund (money back to the payer)", function () {
+  it("a payment refunded in full can never be funded again, so its unused signatures stay dead (review finding L-02)", async function () {
+    const f = await loadFixture(escrowFixture);
+    const p = await f.terms({ arbiter: f.arbiter.address });
+    const id = f.idOf(p);
+    // The payer signs an EIP-3009 funding authorization but funds by approval instead; the verifier's receipt exists.
+    const auth = { from: p.payer, to: f.escrowAddress, value: p.amount, validAfter: 0n, validBefore: p.fundBy + 1n, nonce: id };
+    const sig = await signTransferAuthorization(f.payer, f.domain, auth, "receive");
+    const receipt = await f.receipt(p);
+    await f.fundByApproval(p);
+    await f.escrow.connect(f.payer).dispute(toStruct(p));
+    await f.escrow.connect(f.arbiter).rule(toStruct(p), 10_000); // the payer wins everything back
+    expect(await stateOf(f, p)).to.deep.equal({ status: Status.Settled, held: 0n, refundable: 0n });
+    const [payerBefore, payeeBefore] = [await f.token.balanceOf(f.payer), await f.token.balanceOf(f.payees[0])];
+    // The payee relays the old authorization (re-funding from the payer's balance) and then the old receipt.
+    await expect(f.escrow.connect(f.payees[0]).fundWithAuthorization(toStruct(p), auth.validAfter, auth.validBefore, sig.signature))
+      .to.be.revertedWithCustomError(f.escrow, "EscrowAlreadyFunded")
+      .withArgs(id);
+    await expect(f.escrow.connect(f.payees[0]).confirmWithReceipt(toStruct(p), receipt))
+      .to.be.revertedWithCustomError(f.escrow, "EscrowWrongStatus")
+      .withArgs(id, Status.Settled);
+    expect([await f.token.balanceOf(f.payer), await f.token.balanceOf(f.payees[0])]).to.deep.equal([payerBefore, payeeBefore]);
+  });
+
   describe("void (operator)", function () {
     async function voidFixture() {
       const f = await escrowFixture();
@@ -14,17 +38,17 @@ describe("ConditionalEscrow: void, reclaim and refund (money back to the payer)"
       return { ...f, p, deadline: p.confirmBy + p.disputeWindow };
     }
 
-    it("refunds everything held and deletes the record (nothing was released)", async function () {
+    it("refunds everything held and keeps a Settled record (nothing was released)", async function () {
       const f = await loadFixture(voidFixture);
       const tx = f.escrow.connect(f.operator).void(toStruct(f.p));
       await expect(tx).to.emit(f.escrow, "PaymentRefunded").withArgs(f.idOf(f.p), f.operator.address, AMOUNT);
       await expect(tx).to.changeTokenBalances(f.token, [f.payer, f.escrowAddress], [AMOUNT, -AMOUNT]);
-      expect(await stateOf(f, f.p)).to.deep.equal({ status: Status.None, held: 0n, refundable: 0n });
-      await expect(f.escrow.connect(f.operator).void(toStruct(f.p))).to.be.revertedWithCustomError(f.escrow, "EscrowNotFunded");
-      // The EIP-3009 funding signature cannot be replayed to fund it again: the token spent its nonce.
-      await expect(f.fundWithAuthorization(f.p))
-        .to.be.revertedWithCustomError(f.token, "NetDollarAuthorizationAlreadyUsed")
-        .withArgs(f.payer.address, f.idOf(f.p));
+      expect(await stateOf(f, f.p)).to.deep.equal({ status: Status.Settled, held: 0n, refundable: 0n });
+      await expect(f.escrow.connect(f.operator).void(toStruct(f.p)))
+        .to.be.revertedWithCustomError(f.escrow, "EscrowWrongStatus")
+        .withArgs(f.idOf(f.p), Status.Settled);
+      // The terms can never be funded again (by a replayed signature or otherwise).
+      await expect(f.fundWithAuthorization(f.p)).to.be.revertedWithCustomError(f.escrow, "EscrowAlreadyFunded").withArgs(f.idOf(f.p));
     });
 
     it("after a partial capture, refunds the rest and keeps what was released refundable", async function () {

@@ -104,7 +104,7 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
   function applyRefundHeld(m: Model, mp: ModelPayment, amount: bigint, expected: Map<string, bigint>): void {
     mp.held -= amount;
     mp.refundedFromHeld += amount;
-    if (mp.held === 0n) mp.status = mp.refundable === 0n ? 0 : 3;
+    if (mp.held === 0n) mp.status = 3; // a terminal record, even when nothing was released (review finding L-02)
     settle(m, new Map([[mp.p.payer, amount]]), expected);
   }
 
