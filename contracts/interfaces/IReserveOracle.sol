@@ -17,6 +17,16 @@ import {AggregatorV3Interface} from "./AggregatorV3Interface.sol";
  *                      string accountant,bytes32 reportSha256)
  *   Deployment(uint256 chainId,address token,uint64 blockNumber,uint256 outstanding)
  *   ReserveLine(string kind,string custodian,uint256 amount)
+ *
+ * Version 2 (domain version "2", `publishV2`) gives every deployment an `allocation`: its share of the reserves,
+ * the allocations summing to at most `reserves`. The oracle stores the allocation of its own (chain, token), and the
+ * token's mint guard compares the local supply with it, so deployments on several chains can never together mint
+ * more than the reserves (review finding M-01):
+ *
+ *   Deployment(uint256 chainId,address token,uint64 blockNumber,uint256 outstanding,uint256 allocation)
+ *
+ * A version-1 attestation carries no allocation: `publish` accepts it only when it lists a single deployment, whose
+ * allocation is then the whole reserves.
  */
 interface IReserveOracle is AggregatorV3Interface {
     /// @notice One token deployment the attestation covers, and its tokens outstanding at `blockNumber`.
@@ -45,6 +55,31 @@ interface IReserveOracle is AggregatorV3Interface {
         bytes32 reportSha256;
     }
 
+    /// @notice A version-2 deployment: as {Deployment}, plus the reserves allocated to it.
+    struct DeploymentV2 {
+        uint256 chainId;
+        address token;
+        uint64 blockNumber;
+        uint256 outstanding;
+        uint256 allocation;
+    }
+
+    /// @notice What the attestor signs, version 2: as {Attestation}, with an allocation per deployment.
+    struct AttestationV2 {
+        string issuer;
+        uint64 asOf;
+        DeploymentV2[] deployments;
+        uint256 reserves;
+        ReserveLine[] lines;
+        string accountant;
+        bytes32 reportSha256;
+    }
+
+    /// @notice A version-1 attestation lists `count` deployments: without allocations each could mint the whole
+    /// reserves; publish a version-2 attestation instead.
+    error ReserveOracleSeveralDeployments(uint256 count);
+    /// @notice The allocations add up to `allocations`, more than the attested `reserves`.
+    error ReserveOracleAllocationsExceedReserves(uint256 allocations, uint256 reserves);
     /// @notice `attestor` does not hold ATTESTOR_ROLE.
     error ReserveOracleUnauthorizedAttestor(address attestor);
     /// @notice The signature is not `attestor`'s (ECDSA or ERC-1271).
@@ -64,18 +99,41 @@ interface IReserveOracle is AggregatorV3Interface {
     /// @notice The token is the zero address.
     error ReserveOracleZeroToken();
 
-    /// @notice Round `roundId`: `attestor` attested `reserves` as of `asOf`; `digest` is the signed EIP-712 hash.
+    /// @notice Round `roundId`: `attestor` attested `reserves` for this deployment (the whole reserves for version 1,
+    /// this deployment's allocation for version 2) as of `asOf`; `digest` is the signed EIP-712 hash.
     event ReservesAttested(uint80 indexed roundId, address indexed attestor, uint256 reserves, uint64 asOf, bytes32 digest);
 
     /**
      * @notice Accepts a signed attestation (anyone may relay it) and makes it the latest round.
      * @dev Emits {ReservesAttested}. Requirements: `attestor` holds ATTESTOR_ROLE and signed `a`; `a.asOf` is later
      * than the latest round's and not after the block time; `a` lists (this chain, `token()`); the lines sum to
-     * `a.reserves`, which is below 2^128.
+     * `a.reserves`, which is below 2^128; `a` lists exactly one deployment (several need version 2's allocations).
+     * @param a The attestation (version 1).
+     * @param attestor Who signed it.
+     * @param signature The attestor's EIP-712 signature.
+     * @return roundId The new round.
      */
     function publish(Attestation calldata a, address attestor, bytes calldata signature) external returns (uint80 roundId);
 
-    /// @notice The latest attested reserves (US dollars, 6 decimals) and their time; zeros before the first round.
+    /**
+     * @notice Accepts a signed version-2 attestation and makes this deployment's allocation the latest round.
+     * @dev Emits {ReservesAttested} with the allocation. Requirements as {publish}, except that any number of
+     * deployments may be listed, their allocations summing to at most `a.reserves`.
+     * @param a The attestation (version 2).
+     * @param attestor Who signed it.
+     * @param signature The attestor's EIP-712 signature (domain version "2").
+     * @return roundId The new round.
+     */
+    function publishV2(AttestationV2 calldata a, address attestor, bytes calldata signature) external returns (uint80 roundId);
+
+    /// @notice When round `roundId` was published (block time); zero for an unknown round.
+    function roundPublishedAt(uint80 roundId) external view returns (uint64);
+
+    /// @notice The EIP-712 digest an attestor signs for a version-2 attestation `a`.
+    function attestationDigestV2(AttestationV2 calldata a) external view returns (bytes32);
+
+    /// @notice The latest reserves backing this deployment (US dollars, 6 decimals) and their time; zeros before the
+    /// first round.
     function latestReserves() external view returns (uint256 reserves, uint256 asOf);
 
     /// @notice The NetDollar deployment this oracle serves.

@@ -34,6 +34,20 @@ contract ReserveOracle is IReserveOracle, AccessControlDefaultAdminRules {
         )
     );
 
+    /// @notice Version 2: every deployment has an allocation of the reserves.
+    bytes32 public constant DEPLOYMENT_V2_TYPEHASH =
+        keccak256("Deployment(uint256 chainId,address token,uint64 blockNumber,uint256 outstanding,uint256 allocation)");
+    bytes32 public constant ATTESTATION_V2_TYPEHASH = keccak256(
+        "ReserveAttestation(string issuer,uint64 asOf,Deployment[] deployments,uint256 reserves,ReserveLine[] lines,string accountant,bytes32 reportSha256)Deployment(uint256 chainId,address token,uint64 blockNumber,uint256 outstanding,uint256 allocation)ReserveLine(string kind,string custodian,uint256 amount)"
+    );
+    bytes32 public constant DOMAIN_SEPARATOR_V2 = keccak256(
+        abi.encode(
+            keccak256("EIP712Domain(string name,string version)"),
+            keccak256("NET Dollar Reserve Attestation"),
+            keccak256("2")
+        )
+    );
+
     struct Round {
         uint128 reserves;
         uint64 asOf;
@@ -60,28 +74,71 @@ contract ReserveOracle is IReserveOracle, AccessControlDefaultAdminRules {
 
     /// @inheritdoc IReserveOracle
     function publish(Attestation calldata a, address attestor, bytes calldata signature) external returns (uint80 roundId) {
-        if (!hasRole(ATTESTOR_ROLE, attestor)) revert ReserveOracleUnauthorizedAttestor(attestor);
+        // Without allocations, every deployment listed would be backed by the whole reserves (review finding M-01).
+        if (a.deployments.length != 1) revert ReserveOracleSeveralDeployments(a.deployments.length);
         bytes32 digest = attestationDigest(a);
+        _checkSigned(attestor, digest, signature);
+        if (a.deployments[0].chainId != block.chainid || a.deployments[0].token != token) {
+            revert ReserveOracleDeploymentNotCovered(block.chainid, token);
+        }
+        return _record(a.asOf, a.reserves, _linesTotal(a.lines), a.reserves, attestor, digest);
+    }
+
+    /// @inheritdoc IReserveOracle
+    function publishV2(AttestationV2 calldata a, address attestor, bytes calldata signature) external returns (uint80 roundId) {
+        bytes32 digest = attestationDigestV2(a);
+        _checkSigned(attestor, digest, signature);
+        uint256 allocations;
+        uint256 allocation;
+        bool covered;
+        for (uint256 i; i < a.deployments.length; ++i) {
+            DeploymentV2 calldata d = a.deployments[i];
+            allocations += d.allocation;
+            if (!covered && d.chainId == block.chainid && d.token == token) {
+                covered = true;
+                allocation = d.allocation;
+            }
+        }
+        if (!covered) revert ReserveOracleDeploymentNotCovered(block.chainid, token);
+        if (allocations > a.reserves) revert ReserveOracleAllocationsExceedReserves(allocations, a.reserves);
+        return _record(a.asOf, a.reserves, _linesTotal(a.lines), allocation, attestor, digest);
+    }
+
+    /// @inheritdoc IReserveOracle
+    function roundPublishedAt(uint80 roundId) external view returns (uint64) {
+        return _rounds[roundId].publishedAt;
+    }
+
+    function _checkSigned(address attestor, bytes32 digest, bytes calldata signature) private view {
+        if (!hasRole(ATTESTOR_ROLE, attestor)) revert ReserveOracleUnauthorizedAttestor(attestor);
         if (!SignatureChecker.isValidSignatureNowCalldata(attestor, digest, signature)) {
             revert ReserveOracleInvalidSignature(attestor);
         }
+    }
+
+    function _linesTotal(ReserveLine[] calldata lines) private pure returns (uint256 total) {
+        for (uint256 i; i < lines.length; ++i) {
+            total += lines[i].amount;
+        }
+    }
+
+    /// @dev Makes `backing` (what backs this deployment) as of `asOf` the latest round, after the common checks.
+    function _record(uint64 asOf, uint256 reserves, uint256 linesTotal, uint256 backing, address attestor, bytes32 digest)
+        private
+        returns (uint80 roundId)
+    {
         uint256 latest = _latest;
         uint64 latestAsOf = uint64(latest >> 128);
         // solhint-disable-next-line gas-strict-inequalities
-        if (a.asOf <= latestAsOf) revert ReserveOracleNotNewer(a.asOf, latestAsOf);
-        if (a.asOf > block.timestamp) revert ReserveOracleFutureAttestation(a.asOf, block.timestamp);
-        _requireCovered(a.deployments);
-        uint256 linesTotal;
-        for (uint256 i; i < a.lines.length; ++i) {
-            linesTotal += a.lines[i].amount;
-        }
-        if (linesTotal != a.reserves) revert ReserveOracleLinesMismatch(a.reserves, linesTotal);
-        if (a.reserves > type(uint128).max) revert ReserveOracleReservesTooLarge(a.reserves);
+        if (asOf <= latestAsOf) revert ReserveOracleNotNewer(asOf, latestAsOf);
+        if (asOf > block.timestamp) revert ReserveOracleFutureAttestation(asOf, block.timestamp);
+        if (linesTotal != reserves) revert ReserveOracleLinesMismatch(reserves, linesTotal);
+        if (reserves > type(uint128).max) revert ReserveOracleReservesTooLarge(reserves);
 
         roundId = uint80(uint64(latest >> 192) + 1);
-        _latest = a.reserves | (uint256(a.asOf) << 128) | (uint256(roundId) << 192);
-        _rounds[roundId] = Round({reserves: uint128(a.reserves), asOf: a.asOf, publishedAt: uint64(block.timestamp)});
-        emit ReservesAttested(roundId, attestor, a.reserves, a.asOf, digest);
+        _latest = backing | (uint256(asOf) << 128) | (uint256(roundId) << 192);
+        _rounds[roundId] = Round({reserves: uint128(backing), asOf: asOf, publishedAt: uint64(block.timestamp)});
+        emit ReservesAttested(roundId, attestor, backing, asOf, digest);
     }
 
     /// @inheritdoc IReserveOracle
@@ -97,13 +154,6 @@ contract ReserveOracle is IReserveOracle, AccessControlDefaultAdminRules {
             Deployment calldata d = a.deployments[i];
             deployments[i] = keccak256(abi.encode(DEPLOYMENT_TYPEHASH, d.chainId, d.token, d.blockNumber, d.outstanding));
         }
-        bytes32[] memory lines = new bytes32[](a.lines.length);
-        for (uint256 i; i < lines.length; ++i) {
-            ReserveLine calldata line = a.lines[i];
-            lines[i] = keccak256(
-                abi.encode(RESERVE_LINE_TYPEHASH, keccak256(bytes(line.kind)), keccak256(bytes(line.custodian)), line.amount)
-            );
-        }
         bytes32 structHash = keccak256(
             abi.encode(
                 ATTESTATION_TYPEHASH,
@@ -111,12 +161,47 @@ contract ReserveOracle is IReserveOracle, AccessControlDefaultAdminRules {
                 a.asOf,
                 keccak256(abi.encodePacked(deployments)),
                 a.reserves,
-                keccak256(abi.encodePacked(lines)),
+                _linesHash(a.lines),
                 keccak256(bytes(a.accountant)),
                 a.reportSha256
             )
         );
         return MessageHashUtils.toTypedDataHash(DOMAIN_SEPARATOR, structHash);
+    }
+
+    /// @inheritdoc IReserveOracle
+    function attestationDigestV2(AttestationV2 calldata a) public pure returns (bytes32) {
+        bytes32[] memory deployments = new bytes32[](a.deployments.length);
+        for (uint256 i; i < deployments.length; ++i) {
+            DeploymentV2 calldata d = a.deployments[i];
+            deployments[i] = keccak256(
+                abi.encode(DEPLOYMENT_V2_TYPEHASH, d.chainId, d.token, d.blockNumber, d.outstanding, d.allocation)
+            );
+        }
+        bytes32 structHash = keccak256(
+            abi.encode(
+                ATTESTATION_V2_TYPEHASH,
+                keccak256(bytes(a.issuer)),
+                a.asOf,
+                keccak256(abi.encodePacked(deployments)),
+                a.reserves,
+                _linesHash(a.lines),
+                keccak256(bytes(a.accountant)),
+                a.reportSha256
+            )
+        );
+        return MessageHashUtils.toTypedDataHash(DOMAIN_SEPARATOR_V2, structHash);
+    }
+
+    function _linesHash(ReserveLine[] calldata reserveLines) private pure returns (bytes32) {
+        bytes32[] memory lines = new bytes32[](reserveLines.length);
+        for (uint256 i; i < lines.length; ++i) {
+            ReserveLine calldata line = reserveLines[i];
+            lines[i] = keccak256(
+                abi.encode(RESERVE_LINE_TYPEHASH, keccak256(bytes(line.kind)), keccak256(bytes(line.custodian)), line.amount)
+            );
+        }
+        return keccak256(abi.encodePacked(lines));
     }
 
     // ---------------------------------------------------------------------------------------------------------------
@@ -160,12 +245,5 @@ contract ReserveOracle is IReserveOracle, AccessControlDefaultAdminRules {
         roundId = uint80(latest >> 192);
         uint64 asOf = uint64(latest >> 128);
         return (roundId, int256(uint256(uint128(latest))), asOf, asOf, roundId);
-    }
-
-    function _requireCovered(Deployment[] calldata deployments) private view {
-        for (uint256 i; i < deployments.length; ++i) {
-            if (deployments[i].chainId == block.chainid && deployments[i].token == token) return;
-        }
-        revert ReserveOracleDeploymentNotCovered(block.chainid, token);
     }
 }

@@ -55,3 +55,35 @@ export function signAttestationData(signer: Signer, data: AttestationData): Prom
 export function recoverAttestor(data: AttestationData, signature: string): string {
   return verifyTypedData(ATTESTATION_DOMAIN, ATTESTATION_TYPES, data, signature);
 }
+
+/**
+ * Version 2 (review finding M-01): every deployment has an `allocation`, its share of the reserves (the allocations
+ * sum to at most `reserves`). ReserveOracle.publishV2 stores the allocation of its own chain and token.
+ */
+export const ATTESTATION_DOMAIN_V2: TypedDataDomain = { name: "NET Dollar Reserve Attestation", version: "2" };
+
+export const ATTESTATION_TYPES_V2: Record<string, TypedDataField[]> = {
+  ReserveAttestation: ATTESTATION_TYPES.ReserveAttestation,
+  Deployment: [...ATTESTATION_TYPES.Deployment, { name: "allocation", type: "uint256" }],
+  ReserveLine: ATTESTATION_TYPES.ReserveLine,
+};
+
+/** The signed content of a version-2 attestation (as typechain's `IReserveOracle.AttestationV2Struct`). */
+export interface AttestationDataV2 extends Omit<AttestationData, "deployments"> {
+  deployments: { chainId: bigint; token: string; blockNumber: bigint; outstanding: bigint; allocation: bigint }[];
+}
+
+/** The EIP-712 digest of a version-2 attestation (ReserveOracle.attestationDigestV2). */
+export function attestationDigestV2(data: AttestationDataV2): string {
+  return TypedDataEncoder.hash(ATTESTATION_DOMAIN_V2, ATTESTATION_TYPES_V2, data);
+}
+
+/** Signs version-2 attestation data. */
+export function signAttestationDataV2(signer: Signer, data: AttestationDataV2): Promise<string> {
+  return signer.signTypedData(ATTESTATION_DOMAIN_V2, ATTESTATION_TYPES_V2, data);
+}
+
+/** The address whose key signed version-2 data (ECDSA). */
+export function recoverAttestorV2(data: AttestationDataV2, signature: string): string {
+  return verifyTypedData(ATTESTATION_DOMAIN_V2, ATTESTATION_TYPES_V2, data, signature);
+}

@@ -1,8 +1,10 @@
 import { expect } from "chai";
-import { ethers } from "hardhat";
+import { ethers, upgrades } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import { USD, oracleFixture } from "./fixture";
-import { attestationDigest, signAttestationData } from "../../src/attestation/typedData";
+import { attestationDigest, attestationDigestV2, signAttestationData, signAttestationDataV2, type AttestationDataV2 } from "../../src/attestation/typedData";
+import { initParams } from "../helpers/fixtures";
+import type { NetDollarV2 } from "../../typechain-types";
 import { atTimestamp, now } from "../helpers/time";
 import { strangerKey } from "../helpers/signatures";
 
@@ -93,11 +95,51 @@ describe("ReserveOracle", function () {
     }
   });
 
-  it("accepts an attestation covering several deployments, this one among them", async function () {
+  it("M-01: deployments covered by one attestation can never mint more than the reserves together", async function () {
+    // Two deployments (two tokens here, as if on two chains), each with its own oracle and reserve guard.
     const f = await loadFixture(oracleFixture);
-    const base = await f.data();
-    const data = { ...base, deployments: [{ ...base.deployments[0], chainId: 8453n }, base.deployments[0]] };
-    await expect(f.oracle.publish(data, f.attestor, await f.sign(data))).to.emit(f.oracle, "ReservesAttested");
+    const factory = await ethers.getContractFactory("NetDollarV2");
+    const deploy = async () => {
+      const t = (await upgrades.deployProxy(factory, [initParams(f)], { kind: "uups", initializer: "initialize" })) as unknown as NetDollarV2;
+      await t.connect(f.minterAdmin).configureMinter(f.minter.address, 10_000n * USD);
+      const o = await (await ethers.getContractFactory("ReserveOracle")).deploy(await t.getAddress(), f.admin, 0, [f.attestor]);
+      return { t, o };
+    };
+    const a = await deploy();
+    const b = await deploy();
+    const chainId = (await ethers.provider.getNetwork()).chainId;
+    const base = await f.data({ reservesTotal: 1_000n * USD });
+    const entry = async (t: NetDollarV2) => ({ chainId, token: await t.getAddress(), blockNumber: 1n, outstanding: 0n });
+    // Version 1 has no allocations: listing both would let each mint the whole $1,000 (what the review showed).
+    const v1 = { ...base, deployments: [await entry(a.t), await entry(b.t)] };
+    await expect(a.o.publish(v1, f.attestor, await f.sign(v1))).to.be.revertedWithCustomError(a.o, "ReserveOracleSeveralDeployments").withArgs(2n);
+    // Version 2: allocations summing above the reserves are refused; $600 + $400 is accepted, each oracle keeps its own.
+    const make = async (x: bigint, y: bigint): Promise<AttestationDataV2> => ({ ...base, deployments: [{ ...(await entry(a.t)), allocation: x }, { ...(await entry(b.t)), allocation: y }] });
+    const over = await make(700n * USD, 400n * USD);
+    await expect(a.o.publishV2(over, f.attestor, await signAttestationDataV2(f.attestor, over)))
+      .to.be.revertedWithCustomError(a.o, "ReserveOracleAllocationsExceedReserves")
+      .withArgs(1_100n * USD, 1_000n * USD);
+    const good = await make(600n * USD, 400n * USD);
+    const sig = await signAttestationDataV2(f.attestor, good);
+    expect(await a.o.attestationDigestV2(good)).to.equal(attestationDigestV2(good));
+    const published = await a.o.publishV2(good, f.attestor, sig);
+    await expect(published).to.emit(a.o, "ReservesAttested").withArgs(1, f.attestor.address, 600n * USD, base.asOf, attestationDigestV2(good));
+    const publishedAt = BigInt((await ethers.provider.getBlock((await published.wait())!.blockNumber))!.timestamp);
+    await b.o.publishV2(good, f.attestor, sig);
+    expect((await b.o.latestReserves())[0]).to.equal(400n * USD);
+    expect(await a.o.roundPublishedAt(1)).to.equal(publishedAt);
+    expect(await a.o.roundPublishedAt(2)).to.equal(0n);
+    for (const { t, o } of [a, b]) await t.connect(f.admin).configureReserveGuard(o, 86_400, 0);
+    await a.t.connect(f.minter).mint(f.carol, 600n * USD);
+    await b.t.connect(f.minter).mint(f.carol, 400n * USD);
+    await expect(a.t.connect(f.minter).mint(f.carol, 1n)).to.be.revertedWithCustomError(a.t, "NetDollarReservesExceeded").withArgs(600n * USD + 1n, 600n * USD, 600n * USD);
+    await expect(b.t.connect(f.minter).mint(f.carol, 1n)).to.be.revertedWithCustomError(b.t, "NetDollarReservesExceeded");
+    expect((await a.t.totalSupply()) + (await b.t.totalSupply())).to.equal(1_000n * USD);
+    // A version-2 attestation that does not list this deployment is refused like a version-1 one.
+    const elsewhere = { ...good, asOf: good.asOf + 1n, deployments: [good.deployments[1]] };
+    await expect(a.o.publishV2(elsewhere, f.attestor, await signAttestationDataV2(f.attestor, elsewhere))).to.be.revertedWithCustomError(a.o, "ReserveOracleDeploymentNotCovered");
+    const unsigned = { ...good, asOf: good.asOf + 1n };
+    await expect(a.o.publishV2(unsigned, f.attestor, sig)).to.be.revertedWithCustomError(a.o, "ReserveOracleInvalidSignature");
   });
 
   it("refuses lines that do not add up, reserves above 2^128 - 1 and an attestation from the future (t+1), accepts t", async function () {
