@@ -38,6 +38,8 @@ export interface DeploymentReport {
   blockNumber: number;
   blockTimestamp: string;
   documentOutstanding: bigint;
+  /** Version 2: the reserves allocated to this deployment (what its mint guard allows). */
+  allocation?: bigint;
   totalSupply?: bigint;
   reconciliation?: Reconciliation;
   minters?: { address: string; allowance: bigint }[];
@@ -138,6 +140,7 @@ export async function checkAttestation(params: CheckAttestationParameters): Prom
       blockNumber: Number(d.blockNumber),
       blockTimestamp: d.blockTimestamp,
       documentOutstanding: BigInt(d.outstanding),
+      ...(d.allocation !== undefined ? { allocation: BigInt(d.allocation) } : {}),
     };
     deployments.push(report);
     const provider = providers.get(d.chainId);
@@ -162,6 +165,14 @@ export async function checkAttestation(params: CheckAttestationParameters): Prom
   const headroom = reserves - outstanding;
   if (headroom < 0n) {
     problems.push({ kind: "under-backed", message: `under-backed: reserves ${reserves} are ${-headroom} short of the ${outstanding} outstanding (base units)` });
+  }
+
+  // Version 2: each deployment must be backed by its own allocation, not only all of them by the total.
+  for (const d of deployments) {
+    const supply = d.totalSupply ?? d.documentOutstanding;
+    if (d.allocation !== undefined && supply > d.allocation) {
+      problems.push({ kind: "under-backed", message: `under-backed on chain ${d.chainId}: ${supply} outstanding, more than the ${d.allocation} allocated to it (base units)` });
+    }
   }
 
   const worst = (["invalid", "unreadable", "mismatch", "under-backed"] as const).find((k) => problems.some((p) => p.kind === k));
@@ -303,7 +314,9 @@ async function checkDeployment(
   }
   report.unusedMinterAllowance = report.minters.reduce((a, m) => a + m.allowance, 0n);
 
-  report.oracle = await checkOracle(provider, token, params.document, asOf, problems, label);
+  const doc = params.document;
+  const expected = report.allocation ?? BigInt(doc.reserves.total);
+  report.oracle = await checkOracle(provider, token, expected, asOf, problems, label);
 }
 
 /**
@@ -358,7 +371,8 @@ async function locateDivergence(
 async function checkOracle(
   provider: Provider,
   token: ReturnType<typeof NetDollarV2__factory.connect>,
-  doc: AttestationDocument,
+  /** What the oracle's round must say backs this deployment: its allocation (version 2) or the total (version 1). */
+  expected: bigint,
   asOf: bigint,
   problems: Problem[],
   label: string,
@@ -378,10 +392,10 @@ async function checkOracle(
     const [, reserves, , roundAsOf] = await oracle.getRoundData(round);
     if (roundAsOf < asOf) break;
     if (roundAsOf === asOf) {
-      if (BigInt(reserves) === BigInt(doc.reserves.total)) {
+      if (BigInt(reserves) === expected) {
         return { ...base, agrees: true, note: round === latestRound ? "the oracle's latest round is this attestation" : `round ${round} is this attestation (superseded by a later one)` };
       }
-      problems.push({ kind: "invalid", message: `${label}: the oracle's round ${round} for the same time attests ${reserves}, not ${doc.reserves.total}` });
+      problems.push({ kind: "invalid", message: `${label}: the oracle's round ${round} for the same time attests ${reserves}, not ${expected}` });
       return { ...base, agrees: false, note: `conflict: round ${round} has other reserves for the same time` };
     }
   }

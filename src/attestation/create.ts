@@ -2,8 +2,8 @@ import type { Provider, Signer } from "ethers";
 import { NetDollar__factory } from "../../typechain-types";
 import { ChainUnreachableError, InvalidInputError } from "../errors";
 import { findBlockAtOrBefore } from "./chain";
-import { toAttestationData, toIsoSeconds, type AttestationDocument, type ReserveKind } from "./document";
-import { recoverAttestor, signAttestationData } from "./typedData";
+import { toAttestationData, toAttestationDataV2, toIsoSeconds, type AttestationDocument, type ReserveKind } from "./document";
+import { recoverAttestor, recoverAttestorV2, signAttestationData, signAttestationDataV2 } from "./typedData";
 
 /** Parameters of {@link createAttestation}. */
 export interface CreateAttestationParameters {
@@ -16,11 +16,40 @@ export interface CreateAttestationParameters {
   asOf: bigint;
   /** The token deployments covered, each with an endpoint of its chain. */
   deployments: { provider: Provider; token: string }[];
+  /**
+   * Each deployment's allocation of the reserves, by chain id (base units), e.g. `{ "1": 600n, "8453": 400n }`;
+   * default: proportional to its supply at asOf, the headroom shared the same way (all of it to a single deployment).
+   */
+  allocations?: Record<string, bigint>;
 }
 
 /**
- * Builds an unsigned attestation: for each deployment, the last block at or before `asOf` and the tokens
- * outstanding (total supply) at that block, read with a historical call.
+ * Allocations of `total` to deployments: the given ones (every deployment must have one, summing to at most `total`),
+ * or proportional to `outstanding` (equal shares when nothing is outstanding), rounded down, the remainder to the
+ * first deployment, so they sum to exactly `total`.
+ */
+export function allocate(total: bigint, deployments: { chainId: string; outstanding: bigint }[], given?: Record<string, bigint>): bigint[] {
+  if (given) {
+    const out = deployments.map((d) => {
+      const a = given[d.chainId];
+      if (a === undefined) throw new InvalidInputError(`no allocation given for chain ${d.chainId}`, { details: "give one --allocate CHAINID=DOLLARS per chain covered, or none for a proportional split" });
+      return a;
+    });
+    const unknown = Object.keys(given).filter((c) => !deployments.some((d) => d.chainId === c));
+    if (unknown.length) throw new InvalidInputError(`an allocation is given for chain ${unknown[0]}, which the attestation does not cover`);
+    const sum = out.reduce((a, b) => a + b, 0n);
+    if (sum > total) throw new InvalidInputError(`the allocations add up to ${sum} base units, more than the reserves' ${total}`);
+    return out;
+  }
+  const supply = deployments.reduce((a, d) => a + d.outstanding, 0n);
+  const out = deployments.map((d) => (supply === 0n ? total / BigInt(deployments.length) : (total * d.outstanding) / supply));
+  out[0] += total - out.reduce((a, b) => a + b, 0n);
+  return out;
+}
+
+/**
+ * Builds an unsigned attestation (version 2): for each deployment, the last block at or before `asOf`, the tokens
+ * outstanding (total supply) at that block, read with a historical call, and its allocation of the reserves.
  *
  * @example
  * const doc = await createAttestation({ ...readReservesInput("reserves.json"), asOf, deployments: [{ provider, token }] });
@@ -50,9 +79,11 @@ export async function createAttestation(params: CreateAttestationParameters): Pr
     });
   }
   const total = params.lines.reduce((a, l) => a + l.amount, 0n);
+  const allocations = allocate(total, deployments.map((d) => ({ chainId: d.chainId, outstanding: BigInt(d.outstanding) })), params.allocations);
+  deployments.forEach((d, i) => (d.allocation = allocations[i].toString()));
   return {
     type: "netd/reserve-attestation",
-    version: 1,
+    version: 2,
     issuer: params.issuer,
     asOf: toIsoSeconds(params.asOf),
     deployments,
@@ -67,7 +98,7 @@ export async function signAttestation(doc: AttestationDocument, attestor: Signer
   const { attestor: _a, signature: _s, ...unsigned } = doc;
   void _a;
   void _s;
-  const signature = await signAttestationData(attestor, toAttestationData(doc));
+  const signature = doc.version === 2 ? await signAttestationDataV2(attestor, toAttestationDataV2(doc)) : await signAttestationData(attestor, toAttestationData(doc));
   return { ...unsigned, attestor: await attestor.getAddress(), signature };
 }
 
@@ -87,7 +118,7 @@ export function verifyAttestationSignature(doc: AttestationDocument, trustedAtte
   if (!doc.signature || !doc.attestor) return { signed: false, valid: false, trusted: false, problem: "the attestation is not signed" };
   let recovered: string;
   try {
-    recovered = recoverAttestor(toAttestationData(doc), doc.signature);
+    recovered = doc.version === 2 ? recoverAttestorV2(toAttestationDataV2(doc), doc.signature) : recoverAttestor(toAttestationData(doc), doc.signature);
   } catch {
     return { signed: true, attestor: doc.attestor, valid: false, trusted: false, problem: "the signature is malformed" };
   }

@@ -5,7 +5,7 @@ import { getAddress, isHexString } from "ethers";
 import { z } from "zod";
 import { InvalidInputError, describeIssues } from "../errors";
 import { parseAmount } from "../amounts";
-import type { AttestationData } from "./typedData";
+import type { AttestationData, AttestationDataV2 } from "./typedData";
 
 export const RESERVE_KINDS = ["cash", "treasury-bills", "reverse-repo", "money-market-fund"] as const;
 export type ReserveKind = (typeof RESERVE_KINDS)[number];
@@ -27,13 +27,15 @@ const utcTime = z
   .refine((v) => !Number.isNaN(Date.parse(v)), "not a valid date");
 
 /**
- * A reserve attestation, version 1: see docs/attestation.md for every field. Amounts are US dollars (reserves) or
- * tokens (outstanding) in base units with 6 decimals, as decimal strings.
+ * A reserve attestation: see docs/attestation.md for every field. Amounts are US dollars (reserves, allocations) or
+ * tokens (outstanding) in base units with 6 decimals, as decimal strings. Version 2 gives every deployment an
+ * `allocation` (its share of the reserves, summing to at most the total; review finding M-01); version 1 has none
+ * and is still read and verified, but the oracle accepts it only for a single deployment.
  */
 export const AttestationDocumentSchema = z
   .object({
     type: z.literal("netd/reserve-attestation"),
-    version: z.literal(1),
+    version: z.union([z.literal(1), z.literal(2)]),
     issuer: z.string().min(1, "must not be empty"),
     asOf: utcTime,
     deployments: z
@@ -44,6 +46,7 @@ export const AttestationDocumentSchema = z
           blockNumber: uint64String,
           blockTimestamp: utcTime,
           outstanding: uintString,
+          allocation: uintString.optional(),
         }),
       )
       .min(1, "must list at least one deployment"),
@@ -64,7 +67,11 @@ export const AttestationDocumentSchema = z
       ctx.addIssue({ code: "custom", path: ["reserves", "total"], message: `is ${doc.reserves.total} but the lines add up to ${sum}` });
     }
     const seen = new Set<string>();
+    let allocated = 0n;
     doc.deployments.forEach((d, i) => {
+      if (doc.version === 2 && d.allocation === undefined) ctx.addIssue({ code: "custom", path: ["deployments", i, "allocation"], message: "is required in version 2" });
+      if (doc.version === 1 && d.allocation !== undefined) ctx.addIssue({ code: "custom", path: ["deployments", i, "allocation"], message: "exists only in version 2" });
+      allocated += BigInt(d.allocation ?? 0);
       const key = `${d.chainId}:${d.token.toLowerCase()}`;
       if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["deployments", i], message: "lists the same chain and token twice" });
       seen.add(key);
@@ -72,6 +79,9 @@ export const AttestationDocumentSchema = z
         ctx.addIssue({ code: "custom", path: ["deployments", i, "blockTimestamp"], message: "is after asOf: the block must be the last one at or before asOf" });
       }
     });
+    if (allocated > BigInt(doc.reserves.total)) {
+      ctx.addIssue({ code: "custom", path: ["deployments"], message: `allocate ${allocated} in all, more than the reserves' total ${doc.reserves.total}` });
+    }
     if ((doc.attestor === undefined) !== (doc.signature === undefined)) {
       ctx.addIssue({ code: "custom", path: ["signature"], message: "attestor and signature come together" });
     }
@@ -100,11 +110,29 @@ export function readAttestationDocument(file: string): AttestationDocument {
   return parseAttestationDocument(json, file);
 }
 
+/**
+ * The oracle call that publishes a signed document: `publishV2` for version 2, `publish` for version 1.
+ *
+ * @example
+ * const { v2, data } = publishData(doc); await (v2 ? oracle.publishV2(data, attestor, sig) : oracle.publish(data, attestor, sig));
+ */
+export function publishData(doc: AttestationDocument): { v2: true; data: AttestationDataV2 } | { v2: false; data: AttestationData } {
+  return doc.version === 2 ? { v2: true, data: toAttestationDataV2(doc) } : { v2: false, data: toAttestationData(doc) };
+}
+
 export const toUnixSeconds = (iso: string): bigint => BigInt(Date.parse(iso) / 1000);
 export const toIsoSeconds = (seconds: bigint | number): string => new Date(Number(seconds) * 1000).toISOString().replace(/\.\d{3}Z$/, "Z");
 
-/** The signed content of a document: the EIP-712 message ReserveOracle verifies. */
+/** The signed content of a version-2 document: the EIP-712 message ReserveOracle.publishV2 verifies. */
+export function toAttestationDataV2(doc: AttestationDocument): AttestationDataV2 {
+  if (doc.version !== 2) throw new InvalidInputError(`the attestation is version ${doc.version}, not 2`);
+  const v1 = toAttestationData({ ...doc, version: 1, deployments: doc.deployments.map(({ allocation: _a, ...d }) => d) });
+  return { ...v1, deployments: v1.deployments.map((d, i) => ({ ...d, allocation: BigInt(doc.deployments[i].allocation!) })) };
+}
+
+/** The signed content of a version-1 document: the EIP-712 message ReserveOracle.publish verifies. */
 export function toAttestationData(doc: AttestationDocument): AttestationData {
+  if (doc.version !== 1) throw new InvalidInputError(`the attestation is version ${doc.version}, not 1`);
   return {
     issuer: doc.issuer,
     asOf: toUnixSeconds(doc.asOf),

@@ -39,6 +39,7 @@ export function renderText(r: CheckReport): string {
     if (d.totalSupply !== undefined) {
       lines.push(`  total supply ${usd(d.totalSupply)}${d.totalSupply === d.documentOutstanding ? " (matches the attestation)" : ` (attestation says ${usd(d.documentOutstanding)})`}`);
     }
+    if (d.allocation !== undefined) lines.push(`  allocated reserves ${usd(d.allocation)} (what this deployment's mint guard allows)`);
     const rec = d.reconciliation;
     if (rec) {
       lines.push(

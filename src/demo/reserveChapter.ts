@@ -2,7 +2,7 @@ import { ReserveOracle__factory, type NetDollarV2 } from "../../typechain-types"
 import { formatDollars, parseAmount } from "../amounts";
 import { shortAddress } from "../addresses";
 import type { Deployment } from "../deployments";
-import { checkAttestation, createAttestation, signAttestation, toAttestationData } from "../attestation";
+import { checkAttestation, createAttestation, signAttestation, toAttestationDataV2 } from "../attestation";
 import { simulateAndSend } from "../tx";
 import type { Cast, Story } from "./story";
 
@@ -31,7 +31,7 @@ export async function reserveChapter(story: Story, cast: Cast, deployment: Deplo
   });
   const attestation = await signAttestation(unsigned, accountant);
   story.step(`the accountant signs: reserves $100.00 (cash $25, treasury bills $75) against ${formatDollars(BigInt(attestation.deployments[0].outstanding))} outstanding at block ${attestation.deployments[0].blockNumber}`);
-  await simulateAndSend(oracle.connect(cast.relayer).publish, [toAttestationData(attestation), attestation.attestor!, attestation.signature!], ctx);
+  await simulateAndSend(oracle.connect(cast.relayer).publishV2, [toAttestationDataV2(attestation), attestation.attestor!, attestation.signature!], ctx);
   story.step("anyone relays the signed attestation to the on-chain oracle (also a Chainlink Proof of Reserve feed)");
   await simulateAndSend(token.configureReserveGuard, [await oracle.getAddress(), 35 * 86_400, 0], ctx);
   story.step("the admin turns the reserve guard on: every mint now checks the attestation (at most 35 days old)");

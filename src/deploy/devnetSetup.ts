@@ -5,7 +5,7 @@ import { DEVNET_ACCOUNT_NAMES, devnetWallet, type DevnetAccountName } from "../d
 import { ROLES } from "../roles";
 import { deploySystem, resolveRoleHolders } from "./deploy";
 import { createAttestation, signAttestation } from "../attestation/create";
-import { toAttestationData } from "../attestation/document";
+import { toAttestationDataV2 } from "../attestation/document";
 
 const USD = 1_000_000n;
 
@@ -59,7 +59,7 @@ export async function setupDevnet(provider: Provider, onStep: (message: string) 
     devnetWallet(DEVNET_ACCOUNT_NAMES.indexOf("auditor")),
   );
   const oracle = ReserveOracle__factory.connect(deployment.contracts.ReserveOracle.address, issuer);
-  await (await oracle.publish(toAttestationData(attestation), attestation.attestor!, attestation.signature!)).wait();
+  await (await oracle.publishV2(toAttestationDataV2(attestation), attestation.attestor!, attestation.signature!)).wait();
   await (await token.configureReserveGuard(oracle, 35 * 86_400, 0)).wait();
   onStep("reserves of $2,000,000 attested and published; the reserve guard is on (max age 35 days)");
   await (await token.configureMinter(byName("minter").address, 1_000_000n * USD)).wait();

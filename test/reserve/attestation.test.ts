@@ -14,7 +14,10 @@ import {
   renderMarkdown,
   renderText,
   signAttestation,
+  allocate,
+  attestationDigestV2,
   toAttestationData,
+  toAttestationDataV2,
   toIsoSeconds,
   verifyAttestationSignature,
   type AttestationDocument,
@@ -59,7 +62,9 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
     expect(doc.reserves.total).to.equal((5_000n * USD).toString());
     expect(parseAttestationDocument(JSON.parse(JSON.stringify(doc)))).to.deep.equal(doc);
     expect(verifyAttestationSignature(doc, [f.accountant.address])).to.include({ valid: true, trusted: true });
-    expect(await f.oracle.attestationDigest(toAttestationData(doc))).to.equal(attestationDigest(toAttestationData(doc)));
+    expect(await f.oracle.attestationDigestV2(toAttestationDataV2(doc))).to.equal(attestationDigestV2(toAttestationDataV2(doc)));
+    expect(doc).to.include({ version: 2 });
+    expect(doc.deployments[0].allocation).to.equal(doc.reserves.total); // one deployment: all of it
   });
 
   it("a block exactly at asOf is the attested block; one a second after is not", async function () {
@@ -93,6 +98,35 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
     expect(await f.check(earlier)).to.include({ verdict: "invalid" });
   });
 
+  it("version 2 (M-01): each deployment must be backed by its own allocation; version 1 still verifies", async function () {
+    const f = await loadFixture(fixture);
+    const doc = await f.attest(5_000n * USD);
+    const unsigned = { ...doc, attestor: undefined, signature: undefined };
+    const starved = await signAttestation({ ...unsigned, deployments: [{ ...doc.deployments[0], allocation: (f.supply - 1n).toString() }] }, f.accountant);
+    const report = await f.check(starved);
+    expect(report).to.include({ verdict: "under-backed", exitCode: CHECK_EXIT.notBacked });
+    expect(report.problems.map((p) => p.message)).to.deep.include(`under-backed on chain 31337: ${f.supply} outstanding, more than the ${f.supply - 1n} allocated to it (base units)`);
+    // Allocations above the total, or an allocation in version 1, are refused by the schema.
+    expect(() => parseAttestationDocument({ ...starved, deployments: [{ ...starved.deployments[0], allocation: (5_001n * USD).toString() }] })).to.throw(InvalidInputError);
+    const { allocation: _a, ...v1Deployment } = doc.deployments[0];
+    void _a;
+    const v1 = await signAttestation({ ...unsigned, version: 1, deployments: [v1Deployment] }, f.accountant);
+    expect(verifyAttestationSignature(v1, [f.accountant.address])).to.include({ valid: true });
+    expect(toAttestationData(v1).deployments[0]).to.not.have.property("allocation");
+    expect(() => parseAttestationDocument({ ...v1, deployments: [doc.deployments[0]] })).to.throw(InvalidInputError);
+    await expect(f.oracle.publish(toAttestationData(v1), v1.attestor!, v1.signature!)).to.emit(f.oracle, "ReservesAttested");
+  });
+
+  it("allocations: given per chain (summing to at most the total), or proportional to supply with the remainder first", function () {
+    expect(allocate(1_000n, [{ chainId: "1", outstanding: 300n }, { chainId: "8453", outstanding: 100n }])).to.deep.equal([750n, 250n]);
+    expect(allocate(1_001n, [{ chainId: "1", outstanding: 1n }, { chainId: "8453", outstanding: 2n }])).to.deep.equal([334n, 667n]);
+    expect(allocate(10n, [{ chainId: "1", outstanding: 0n }, { chainId: "2", outstanding: 0n }, { chainId: "3", outstanding: 0n }])).to.deep.equal([4n, 3n, 3n]);
+    expect(allocate(1_000n, [{ chainId: "1", outstanding: 0n }, { chainId: "8453", outstanding: 0n }], { "1": 600n, "8453": 300n })).to.deep.equal([600n, 300n]);
+    expect(() => allocate(1_000n, [{ chainId: "1", outstanding: 0n }], { "1": 1_001n })).to.throw(InvalidInputError, /more than the reserves/);
+    expect(() => allocate(1_000n, [{ chainId: "1", outstanding: 0n }, { chainId: "2", outstanding: 0n }], { "1": 1n })).to.throw(InvalidInputError, /no allocation given for chain 2/);
+    expect(() => allocate(1_000n, [{ chainId: "1", outstanding: 0n }], { "1": 1n, "5": 1n })).to.throw(InvalidInputError, /chain 5/);
+  });
+
   it("exactly equal reserves are backed (exit 0); one base unit short is not (exit 1)", async function () {
     const f = await loadFixture(fixture);
     const equal = await f.check(await f.attest(f.supply));
@@ -105,7 +139,7 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
   it("reconciles the supply with the events since deployment and reports minters' unused allowances", async function () {
     const f = await loadFixture(fixture);
     const doc = await f.attest(5_000n * USD);
-    await f.oracle.publish(toAttestationData(doc), doc.attestor!, doc.signature!);
+    await f.oracle.publishV2(toAttestationDataV2(doc), doc.attestor!, doc.signature!);
     await f.token.connect(f.minter).mint(f.carol, 100n * USD);
     await f.token.connect(f.carol).transfer(f.minter, 40n * USD);
     await f.token.connect(f.minter).burn(10n * USD);
@@ -123,7 +157,7 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
     expect(d.minters).to.deep.equal([{ address: f.minter.address, allowance: await f.token.minterAllowance(f.minter) }]);
     expect(d.oracle!.note).to.equal("not published on-chain yet: the oracle's latest attestation is older");
     // the first attestation, published, agrees with the oracle even after being superseded
-    await f.oracle.publish(toAttestationData(later), later.attestor!, later.signature!);
+    await f.oracle.publishV2(toAttestationDataV2(later), later.attestor!, later.signature!);
     const first = await f.check(doc);
     expect(first.deployments[0].oracle).to.include({ agrees: true, note: "round 1 is this attestation (superseded by a later one)" });
   });
@@ -247,7 +281,8 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
     };
     expect(() => parseAttestationDocument(base)).to.not.throw();
     const bad: [unknown, RegExp][] = [
-      [{ ...base, version: 2 }, /version: Invalid literal value, expected 1/],
+      [{ ...base, version: 3 }, /version: Invalid/],
+      [{ ...base, version: 2 }, /deployments.0.allocation: is required in version 2/],
       [{ ...base, asOf: "2026-11-30 23:59:59" }, /asOf: must be UTC time to the second/],
       [{ ...base, reserves: { ...base.reserves, total: 10 } }, /reserves\.total: Expected string, received number/],
       [{ ...base, reserves: { ...base.reserves, total: "11" } }, /reserves\.total: is 11 but the lines add up to 10/],

@@ -46,6 +46,18 @@ describe("netd attest and netd reserve, end to end against a Hardhat node", func
     return signed;
   }
 
+  it("create --allocate gives the deployment its share; a share above the reserves or for another chain is refused (exit 2)", async function () {
+    const asOf = toIsoSeconds(await nowOnChain());
+    const out = path.join(env.dir, "allocated.json");
+    ok(await env.run(["attest", "create", "--reserves", writeReserves("1500"), "--as-of", asOf, "--allocate", "31337=1200.50", "--out", out], { key: null }));
+    expect(JSON.parse(readFileSync(out, "utf8")).deployments[0].allocation).to.equal("1200500000");
+    for (const [flag, message] of [["31337=1500.01", /more than the reserves/], ["1=10", /no allocation given for chain 31337/], ["31337", /not CHAINID=DOLLARS/]] as const) {
+      const run = await env.run(["attest", "create", "--reserves", writeReserves("1500"), "--as-of", asOf, "--allocate", flag], { key: null });
+      expect(run.code, run.stderr).to.equal(2);
+      expect(run.stderr).to.match(message);
+    }
+  });
+
   const check = (file: string, extra: string[] = []) => env.run(["attest", "check", file, "--trusted-attestor", accountant.address, ...extra], { key: null });
 
   before(async function () {
@@ -73,6 +85,8 @@ describe("netd attest and netd reserve, end to end against a Hardhat node", func
     expect(doc.deployments[0]).to.include({ chainId: "31337", token: await token.getAddress(), outstanding: (1000n * USD).toString() });
     expect(doc.report.sha256).to.equal("0x" + require("node:crypto").createHash("sha256").update("the accountant's report").digest("hex"));
     expect(doc.attestor).to.equal(accountant.address);
+    expect(doc).to.include({ version: 2 });
+    expect(doc.deployments[0].allocation).to.equal((1500n * USD).toString());
     ok(await env.run(["attest", "verify", signed, "--trusted-attestor", accountant.address], { key: null }));
     const untrusted = await env.run(["attest", "verify", signed, "--trusted-attestor", ADDRESSES.agent], { key: null });
     expect(untrusted.code).to.equal(2);

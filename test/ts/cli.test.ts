@@ -58,7 +58,7 @@ describe("netd CLI, end to end against a Hardhat node", function () {
       for (const address of [file.contracts.BatchSettlement.address, file.contracts.ERC3009DepositCollector.address, "0xcA11bde05977b3631167028862bE2a173976CA11"]) {
         expect(await provider.getCode(address)).to.not.equal("0x");
       }
-      expect(run.json.deployment.contracts.BatchSettlement.address).to.equal(file.contracts.BatchSettlement.address);
+      expect((run.json.deployment as { contracts: Record<string, { address: string }> }).contracts.BatchSettlement.address).to.equal(file.contracts.BatchSettlement.address);
     });
 
     it("skips what is already deployed on a re-run, and redeploys with --fresh", async function () {

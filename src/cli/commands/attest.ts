@@ -2,7 +2,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { JsonRpcProvider } from "ethers";
 import { NetDollarV2__factory, ReserveOracle__factory } from "../../../typechain-types";
-import { formatDollars } from "../../amounts";
+import { formatDollars, parseAmount } from "../../amounts";
 import { parseAddress } from "../../addresses";
 import { ChainUnreachableError, InvalidInputError, NetDollarError } from "../../errors";
 import { connect } from "../../provider";
@@ -16,7 +16,7 @@ import {
   renderMarkdown,
   renderText,
   signAttestation,
-  toAttestationData,
+  publishData,
   toIsoSeconds,
   verifyAttestationSignature,
 } from "../../attestation";
@@ -68,10 +68,21 @@ export function registerAttestationCommands(program: Command): void {
     .requiredOption("--as-of <time>", "UTC time the attestation is as of, e.g. 2026-11-30T23:59:59Z")
     .option("--rpc-url <url>", "an endpoint per chain covered (repeat); default: the global endpoint", collect, [])
     .option("--token <chainId:address>", "a token to cover (repeat); default: each chain's deployment file", collect, [])
+    .option(
+      "--allocate <chainId=dollars>",
+      "reserves allocated to a chain's deployment (repeat, one per chain; default: proportional to each chain's supply at --as-of, headroom shared alike)",
+      collect,
+      [],
+    )
     .option("--out <file>", "write to a file instead of stdout")
-    .addHelpText("after", "\nExample:\n  $ netd attest create --reserves reserves.json --as-of 2026-11-30T23:59:59Z --out attestation.json")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ netd attest create --reserves reserves.json --as-of 2026-11-30T23:59:59Z --out attestation.json\n" +
+        "  $ netd attest create --reserves reserves.json --as-of 2026-11-30T23:59:59Z --rpc-url http://127.0.0.1:8545 --rpc-url http://127.0.0.1:8546 \\\n" +
+        "      --allocate 31337=600000 --allocate 31338=400000 --out attestation.json",
+    )
     .action(
-      action((ctx) => async (o: { reserves: string; asOf: string; rpcUrl: string[]; token: string[]; out?: string }) => {
+      action((ctx) => async (o: { reserves: string; asOf: string; rpcUrl: string[]; token: string[]; allocate: string[]; out?: string }) => {
         const input = readReservesInput(o.reserves);
         const asOf = parseTime(o.asOf, "--as-of");
         const explicit = o.token.map((t) => {
@@ -94,8 +105,17 @@ export function registerAttestationCommands(program: Command): void {
         }
         const missing = explicit.filter((t) => !deployments.some((d) => d.token === t.token));
         if (missing.length) throw new InvalidInputError(`no --rpc-url for chain ${missing[0].chainId} of --token ${missing[0].token}`);
-        const doc = await createAttestation({ ...input, asOf, deployments });
-        emit(ctx, doc, o.out, `Attestation as of ${doc.asOf}: reserves ${formatDollars(BigInt(doc.reserves.total), "USD")}`, "attest create");
+        let allocations: Record<string, bigint> | undefined;
+        for (const a of o.allocate) {
+          const m = /^(\d+)=(.+)$/.exec(a);
+          if (!m) throw new InvalidInputError(`--allocate "${a}" is not CHAINID=DOLLARS`);
+          allocations ??= {};
+          if (allocations[m[1]] !== undefined) throw new InvalidInputError(`--allocate gives chain ${m[1]} twice`);
+          allocations[m[1]] = parseAmount(m[2], `--allocate ${m[1]}`);
+        }
+        const doc = await createAttestation({ ...input, asOf, deployments, allocations });
+        const split = doc.deployments.map((d) => `chain ${d.chainId} ${formatDollars(BigInt(d.allocation!), "USD")}`).join(", ");
+        emit(ctx, doc, o.out, `Attestation as of ${doc.asOf}: reserves ${formatDollars(BigInt(doc.reserves.total), "USD")}, allocated ${split}${allocations ? "" : " (in proportion to supply)"}`, "attest create");
       }),
     );
 
@@ -145,12 +165,13 @@ export function registerAttestationCommands(program: Command): void {
         const record = deployment.contracts.ReserveOracle;
         if (!record) throw new InvalidInputError("this deployment has no ReserveOracle; run `netd deploy` again");
         const oracle = ReserveOracle__factory.connect(record.address, await ctx.signer());
-        const data = toAttestationData(doc);
-        await runWrite(ctx, {
+        const chainId = await ctx.chainId();
+        const mine = doc.deployments.find((d) => BigInt(d.chainId) === chainId && d.token === deployment.contracts.NetDollar.address);
+        const backing = mine?.allocation ? `${formatDollars(BigInt(mine.allocation), "USD")} allocated to this deployment, of reserves of ${formatDollars(BigInt(doc.reserves.total), "USD")}` : `reserves of ${formatDollars(BigInt(doc.reserves.total), "USD")}`;
+        const published = publishData(doc);
+        const common = {
           command: "attest publish",
-          summary: `Publish reserves of ${formatDollars(data.reserves, "USD")} as of ${doc.asOf} to the oracle ${record.address}`,
-          method: oracle.publish,
-          args: [data, doc.attestor, doc.signature],
+          summary: `Publish ${backing} as of ${doc.asOf} to the oracle ${record.address}`,
           after: async () => {
             const [round, reserves, , asOf] = await oracle.latestRoundData();
             return {
@@ -158,11 +179,13 @@ export function registerAttestationCommands(program: Command): void {
                 ["round", round.toString()],
                 ["reserves", formatDollars(BigInt(reserves), "USD")],
                 ["as of", toIsoSeconds(asOf)],
-              ],
+              ] as [string, string][],
               data: { round, reserves, asOf: toIsoSeconds(asOf) },
             };
           },
-        });
+        };
+        if (published.v2) await runWrite(ctx, { ...common, method: oracle.publishV2, args: [published.data, doc.attestor, doc.signature] });
+        else await runWrite(ctx, { ...common, method: oracle.publish, args: [published.data, doc.attestor, doc.signature] });
       }),
     );
 
