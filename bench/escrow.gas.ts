@@ -111,6 +111,7 @@ export async function measureEscrowGas(): Promise<GasSection> {
       "A payment with one payee, a verifier, no operator or fee unless the row says so, a full 32-byte salt; payees, payer and the escrow already hold NET Dollar.",
       "References: Coinbase commerce-payments AuthCaptureEscrow with Circle's USDC (authorize through its ERC-3009 collector, capture in full to one receiver, with a fee, void, reclaim, refund; common path = authorize + capture).",
       "Every payout is pushed; one that cannot be delivered would be credited instead (not the case in these rows).",
+      "reclaim and void (a refund in full) cost 4,815 more than before review finding L-02 (reclaim 52,859 → 57,674, void 53,295 → 58,110): the payment's word is now kept as Settled instead of deleted, which gives up the 4,800-gas storage refund but makes sure its id can never be funded again. reclaim is over its 55,000 budget by that amount, knowingly; every funding costs ~200 more for refusing the escrow as payee or fee receiver (I-02).",
     ],
   };
 }
