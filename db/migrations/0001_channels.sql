@@ -11,6 +11,7 @@ CREATE TABLE netd_channels (
   total_claimed         numeric(78,0) NOT NULL,          -- on chain, as last read or claimed by us
   withdraw_requested_at bigint NOT NULL DEFAULT 0,       -- unix seconds; 0 when no timed withdrawal is pending
   refund_nonce          numeric(78,0) NOT NULL DEFAULT 0,
+  payer_blocklisted     boolean NOT NULL DEFAULT false,  -- on the token's blocklist, as last read
   charged               numeric(78,0) NOT NULL,          -- cumulative price of everything served
   signed_max            numeric(78,0) NOT NULL,          -- the highest voucher ceiling held (0: none)
   signature             text NOT NULL DEFAULT '',        -- that voucher's signature: the only claim on the money

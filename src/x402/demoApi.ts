@@ -1,9 +1,11 @@
 import express from "express";
-import { paywall, type FacilitatorLike, type PaywallMode } from "./paywall";
+import { paywall, type FacilitatorLike, type PaidRoute, type PaywallMode } from "./paywall";
 import type { FacilitatorAsset } from "./facilitator";
+import type { BatchSettlementServer } from "./batch/server";
 
 /** The demo API's paid routes and prices. */
 export const DEMO_ROUTES = {
+  "GET /tick": { price: "$0.0001", description: "a timestamp, for a hundredth of a cent (pay it over a channel)" },
   "GET /joke": { price: "$0.001", description: "a joke, for a tenth of a cent" },
   "GET /weather": { price: "$0.01", description: "today's forecast, for a cent" },
   "POST /summarize": { price: "$0.05", description: "the first words of a text, for five cents" },
@@ -15,12 +17,15 @@ export interface DemoApiOptions {
   asset: FacilitatorAsset;
   facilitator: FacilitatorLike;
   mode?: PaywallMode;
+  /** Accept batch-settlement (payment channels) on every route, before exact. */
+  batch?: BatchSettlementServer;
   /** Called when a paid route is served (after its payment settled, in the default mode). */
   onServed?: (route: string) => void;
 }
 
 /**
- * A small paid API for trying x402 out: a free index at `/` listing the prices, and three paid routes.
+ * A small paid API for trying x402 out: a free index at `/` listing the prices, and four paid routes
+ * (exact; with `batch`, payment channels first).
  *
  * @example
  * const app = createDemoApi({ payTo, network: "eip155:31337", asset, facilitator: facilitatorByUrl("http://127.0.0.1:4020") });
@@ -38,8 +43,15 @@ export function createDemoApi(options: DemoApiOptions): express.Express {
       routes: Object.entries(DEMO_ROUTES).map(([route, r]) => ({ route, price: r.price, description: r.description })),
     });
   });
-  app.use(paywall({ routes: DEMO_ROUTES, payTo: options.payTo, network: options.network, asset: options.asset, facilitator: options.facilitator, mode: options.mode }));
+  const routes: Record<string, PaidRoute> = Object.fromEntries(
+    Object.entries(DEMO_ROUTES).map(([key, r]) => [key, options.batch ? { ...r, schemes: ["batch-settlement", "exact"] } : { ...r }]),
+  );
+  app.use(paywall({ routes, payTo: options.payTo, network: options.network, asset: options.asset, facilitator: options.facilitator, mode: options.mode, batch: options.batch }));
   app.use(express.json({ limit: "64kb" }));
+  app.get("/tick", (_req, res) => {
+    options.onServed?.("/tick");
+    res.json({ now: new Date().toISOString() });
+  });
   app.get("/joke", (_req, res) => {
     options.onServed?.("/joke");
     res.json({ joke: "Why did the agent pay a tenth of a cent? It only wanted a micro-laugh." });

@@ -10,3 +10,7 @@ export * from "./batch/payloads";
 export * from "./batch/state";
 export * from "./batch/facilitator";
 export * from "./batch/wire";
+export * from "./batch/rules";
+export * from "./batch/store";
+export * from "./batch/server";
+export * from "./batch/claimer";

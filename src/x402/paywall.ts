@@ -8,6 +8,8 @@ import { describeIssues } from "../errors";
 import { parsePrice } from "./money";
 import { REASON } from "./reasons";
 import type { FacilitatorAsset } from "./facilitator";
+import type { BatchSettlementServer } from "./batch/server";
+import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
 
 /** What the paywall needs of a facilitator: ours in process, or any one over HTTP (see {@link facilitatorByUrl}). */
 export interface FacilitatorLike {
@@ -20,11 +22,18 @@ export function facilitatorByUrl(url: string, timeoutMs = 30_000): FacilitatorLi
   return new HTTPFacilitatorClient({ url, timeoutMs });
 }
 
+/** The x402 schemes a route can take: one authorization per call, or vouchers over a payment channel. */
+export type PaywallScheme = "exact" | "batch-settlement";
+
 export interface PaidRoute {
   /** In dollars: "$0.001" is 1,000 base units of NET Dollar. */
   price: string;
   description?: string;
   mimeType?: string;
+  /** Which schemes it accepts, in the order offered (default ["exact"]; batch-settlement needs `batch`). */
+  schemes?: PaywallScheme[];
+  /** The smallest first deposit into a channel, in dollars (batch-settlement; default 20 × the price). */
+  minDeposit?: string;
 }
 
 /**
@@ -48,13 +57,19 @@ export interface PaywallOptions {
   mode?: PaywallMode;
   /** Seconds a payment authorization must stay valid (default 60). */
   maxTimeoutSeconds?: number;
+  /** The server side of batch-settlement (channel store, receiver authorizer), for routes that accept it. */
+  batch?: BatchSettlementServer;
   /** Called for every paid request served, with its settlement. */
-  onPaid?: (record: { route: string; payer?: string; amount: string; transaction: string }) => void;
+  onPaid?: (record: { route: string; scheme: PaywallScheme; payer?: string; amount: string; transaction: string }) => void;
 }
+
+/** A route's first channel deposit when none is set: enough for 20 calls. */
+const DEFAULT_DEPOSIT_CALLS = 20n;
 
 interface PreparedRoute {
   key: string;
-  requirements: PaymentRequirements;
+  /** The offers, in the order of `accepts`. */
+  offers: PaymentRequirements[];
   description?: string;
   mimeType?: string;
 }
@@ -80,20 +95,27 @@ export function paywall(options: PaywallOptions): RequestHandler {
     const [method, path] = key.trim().split(/\s+/);
     if (!method || !path?.startsWith("/")) throw new Error(`route "${key}" is not "METHOD /path"`);
     const normalized = `${method.toUpperCase()} ${path}`;
-    routes.set(normalized, {
-      key: normalized,
-      description: route.description,
-      mimeType: route.mimeType,
-      requirements: {
-        scheme: "exact",
-        network: options.network,
-        asset: getAddress(options.asset.address),
-        amount: parsePrice(route.price).toString(),
-        payTo,
-        maxTimeoutSeconds: options.maxTimeoutSeconds ?? 60,
-        extra: { name: options.asset.name, version: options.asset.version },
-      },
+    const amount = parsePrice(route.price);
+    const offers = (route.schemes ?? ["exact"]).map((scheme): PaymentRequirements => {
+      if (scheme === "exact") {
+        return {
+          scheme: "exact",
+          network: options.network,
+          asset: getAddress(options.asset.address),
+          amount: amount.toString(),
+          payTo,
+          maxTimeoutSeconds: options.maxTimeoutSeconds ?? 60,
+          extra: { name: options.asset.name, version: options.asset.version },
+        };
+      }
+      if (scheme !== BATCH_SETTLEMENT_SCHEME) throw new Error(`route "${key}": scheme "${String(scheme)}" is not one of exact, batch-settlement`);
+      if (!options.batch) throw new Error(`route "${key}" accepts batch-settlement: give the paywall a batch server (channel store and receiver authorizer)`);
+      if (options.batch.payTo !== payTo) throw new Error(`route "${key}": the batch server receives for ${options.batch.payTo}, not ${payTo}`);
+      const minDeposit = route.minDeposit === undefined ? amount * DEFAULT_DEPOSIT_CALLS : parsePrice(route.minDeposit);
+      return options.batch.requirements(amount, minDeposit, options.maxTimeoutSeconds ?? 60);
     });
+    if (offers.length === 0) throw new Error(`route "${key}" accepts no scheme`);
+    routes.set(normalized, { key: normalized, description: route.description, mimeType: route.mimeType, offers });
   }
   // Payments being processed or already served, by payer and nonce, until their authorization expires.
   const used = new Map<string, bigint>();
@@ -106,8 +128,10 @@ export function paywall(options: PaywallOptions): RequestHandler {
     const route = routes.get(`${req.method.toUpperCase()} ${req.path}`);
     if (!route) return next();
     const resource = { url: `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`, description: route.description, mimeType: route.mimeType };
-    const paymentRequired = (error: string, reason?: string, settlement?: SettleResponse) => {
-      const body: PaymentRequired & { reason?: string } = { x402Version: 2, error, resource, accepts: [route.requirements], ...(reason ? { reason } : {}) };
+    const paymentRequired = (error: string, reason?: string, settlement?: SettleResponse, batch?: { extra?: Record<string, unknown>; message: string }) => {
+      const extra = batch?.extra;
+      const accepts = extra ? route.offers.map((o) => (o.scheme === BATCH_SETTLEMENT_SCHEME ? { ...o, extra: { ...o.extra, ...extra } } : o)) : route.offers;
+      const body: PaymentRequired & { reason?: string; message?: string } = { x402Version: 2, error, resource, accepts, ...(reason ? { reason } : {}), ...(batch ? { message: batch.message } : {}) };
       res.status(402).setHeader("PAYMENT-REQUIRED", encodePaymentRequiredHeader(body));
       if (settlement) res.setHeader("PAYMENT-RESPONSE", encodePaymentResponseHeader(settlement));
       res.setHeader("Cache-Control", "no-store");
@@ -127,8 +151,22 @@ export function paywall(options: PaywallOptions): RequestHandler {
     const parsed = PaymentPayloadV2Schema.safeParse(decoded);
     if (!parsed.success) return paymentRequired(`${REASON.invalidPayload}: ${describeIssues(parsed.error)}`, REASON.invalidPayload);
     const payment = parsed.data as PaymentPayload;
-    const mismatch = compare(payment.accepted, route.requirements);
+    const requirements = route.offers.find((o) => o.scheme === payment.accepted.scheme);
+    if (!requirements) return paymentRequired(`${REASON.unsupportedScheme}: scheme "${payment.accepted.scheme}" is not accepted (${route.offers.map((o) => `"${o.scheme}"`).join(", ")} is)`, REASON.unsupportedScheme);
+    const mismatch = compare(payment.accepted, requirements);
     if (mismatch) return paymentRequired(`${mismatch.reason}: ${mismatch.message}`, mismatch.reason);
+
+    if (requirements.scheme === BATCH_SETTLEMENT_SCHEME) {
+      // Charged (durably, in the channel store) before the request is served; claimed on chain later, in batches.
+      const outcome = await options.batch!.handle(payment, requirements, route.key);
+      if (outcome.kind === "unavailable") return unavailable(res, outcome.message);
+      // The reference client reads the reason from `error` exactly (its corrective path compares it).
+      if (outcome.kind === "refused") return paymentRequired(outcome.reason, outcome.reason, outcome.settlement, { extra: outcome.extra, message: outcome.message });
+      res.setHeader("PAYMENT-RESPONSE", encodePaymentResponseHeader(outcome.settlement));
+      if (outcome.kind === "refunded") return void res.status(200).json(outcome.body);
+      options.onPaid?.({ route: route.key, scheme: BATCH_SETTLEMENT_SCHEME, payer: outcome.payer, amount: outcome.amount.toString(), transaction: outcome.settlement.transaction });
+      return next();
+    }
 
     const auth = (payment.payload as { authorization?: { from?: unknown; nonce?: unknown; validBefore?: unknown } }).authorization;
     const key = typeof auth?.from === "string" && typeof auth.nonce === "string" ? `${auth.from}:${auth.nonce}`.toLowerCase() : undefined;
@@ -136,7 +174,7 @@ export function paywall(options: PaywallOptions): RequestHandler {
 
     let verification: VerifyResponse;
     try {
-      verification = await options.facilitator.verify(payment, route.requirements);
+      verification = await options.facilitator.verify(payment, requirements);
     } catch (error) {
       const reason = (error as { invalidReason?: string }).invalidReason;
       if (reason) return paymentRequired(`${reason}: ${(error as Error).message}`, reason);
@@ -154,10 +192,10 @@ export function paywall(options: PaywallOptions): RequestHandler {
 
     const settle = async (): Promise<SettleResponse | undefined> => {
       try {
-        return await options.facilitator.settle(payment, route.requirements);
+        return await options.facilitator.settle(payment, requirements);
       } catch (error) {
         const reason = (error as { errorReason?: string }).errorReason;
-        if (reason) return { success: false, errorReason: reason, errorMessage: (error as Error).message, transaction: "", network: route.requirements.network };
+        if (reason) return { success: false, errorReason: reason, errorMessage: (error as Error).message, transaction: "", network: requirements.network };
         if (key) used.delete(key); // nothing known to have moved: the payer may try again
         facilitatorDown(res, error);
         return undefined;
@@ -171,7 +209,7 @@ export function paywall(options: PaywallOptions): RequestHandler {
     };
     const settled = (s: SettleResponse) => {
       res.setHeader("PAYMENT-RESPONSE", encodePaymentResponseHeader(s));
-      options.onPaid?.({ route: route.key, payer: s.payer, amount: route.requirements.amount, transaction: s.transaction });
+      options.onPaid?.({ route: route.key, scheme: "exact", payer: s.payer, amount: requirements.amount, transaction: s.transaction });
     };
 
     if (mode === "settle-before-serve") {
@@ -196,6 +234,11 @@ export function paywall(options: PaywallOptions): RequestHandler {
     });
     next();
   };
+}
+
+function unavailable(res: Response, details: string): void {
+  res.status(503).setHeader("Retry-After", "1");
+  res.json({ error: "the payment could not be processed now; nothing was charged", details });
 }
 
 function facilitatorDown(res: Response, error: unknown): void {

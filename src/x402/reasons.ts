@@ -74,6 +74,14 @@ export const BATCH_REASON = {
   authorizerAddressMismatch: "invalid_batch_settlement_evm_authorizer_address_mismatch",
   authorizerNotConfigured: "invalid_batch_settlement_evm_authorizer_not_configured",
   rpcReadFailed: "invalid_batch_settlement_evm_rpc_read_failed",
+  cumulativeAmountMismatch: "invalid_batch_settlement_evm_cumulative_amount_mismatch",
+  depositBelowMinDeposit: "invalid_batch_settlement_evm_deposit_below_min_deposit",
+  missingChannel: "invalid_batch_settlement_evm_missing_channel",
+  verificationStateUnavailable: "invalid_batch_settlement_evm_verification_state_unavailable",
+  /** Ours: the payer has started a timed withdrawal, so no voucher is accepted on the channel any more. */
+  withdrawalPending: "invalid_batch_settlement_evm_withdrawal_pending",
+  /** Ours: the channel's payer is on the token's blocklist. */
+  payerBlocklisted: "invalid_batch_settlement_evm_payer_blocklisted",
   /** Ours: a request that needs this facilitator's receiver-authorizer signature came without its credentials. */
   unauthenticated: "invalid_batch_settlement_evm_authorizer_unauthenticated",
 } as const;

@@ -56,7 +56,7 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
   it("x402 serve-demo lists its prices for free at /", async function () {
     const index = (await (await fetch(`${api.url}/`)).json()) as { payTo: string; routes: { route: string; price: string }[] };
     expect(index.payTo).to.equal(ADDRESSES.merchant);
-    expect(index.routes.map((r: { route: string; price: string }) => `${r.route} ${r.price}`)).to.deep.equal(["GET /joke $0.001", "GET /weather $0.01", "POST /summarize $0.05"]);
+    expect(index.routes.map((r: { route: string; price: string }) => `${r.route} ${r.price}`)).to.deep.equal(["GET /tick $0.0001", "GET /joke $0.001", "GET /weather $0.01", "POST /summarize $0.05"]);
   });
 
   it("pay prints the response and the receipt, and moves exactly the price", async function () {

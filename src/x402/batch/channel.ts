@@ -8,7 +8,6 @@ import {
   TypedDataEncoder,
   getAddress,
   keccak256,
-  recoverAddress,
   type Signer,
   type TypedDataDomain,
   type TypedDataField,
@@ -136,15 +135,6 @@ export function voucherDigest(contract: ChannelContract, id: string, maxClaimabl
 export async function signVoucher(signer: Signer, contract: ChannelContract, id: string, maxClaimableAmount: bigint): Promise<SignedVoucher> {
   const signature = await signer.signTypedData(channelDomain(contract), VOUCHER_TYPES, { channelId: id, maxClaimableAmount });
   return { channelId: id, maxClaimableAmount, signature };
-}
-
-/** The address whose key signed a voucher (ECDSA), or undefined when the signature is not a valid ECDSA one. */
-export function recoverVoucherSigner(contract: ChannelContract, voucher: SignedVoucher): string | undefined {
-  try {
-    return recoverAddress(voucherDigest(contract, voucher.channelId, voucher.maxClaimableAmount), voucher.signature);
-  } catch {
-    return undefined;
-  }
 }
 
 /** The digest the receiver authorizer signs for a claim batch. */

@@ -1,4 +1,4 @@
-import { Interface, getAddress, id as topicOf, isError, recoverAddress, zeroPadValue, type Provider, type Signer, type TransactionReceipt } from "ethers";
+import { getAddress, id as topicOf, isError, zeroPadValue, type Provider, type Signer, type TransactionReceipt } from "ethers";
 import type { PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse } from "@x402/core/types";
 import type { z } from "zod";
 import { BatchSettlement__factory } from "../../../typechain-types";
@@ -10,8 +10,6 @@ import {
   BATCH_SETTLEMENT_ADDRESS,
   BATCH_SETTLEMENT_SCHEME,
   ERC3009_DEPOSIT_COLLECTOR_ADDRESS,
-  MAX_WITHDRAW_DELAY,
-  MIN_WITHDRAW_DELAY,
   channelId as computeChannelId,
   depositNonce,
   encodeCollectorData,
@@ -19,7 +17,6 @@ import {
   signClaimBatch,
   signRefund,
   toVoucherClaimArgs,
-  voucherDigest,
   type ChannelConfig,
   type ChannelContract,
 } from "./channel";
@@ -34,6 +31,7 @@ import {
   type DepositPayload,
 } from "./payloads";
 import { channelStateJson, readChannelState, type ChannelState } from "./state";
+import { checkChannelConfig, voucherSigned } from "./rules";
 import type { RelayerQueue } from "../facilitator";
 
 /** One chain as the batch-settlement facilitator sees it (resolved by {@link NetDollarFacilitator}). */
@@ -67,8 +65,6 @@ type Ok<T> = { ok: true; value: T };
 
 const CHANNELS = BatchSettlement__factory.createInterface();
 const AUTHORIZATION_USED_TOPIC = topicOf("AuthorizationUsed(address,bytes32)");
-const ERC1271 = new Interface(["function isValidSignature(bytes32 hash, bytes signature) view returns (bytes4)"]);
-const ERC1271_MAGIC = "0x1626ba7e";
 
 interface Context {
   net: BatchNetwork;
@@ -155,47 +151,13 @@ export class BatchSettlementFacilitator {
     return { ok: true, value: { net, contract: { address: net.channels.address, chainId: net.chainId }, requirements: r } };
   }
 
-  /** The reference facilitator's config checks: id, receiver, authorizer, token, withdraw delay. */
   private checkConfig(ctx: Context, config: ChannelConfig, claimedId: string): Fail | undefined {
-    const payer = getAddress(config.payer);
-    const fail = (reason: BatchReason, message: string): Fail => ({ ok: false, reason, message, payer });
-    const id = computeChannelId(ctx.contract, config);
-    if (id !== claimedId.toLowerCase()) return fail(BATCH_REASON.channelIdMismatch, `the channel config hashes to ${id}, not ${claimedId}`);
-    const r = ctx.requirements;
-    if (getAddress(config.receiver) !== getAddress(r.payTo)) return fail(BATCH_REASON.receiverMismatch, `the channel pays ${getAddress(config.receiver)}, not ${getAddress(r.payTo)}`);
-    const extra = (r.extra ?? {}) as { receiverAuthorizer?: unknown; withdrawDelay?: unknown };
-    const authorizer = typeof extra.receiverAuthorizer === "string" && /^0x[0-9a-fA-F]{40}$/.test(extra.receiverAuthorizer) ? getAddress(extra.receiverAuthorizer) : undefined;
-    if (!authorizer || BigInt(authorizer) === 0n || getAddress(config.receiverAuthorizer) !== authorizer) {
-      return fail(BATCH_REASON.receiverAuthorizerMismatch, `the channel's receiver authorizer ${getAddress(config.receiverAuthorizer)} is not the requirements' ${String(extra.receiverAuthorizer)}`);
-    }
-    if (getAddress(config.token) !== getAddress(r.asset)) return fail(BATCH_REASON.tokenMismatch, `the channel holds ${getAddress(config.token)}, the price is in ${getAddress(r.asset)}`);
-    if (extra.withdrawDelay !== undefined && config.withdrawDelay !== Number(extra.withdrawDelay)) {
-      return fail(BATCH_REASON.withdrawDelayMismatch, `the channel's withdraw delay is ${config.withdrawDelay} s, the requirements say ${String(extra.withdrawDelay)} s`);
-    }
-    if (config.withdrawDelay < MIN_WITHDRAW_DELAY || config.withdrawDelay > MAX_WITHDRAW_DELAY) {
-      return fail(BATCH_REASON.withdrawDelayOutOfRange, `a withdraw delay of ${config.withdrawDelay} s is outside 900-2,592,000 s`);
-    }
-    return undefined;
+    const bad = checkChannelConfig(ctx.contract, config, claimedId, ctx.requirements);
+    return bad ? { ok: false, ...bad, payer: getAddress(config.payer) } : undefined;
   }
 
-  /** Whether the payer side signed the voucher: ECDSA by `payerAuthorizer`, or the payer itself (ERC-1271 when it has code). */
-  private async voucherSigned(ctx: Context, config: ChannelConfig, voucher: { channelId: string; maxClaimableAmount: string; signature: string }): Promise<boolean> {
-    const digest = voucherDigest(ctx.contract, voucher.channelId, BigInt(voucher.maxClaimableAmount));
-    const recovered = (() => {
-      try {
-        return recoverAddress(digest, voucher.signature);
-      } catch {
-        return undefined;
-      }
-    })();
-    if (BigInt(config.payerAuthorizer) !== 0n) return recovered === getAddress(config.payerAuthorizer);
-    if ((await ctx.net.provider.getCode(config.payer)) === "0x") return recovered === getAddress(config.payer);
-    try {
-      const answer = await ctx.net.provider.call({ to: config.payer, data: ERC1271.encodeFunctionData("isValidSignature", [digest, voucher.signature]) });
-      return answer.slice(0, 10).toLowerCase() === ERC1271_MAGIC;
-    } catch {
-      return false;
-    }
+  private voucherSigned(ctx: Context, config: ChannelConfig, voucher: { channelId: string; maxClaimableAmount: string; signature: string }): Promise<boolean> {
+    return voucherSigned(ctx.net.provider, ctx.contract, config, voucher);
   }
 
   private async verifyVoucher(ctx: Context, rawConfig: ChannelConfig, voucher: { channelId: string; maxClaimableAmount: string; signature: string }, refund: boolean): Promise<Fail | Ok<ChannelState>> {

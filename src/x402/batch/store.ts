@@ -18,6 +18,7 @@ export interface StoredChannel {
   totalClaimed: bigint;
   withdrawRequestedAt: number;
   refundNonce: bigint;
+  payerBlocklisted: boolean;
   /** The cumulative price of every request served on this channel. */
   charged: bigint;
   /** The highest voucher ceiling held (0 when none) and its signature. */
@@ -38,7 +39,9 @@ export type ChargeRefusal =
   /** Its ceiling is above the channel's balance as last read. */
   | "exceeds-balance"
   /** The payer has started a timed withdrawal. */
-  | "withdrawing";
+  | "withdrawing"
+  /** The payer is on the token's blocklist (as last read). */
+  | "blocklisted";
 
 export type ChargeOutcome = { ok: true; channel: StoredChannel } | { ok: false; refusal: ChargeRefusal; channel?: StoredChannel };
 
@@ -63,7 +66,7 @@ export interface Unclaimed {
 }
 
 const COLUMNS = `channel_id, network, config, balance::text AS balance, total_claimed::text AS total_claimed,
-  withdraw_requested_at, refund_nonce::text AS refund_nonce, charged::text AS charged, signed_max::text AS signed_max,
+  withdraw_requested_at, refund_nonce::text AS refund_nonce, payer_blocklisted, charged::text AS charged, signed_max::text AS signed_max,
   signature, synced_at, last_request_at`;
 
 interface Row {
@@ -74,6 +77,7 @@ interface Row {
   total_claimed: string;
   withdraw_requested_at: string | number;
   refund_nonce: string;
+  payer_blocklisted: boolean;
   charged: string;
   signed_max: string;
   signature: string;
@@ -90,6 +94,7 @@ function toChannel(r: Row): StoredChannel {
     totalClaimed: big(r.total_claimed),
     withdrawRequestedAt: Number(r.withdraw_requested_at),
     refundNonce: big(r.refund_nonce),
+    payerBlocklisted: r.payer_blocklisted,
     charged: big(r.charged),
     signedMax: big(r.signed_max),
     signature: r.signature,
@@ -118,18 +123,20 @@ export class ChannelStore {
 
   /**
    * Records a channel's on-chain state: a new channel starts with nothing charged beyond what is claimed on chain; a
-   * known one takes the new balance, withdrawal and refund nonce, and never lowers what it has claimed.
+   * known one takes the new balance, withdrawal, refund nonce and blocklist status, and never lowers what it has
+   * claimed.
    */
-  async sync(network: string, config: ChannelConfig, state: ChannelState): Promise<StoredChannel> {
+  async sync(network: string, config: ChannelConfig, state: ChannelState, payerBlocklisted = false): Promise<StoredChannel> {
     const { rows } = await this.db.query<Row>(
-      `INSERT INTO netd_channels AS c (channel_id, network, config, receiver, token, balance, total_claimed, withdraw_requested_at, refund_nonce, charged, signed_max)
-       VALUES ($1, $2, $3, $4, $5, $6::numeric, $7::numeric, $8, $9::numeric, $7::numeric, 0)
+      `INSERT INTO netd_channels AS c (channel_id, network, config, receiver, token, balance, total_claimed, withdraw_requested_at, refund_nonce, payer_blocklisted, charged, signed_max)
+       VALUES ($1, $2, $3, $4, $5, $6::numeric, $7::numeric, $8, $9::numeric, $10, $7::numeric, 0)
        ON CONFLICT (channel_id) DO UPDATE SET
          balance = EXCLUDED.balance,
          total_claimed = GREATEST(c.total_claimed, EXCLUDED.total_claimed),
          charged = GREATEST(c.charged, EXCLUDED.total_claimed),
          withdraw_requested_at = EXCLUDED.withdraw_requested_at,
          refund_nonce = GREATEST(c.refund_nonce, EXCLUDED.refund_nonce),
+         payer_blocklisted = EXCLUDED.payer_blocklisted,
          synced_at = now()
        RETURNING ${COLUMNS}`,
       [
@@ -142,6 +149,7 @@ export class ChannelStore {
         state.totalClaimed.toString(),
         state.withdrawRequestedAt,
         state.refundNonce.toString(),
+        payerBlocklisted,
       ],
     );
     return toChannel(rows[0]);
@@ -167,7 +175,7 @@ export class ChannelStore {
              signature = CASE WHEN $2::numeric > signed_max THEN $4 ELSE signature END,
              signed_max = GREATEST(signed_max, $2::numeric),
              last_request_at = now()
-           WHERE channel_id = $1 AND charged + $3::numeric <= GREATEST(signed_max, $2::numeric) AND $2::numeric <= balance AND withdraw_requested_at = 0
+           WHERE channel_id = $1 AND charged + $3::numeric <= GREATEST(signed_max, $2::numeric) AND $2::numeric <= balance AND withdraw_requested_at = 0 AND NOT payer_blocklisted
            RETURNING ${COLUMNS}
          ), served AS (
            INSERT INTO netd_vouchers (channel_id, max_claimable, signature, amount, charged_after, route)
@@ -185,8 +193,23 @@ export class ChannelStore {
     const channel = await this.get(id);
     if (!channel) return { ok: false, refusal: "unknown" };
     if (channel.withdrawRequestedAt !== 0) return { ok: false, refusal: "withdrawing", channel };
+    if (channel.payerBlocklisted) return { ok: false, refusal: "blocklisted", channel };
     if (c.ceiling > channel.balance) return { ok: false, refusal: "exceeds-balance", channel };
     return { ok: false, refusal: "mismatch", channel };
+  }
+
+  /**
+   * Before a cooperative refund: returns the channel as it is and lowers its recorded balance to what is charged, in
+   * one transaction, so no voucher is charged against money that is about to leave. After the refund (or its
+   * failure) {@link sync} records the chain's balance again.
+   */
+  async holdForRefund(channelId: string): Promise<StoredChannel | undefined> {
+    return this.db.transaction(async (tx) => {
+      const { rows } = await tx.query<Row>(`SELECT ${COLUMNS} FROM netd_channels WHERE channel_id = $1 FOR UPDATE`, [channelId.toLowerCase()]);
+      if (!rows[0]) return undefined;
+      await tx.query(`UPDATE netd_channels SET balance = charged WHERE channel_id = $1`, [channelId.toLowerCase()]);
+      return toChannel(rows[0]);
+    });
   }
 
   /** Channels of `receiver` in `token` with something charged and unclaimed, those with a pending withdrawal first. */
