@@ -72,7 +72,8 @@ describe("x402 batch-settlement: our paywall", function () {
   const configOf = (payer: string, overrides: Partial<ChannelConfig> = {}): ChannelConfig =>
     normalizeConfig({ payer, payerAuthorizer: payer, receiver: env.merchant.address, receiverAuthorizer: authorizer.address, token: env.asset.address, withdrawDelay: MIN_WITHDRAW_DELAY, salt: randomNonce(), ...overrides });
   const token = () => ({ name: env.asset.name, version: env.asset.version, chainId: 31337n, verifyingContract: env.asset.address });
-  const now = () => BigInt(Math.floor(Date.now() / 1000));
+  /** Chain time (a test moves it forward). */
+  const now = async () => BigInt((await env.provider.getBlock("latest"))!.timestamp);
   const send = async (accepted: PaymentRequirements, payload: object, path = "/tick") => {
     const res = await fetch(`${api.url}${path}`, { headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader({ x402Version: 2, accepted, payload } as never) } });
     const body = await res.json();
@@ -84,7 +85,7 @@ describe("x402 batch-settlement: our paywall", function () {
     const payer = await fund();
     const config = configOf(payer.address);
     const accepted = await offerOf();
-    const payload = await createDepositPayload({ payer, contract, collector: ERC3009_DEPOSIT_COLLECTOR_ADDRESS, token: token(), config, amount: deposit, maxClaimableAmount: PRICE, validBefore: now() + 300n });
+    const payload = await createDepositPayload({ payer, contract, collector: ERC3009_DEPOSIT_COLLECTOR_ADDRESS, token: token(), config, amount: deposit, maxClaimableAmount: PRICE, validBefore: (await now()) + 300n });
     const first = await send(accepted, payload);
     expect(first.status, JSON.stringify(first.body)).to.equal(200);
     return { payer, config, accepted, id: channelId(contract, config) };
@@ -133,7 +134,7 @@ describe("x402 batch-settlement: our paywall", function () {
   it("a deposit below the route's minimum is refused before anything moves", async function () {
     const payer = await fund();
     const config = configOf(payer.address);
-    const payload = await createDepositPayload({ payer, contract, collector: ERC3009_DEPOSIT_COLLECTOR_ADDRESS, token: token(), config, amount: 1_999n, maxClaimableAmount: PRICE, validBefore: now() + 300n });
+    const payload = await createDepositPayload({ payer, contract, collector: ERC3009_DEPOSIT_COLLECTOR_ADDRESS, token: token(), config, amount: 1_999n, maxClaimableAmount: PRICE, validBefore: (await now()) + 300n });
     const before = await env.token.balanceOf(payer.address);
     await expectRefused(await send(await offerOf(), payload), BATCH_REASON.depositBelowMinDeposit);
     expect(await env.token.balanceOf(payer.address)).to.equal(before);
