@@ -5,6 +5,9 @@ import { formatAmount } from "../amounts";
 import { NetDollarError } from "../errors";
 import { randomNonce, TYPES } from "../eip712";
 import { chainIdOf } from "./money";
+import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
+import { ChannelWallet, type ChannelPayment } from "./batch/wallet";
+import { BATCH_REASON } from "./reasons";
 
 /** The paying client refused to pay (a spend control, or nothing it may pay with); nothing was signed. */
 export class PaymentRefusedError extends NetDollarError {
@@ -19,6 +22,8 @@ export interface SpendControls {
   maxPerHost?: bigint;
   /** At most this in total. */
   maxTotal?: bigint;
+  /** At most this per channel deposit (batch-settlement; a deposit is the payer's until spent, and refundable). */
+  maxDeposit?: bigint;
   /** CAIP-2 networks it may pay on (default: any eip155 network). */
   allowedNetworks?: string[];
   /** Assets it may pay with; when set, only these. */
@@ -34,7 +39,12 @@ export interface PaymentRecord {
   payTo: string;
   amount: bigint;
   payer: string;
+  scheme: "exact" | "batch-settlement";
+  /** exact: the EIP-3009 nonce. batch-settlement: the channel id. */
   nonce: string;
+  /** batch-settlement: the voucher's cumulative ceiling, and the deposit made with it, if any. */
+  ceiling?: bigint;
+  deposit?: bigint;
   /**
    * settled: the server reported a successful settlement (PAYMENT-RESPONSE), whatever the HTTP status of the answer;
    * refused: it answered 402 to the paid request; unconfirmed: anything else (the authorization may still be settled
@@ -57,6 +67,11 @@ export interface PayingClientOptions {
   fetch?: typeof globalThis.fetch;
   /** Called after every payment. */
   onPayment?: (record: PaymentRecord) => void;
+  /**
+   * Pay over batch-settlement payment channels when a server offers them: `deposit` (base units) opens a channel or
+   * tops it up, every call is then a voucher; `stateDir` keeps the channels' state across runs.
+   */
+  channels?: { deposit: bigint; stateDir?: string; salt?: string };
 }
 
 /**
@@ -74,12 +89,17 @@ export interface PayingClientOptions {
  */
 export class PayingClient {
   readonly payments: PaymentRecord[] = [];
+  /** The payment channels (batch-settlement), when `channels` is set. */
+  readonly channels?: ChannelWallet;
   private readonly spentByHost = new Map<string, bigint>();
   private spentTotal = 0n;
   private readonly baseFetch: typeof globalThis.fetch;
+  /** The batch-settlement offer of each route paid before ("GET http://…"): the next call pays without asking. */
+  private readonly offers = new Map<string, PaymentRequirements>();
 
   constructor(private readonly options: PayingClientOptions) {
     this.baseFetch = options.fetch ?? globalThis.fetch;
+    if (options.channels) this.channels = new ChannelWallet({ signer: options.signer, ...options.channels });
   }
 
   /** What has been committed (settled or at risk), in total or for one host. */
@@ -90,6 +110,9 @@ export class PayingClient {
   /** The wrapped fetch: pays a 402 once and returns the paid response. */
   readonly fetch = async (input: string | URL, init: RequestInit = {}): Promise<Response> => {
     if (init.body instanceof ReadableStream) throw new PaymentRefusedError("the request body must be replayable (a string or bytes) to be sent again with the payment");
+    const routeKey = `${(init.method ?? "GET").toUpperCase()} ${String(input)}`;
+    const known = this.offers.get(routeKey);
+    if (known && this.channels) return this.payByChannel(input, init, known, routeKey);
     const first = await this.baseFetch(input, init);
     if (first.status !== 402) return first;
     const header = first.headers.get("PAYMENT-REQUIRED");
@@ -102,6 +125,7 @@ export class PayingClient {
     }
     const url = new URL(String(input));
     const requirement = this.choose(required, url.host);
+    if (requirement.scheme === BATCH_SETTLEMENT_SCHEME) return this.payByChannel(input, init, requirement, routeKey);
     const payer = getAddress(this.options.payer ?? (await this.options.signer.getAddress()));
     const amount = BigInt(requirement.amount);
     // Reserve before signing: concurrent requests see each other's spending.
@@ -173,6 +197,7 @@ export class PayingClient {
       payTo: authorization.to,
       amount,
       payer,
+      scheme: "exact",
       nonce: authorization.nonce,
       status: settlement?.success ? "settled" : paid.status === 402 ? "refused" : "unconfirmed",
       transaction: settlement?.transaction || undefined,
@@ -185,13 +210,119 @@ export class PayingClient {
     return paid;
   };
 
+  private reserve(host: string, amount: bigint): void {
+    this.spentTotal += amount;
+    this.spentByHost.set(host, (this.spentByHost.get(host) ?? 0n) + amount);
+  }
+
+  private unreserve(host: string, amount: bigint): void {
+    this.spentTotal -= amount;
+    this.spentByHost.set(host, (this.spentByHost.get(host) ?? 0n) - amount);
+  }
+
+  /**
+   * One call paid by voucher (with a deposit when the channel needs one): the corrective 402 is followed once (the
+   * server's count adopted, the call paid again), and so is "the channel holds too little" (a top-up).
+   */
+  private async payByChannel(input: string | URL, init: RequestInit, offer: PaymentRequirements, routeKey: string, retries = 2): Promise<Response> {
+    const wallet = this.channels!;
+    const url = new URL(String(input));
+    const amount = BigInt(offer.amount);
+    this.checkLimits(amount, url.host);
+    this.reserve(url.host, amount);
+    let payment: ChannelPayment;
+    try {
+      payment = await wallet.pay(offer);
+    } catch (error) {
+      this.unreserve(url.host, amount);
+      throw error;
+    }
+    const c = this.options.controls ?? {};
+    if (payment.deposit !== undefined && c.maxDeposit !== undefined && payment.deposit > c.maxDeposit) {
+      wallet.failed(payment);
+      this.unreserve(url.host, amount);
+      throw new PaymentRefusedError(`not paying ${url.host}: the channel needs a deposit of ${formatAmount(payment.deposit)}, above the maximum deposit ${formatAmount(c.maxDeposit)}`);
+    }
+    const headers = new Headers(init.headers);
+    headers.set("PAYMENT-SIGNATURE", encodePaymentSignatureHeader({ x402Version: 2, accepted: offer, payload: payment.payload } as PaymentPayload));
+    let res: Response;
+    try {
+      res = await this.baseFetch(input, { ...init, headers });
+    } catch (error) {
+      wallet.failed(payment);
+      throw error;
+    }
+    let settlement: (SettleResponse & { extra?: Record<string, unknown> }) | undefined;
+    try {
+      const h = res.headers.get("PAYMENT-RESPONSE");
+      settlement = h ? decodePaymentResponseHeader(h) : undefined;
+    } catch {
+      settlement = undefined;
+    }
+    let errorReason = settlement?.success ? undefined : settlement?.errorReason;
+    let retry: "resync" | "top-up" | undefined;
+    if (settlement?.success) {
+      this.offers.set(routeKey, offer);
+      wallet.settled(payment, settlement.extra as never);
+    } else if (res.status === 402) {
+      this.unreserve(url.host, amount);
+      let required: PaymentRequired | undefined;
+      try {
+        required = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "");
+      } catch {
+        required = undefined;
+      }
+      errorReason ??= required?.error;
+      const fresh = required?.accepts?.find((a) => a.scheme === BATCH_SETTLEMENT_SCHEME);
+      if (errorReason === BATCH_REASON.cumulativeAmountMismatch && fresh && wallet.resync(payment, fresh)) retry = "resync";
+      else {
+        wallet.failed(payment, errorReason === BATCH_REASON.cumulativeExceedsBalance);
+        if (errorReason === BATCH_REASON.cumulativeExceedsBalance) retry = "top-up";
+        else this.offers.delete(routeKey);
+      }
+    } else {
+      wallet.failed(payment);
+    }
+    const record: PaymentRecord = {
+      url: url.toString(),
+      host: url.host,
+      network: offer.network,
+      asset: getAddress(offer.asset),
+      payTo: getAddress(offer.payTo),
+      amount,
+      payer: getAddress(this.options.payer ?? (await this.options.signer.getAddress())),
+      scheme: BATCH_SETTLEMENT_SCHEME,
+      nonce: payment.channelId,
+      ceiling: payment.ceiling,
+      deposit: payment.deposit,
+      status: settlement?.success ? "settled" : res.status === 402 ? "refused" : "unconfirmed",
+      transaction: settlement?.transaction || undefined,
+      errorReason,
+      httpStatus: res.status,
+      at: new Date(),
+    };
+    this.payments.push(record);
+    this.options.onPayment?.(record);
+    // The server's count adopted, or a top-up due: pay the call again (a refused voucher was not charged).
+    if (retry && retries > 0) return this.payByChannel(input, init, offer, routeKey, retries - 1);
+    return res;
+  }
+
+  /** Refuses a price the per-payment, per-host or total limit does not allow. */
+  private checkLimits(amount: bigint, host: string): void {
+    const c = this.options.controls ?? {};
+    if (c.maxPerPayment !== undefined && amount > c.maxPerPayment) throw new PaymentRefusedError(`not paying ${host}: the price ${formatAmount(amount)} is above the maximum per payment ${formatAmount(c.maxPerPayment)}`);
+    if (c.maxPerHost !== undefined && this.spent(host) + amount > c.maxPerHost) throw new PaymentRefusedError(`not paying ${host}: paying ${formatAmount(amount)} would take ${host} to ${formatAmount(this.spent(host) + amount)}, above its maximum ${formatAmount(c.maxPerHost)}`);
+    if (c.maxTotal !== undefined && this.spentTotal + amount > c.maxTotal) throw new PaymentRefusedError(`not paying ${host}: paying ${formatAmount(amount)} would take the total to ${formatAmount(this.spentTotal + amount)}, above the maximum ${formatAmount(c.maxTotal)}`);
+  }
+
   /** The first requirement the controls allow, or a refusal that says which limit stopped it. */
   private choose(required: PaymentRequired, host: string): PaymentRequirements {
     const c = this.options.controls ?? {};
     const reasons: string[] = [];
     for (const r of required.accepts ?? []) {
-      if (r.scheme !== "exact") {
-        reasons.push(`scheme ${r.scheme} is not supported`);
+      if (r.scheme !== "exact" && !(r.scheme === BATCH_SETTLEMENT_SCHEME && this.channels)) {
+        reasons.push(r.scheme === BATCH_SETTLEMENT_SCHEME ? "batch-settlement needs a channel deposit (channels.deposit)" : `scheme ${r.scheme} is not supported`);
         continue;
       }
       if (chainIdOf(r.network) === undefined || (c.allowedNetworks && !c.allowedNetworks.includes(r.network))) {

@@ -1,5 +1,8 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { expect } from "chai";
-import { Wallet } from "ethers";
+import { Wallet, type Signer } from "ethers";
 import { decodePaymentRequiredHeader, decodePaymentResponseHeader, encodePaymentSignatureHeader } from "@x402/core/http";
 import type { PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
 import { devnetWallet } from "../../src/devnet";
@@ -20,6 +23,8 @@ import {
   facilitatorByUrl,
   listen,
   normalizeConfig,
+  PayingClient,
+  PaymentRefusedError,
   readChannelState,
   type ChannelConfig,
   type RunningServer,
@@ -76,7 +81,7 @@ describe("x402 batch-settlement: our paywall", function () {
   const now = async () => BigInt((await env.provider.getBlock("latest"))!.timestamp);
   const send = async (accepted: PaymentRequirements, payload: object, path = "/tick") => {
     const res = await fetch(`${api.url}${path}`, { headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader({ x402Version: 2, accepted, payload } as never) } });
-    const body = await res.json();
+    const body = (await res.json()) as Record<string, any>;
     const settlement = res.headers.get("PAYMENT-RESPONSE") ? (decodePaymentResponseHeader(res.headers.get("PAYMENT-RESPONSE")!) as SettleResponse & { extra?: Record<string, any> }) : undefined;
     const required = res.headers.get("PAYMENT-REQUIRED") ? (decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED")!) as PaymentRequired & { reason?: string }) : undefined;
     return { status: res.status, body, settlement, required };
@@ -90,7 +95,7 @@ describe("x402 batch-settlement: our paywall", function () {
     expect(first.status, JSON.stringify(first.body)).to.equal(200);
     return { payer, config, accepted, id: channelId(contract, config) };
   };
-  const voucher = (p: { payer: Wallet; config: ChannelConfig }, ceiling: bigint) => createVoucherPayload(p.payer, contract, p.config, ceiling);
+  const voucher = (p: { payer: Signer; config: ChannelConfig }, ceiling: bigint) => createVoucherPayload(p.payer, contract, p.config, ceiling);
   const expectRefused = async (r: Awaited<ReturnType<typeof send>>, reason: string) => {
     expect(r.status, JSON.stringify(r.body)).to.equal(402);
     expect(r.required?.error).to.equal(reason);
@@ -120,7 +125,7 @@ describe("x402 batch-settlement: our paywall", function () {
       expect(s.success).to.equal(true);
       expect(s.extra.chargedAmount).to.equal("100");
       expect(s.extra.channelState.chargedCumulativeAmount).to.equal(String(100 * (i + 1)));
-      expect(Object.keys(await res.json())).to.deep.equal(["now"]);
+      expect(Object.keys((await res.json()) as object)).to.deep.equal(["now"]);
     }
     const report = await new ChannelClaimer(server).claimAndSettle();
     expect(report.claims).to.have.length(1);
@@ -129,6 +134,59 @@ describe("x402 batch-settlement: our paywall", function () {
     expect((await env.token.balanceOf(env.merchant.address)) - merchantBefore).to.equal(BigInt(calls) * PRICE);
     // Claiming again moves nothing.
     expect((await new ChannelClaimer(server).claimAndSettle()).claims).to.deep.equal([]);
+  });
+
+  it("our paying client: one deposit, then a voucher per call without a 402 round trip, 50 in parallel, state kept across runs and resynced after it is lost", async function () {
+    const payer = await fund();
+    const stateDir = mkdtempSync(join(tmpdir(), "netd-channels-"));
+    let requests = 0;
+    const counting: typeof fetch = (input, init) => {
+      requests++;
+      return fetch(input, init);
+    };
+    const client = new PayingClient({ signer: payer, fetch: counting, channels: { deposit: 20_000n, stateDir }, controls: { maxPerPayment: 1_000n, maxDeposit: 50_000n } });
+    const payerBefore = await env.token.balanceOf(payer.address);
+    for (let i = 0; i < 10; i++) expect((await client.fetch(`${api.url}/tick`)).status).to.equal(200);
+    expect(requests).to.equal(11); // one 402 to learn the offer, then one request per call
+    expect(client.payments.map((p) => p.scheme)).to.deep.equal(Array(10).fill("batch-settlement"));
+    expect(client.payments[0].deposit).to.equal(20_000n);
+    expect(payerBefore - (await env.token.balanceOf(payer.address))).to.equal(20_000n); // one deposit
+    const answers = await Promise.all(Array.from({ length: 50 }, () => client.fetch(`${api.url}/tick`)));
+    expect(answers.map((r) => r.status)).to.deep.equal(Array(50).fill(200));
+    const id = client.payments[0].nonce;
+    expect((await store.get(id))!.charged).to.equal(60n * PRICE);
+    // A new client with the same state directory goes on where the first stopped.
+    const again = new PayingClient({ signer: payer, channels: { deposit: 20_000n, stateDir } });
+    expect((await again.fetch(`${api.url}/tick`)).status).to.equal(200);
+    expect(again.payments[0].ceiling).to.equal(61n * PRICE);
+    // One with no state finds the channel on chain; its first voucher is behind, the corrective 402 resyncs it, the
+    // call is served, and no second deposit is signed.
+    const balance = await env.token.balanceOf(payer.address);
+    const amnesiac = new PayingClient({ signer: payer, channels: { deposit: 20_000n } });
+    const res = await amnesiac.fetch(`${api.url}/tick`);
+    expect(res.status).to.equal(200);
+    expect(amnesiac.payments.map((p) => [p.status, p.errorReason, p.deposit])).to.deep.equal([
+      ["refused", BATCH_REASON.cumulativeAmountMismatch, undefined],
+      ["settled", undefined, undefined],
+    ]);
+    expect(await env.token.balanceOf(payer.address)).to.equal(balance);
+    expect((await store.get(id))!.charged).to.equal(62n * PRICE);
+    // It tops up when the deposit runs out (200 calls' worth is 20,000).
+    const small = new PayingClient({ signer: payer, channels: { deposit: 2_000n, stateDir } });
+    for (let i = 0; i < 140; i++) expect((await small.fetch(`${api.url}/tick`)).status).to.equal(200);
+    expect(small.payments.filter((p) => p.deposit !== undefined).length).to.be.greaterThan(0);
+    expect((await store.get(id))!.charged).to.equal(202n * PRICE);
+    expect((await store.get(id))!.balance).to.be.at.least(202n * PRICE);
+  });
+
+  it("our paying client refuses a deposit above its limit, signing nothing", async function () {
+    const payer = await fund();
+    const client = new PayingClient({ signer: payer, channels: { deposit: 20_000n }, controls: { maxDeposit: 10_000n } });
+    let error: Error | undefined;
+    await client.fetch(`${api.url}/tick`).catch((e: Error) => (error = e));
+    expect(error).to.be.instanceOf(PaymentRefusedError);
+    expect(error!.message).to.equal(`not paying ${new URL(api.url).host}: the channel needs a deposit of 0.02, above the maximum deposit 0.01`);
+    expect(await env.token.balanceOf(payer.address)).to.equal(1_000_000n);
   });
 
   it("a deposit below the route's minimum is refused before anything moves", async function () {
