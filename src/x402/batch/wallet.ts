@@ -229,8 +229,8 @@ export class ChannelWallet {
   }
 
   /**
-   * After the corrective 402 (`cumulative_amount_mismatch`): adopt the server's count. A higher ceiling than this
-   * client remembers is believed only if it carries this client's own signature (state lost, then found again).
+   * After the corrective 402 (`cumulative_amount_mismatch`): adopt the server's count, so the next voucher is the one
+   * it expects (the reference server takes exactly charged + price).
    */
   resync(payment: ChannelPayment, offer: PaymentRequirements): boolean {
     const record = this.records.get(payment.channelId);
@@ -239,13 +239,16 @@ export class ChannelWallet {
     if (!record || typeof charged !== "string" || !/^\d+$/.test(charged)) return false;
     record.charged = BigInt(charged);
     if (typeof extra.channelState?.balance === "string" && /^\d+$/.test(extra.channelState.balance)) record.balance = BigInt(extra.channelState.balance);
+    // Go on from the server's count: its highest voucher when it carries our signature, else what it charged. (Any
+    // higher ceiling we signed and it refused is simply signed again: exposure stays bounded by the highest.)
     const signedMax = extra.voucherState?.signedMaxClaimable;
     const signature = extra.voucherState?.signature;
-    if (typeof signedMax === "string" && /^\d+$/.test(signedMax) && typeof signature === "string" && BigInt(signedMax) > record.signed) {
+    let base = record.charged;
+    if (typeof signedMax === "string" && /^\d+$/.test(signedMax) && typeof signature === "string" && BigInt(signedMax) > base) {
       const ours = recoverSigner(fastVoucherDigest(this.contractOf(offer), payment.channelId, BigInt(signedMax)), signature) === record.config.payerAuthorizer;
-      if (ours) record.signed = BigInt(signedMax);
+      if (ours) base = BigInt(signedMax);
     }
-    if (record.signed < record.charged) record.signed = record.charged;
+    record.signed = base;
     this.save(record);
     this.finishDeposit(payment);
     return true;
