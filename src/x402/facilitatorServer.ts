@@ -1,7 +1,8 @@
 import { timingSafeEqual } from "node:crypto";
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { REASON } from "./reasons";
+import { ConfigurationError } from "../errors";
 import type { NetDollarFacilitator } from "./facilitator";
 
 /** Below this gas balance a relayer is reported as degraded by /health (0.01 ETH). */
@@ -94,7 +95,17 @@ export interface RunningServer {
 /** Listens on `host` (loopback unless told otherwise) and `port` (0: any free port). */
 export function listen(app: express.Express, port: number, host = "127.0.0.1"): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server: Server = app.listen(port, host, () => {
+    const server: Server = createServer(app);
+    const failed = (error: NodeJS.ErrnoException) => {
+      const where = `${host}:${port}`;
+      if (error.code === "EADDRINUSE") reject(new ConfigurationError(`port ${port} on ${host} is in use (is another server running there?); choose another with --port`));
+      else if (error.code === "EACCES") reject(new ConfigurationError(`not allowed to listen on ${where}`));
+      else if (error.code === "EADDRNOTAVAIL") reject(new ConfigurationError(`cannot listen on ${where}: no such address on this machine`));
+      else reject(new ConfigurationError(`cannot listen on ${where}: ${error.message}`));
+    };
+    server.once("error", failed);
+    server.listen(port, host, () => {
+      server.off("error", failed);
       const address = server.address();
       const actualPort = typeof address === "object" && address ? address.port : port;
       resolve({
@@ -106,6 +117,5 @@ export function listen(app: express.Express, port: number, host = "127.0.0.1"): 
           }),
       });
     });
-    server.once("error", reject);
   });
 }
