@@ -5,6 +5,7 @@ import { PACKAGE_VERSION } from "../version";
 import { registerAdminCommands } from "./commands/admin";
 import { ExitWithCode, registerAttestationCommands } from "./commands/attest";
 import { registerAuthorizationCommands } from "./commands/authorize";
+import { registerChannelCommands } from "./commands/channel";
 import { registerDeployCommands } from "./commands/deploy";
 import { registerEscrowCommands } from "./commands/escrow";
 import { registerIssuanceCommands } from "./commands/issuance";
@@ -39,6 +40,7 @@ export function buildProgram(): Command {
   registerEscrowCommands(program);
   registerAttestationCommands(program);
   registerX402Commands(program);
+  registerChannelCommands(program);
   const walk = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(walk);

@@ -71,7 +71,9 @@ export interface PayingClientOptions {
    * Pay over batch-settlement payment channels when a server offers them: `deposit` (base units) opens a channel or
    * tops it up, every call is then a voucher; `stateDir` keeps the channels' state across runs.
    */
-  channels?: { deposit: bigint; stateDir?: string; salt?: string };
+  channels?: { deposit: bigint; stateDir?: string; salt?: string; contracts?: { address: string; collector: string } };
+  /** The schemes it may pay with, preferred first (default batch-settlement then exact with `channels`, else exact). */
+  schemes?: ("exact" | "batch-settlement")[];
 }
 
 /**
@@ -99,7 +101,10 @@ export class PayingClient {
 
   constructor(private readonly options: PayingClientOptions) {
     this.baseFetch = options.fetch ?? globalThis.fetch;
-    if (options.channels) this.channels = new ChannelWallet({ signer: options.signer, ...options.channels });
+    if (options.channels) {
+      const { contracts, ...rest } = options.channels;
+      this.channels = new ChannelWallet({ signer: options.signer, ...rest, channels: contracts });
+    }
   }
 
   /** What has been committed (settled or at risk), in total or for one host. */
@@ -316,11 +321,52 @@ export class PayingClient {
     if (c.maxTotal !== undefined && this.spentTotal + amount > c.maxTotal) throw new PaymentRefusedError(`not paying ${host}: paying ${formatAmount(amount)} would take the total to ${formatAmount(this.spentTotal + amount)}, above the maximum ${formatAmount(c.maxTotal)}`);
   }
 
+  /**
+   * Asks the server of `url` for a cooperative refund of the channel its offer pays into (all that is unspent, or
+   * `amount`): the server claims what it charged and the rest comes back to the payer, in one transaction.
+   */
+  async refundChannel(url: string | URL, amount?: bigint): Promise<{ channelId: string; settlement: SettleResponse & { extra?: Record<string, unknown> } }> {
+    if (!this.channels) throw new PaymentRefusedError("this client pays no channels (give it `channels`)");
+    const probe = await this.baseFetch(url);
+    const header = probe.headers.get("PAYMENT-REQUIRED");
+    if (probe.status !== 402 || !header) throw new PaymentRefusedError(`${String(url)} did not answer 402 with an offer (HTTP ${probe.status})`);
+    const offer = decodePaymentRequiredHeader(header).accepts.find((a) => a.scheme === BATCH_SETTLEMENT_SCHEME);
+    if (!offer) throw new PaymentRefusedError(`${String(url)} offers no batch-settlement channel`);
+    const { payload, channelId } = await this.channels.refundPayload(offer, amount);
+    const res = await this.baseFetch(url, { headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader({ x402Version: 2, accepted: offer, payload } as PaymentPayload) } });
+    const h = res.headers.get("PAYMENT-RESPONSE");
+    const settlement = h ? (decodePaymentResponseHeader(h) as SettleResponse & { extra?: Record<string, unknown> }) : undefined;
+    if (!res.ok || !settlement?.success) {
+      let reason = settlement?.errorReason;
+      let message = settlement?.errorMessage;
+      try {
+        const body = (await res.json()) as { reason?: string; message?: string; error?: string };
+        reason ??= body.reason ?? body.error;
+        message ??= body.message;
+      } catch {
+        // not JSON
+      }
+      throw new PaymentRefusedError(`the refund was refused (HTTP ${res.status}${reason ? `, ${reason}` : ""})${message ? `: ${message}` : ""}`);
+    }
+    this.channels.refunded(channelId, settlement.extra as never);
+    return { channelId, settlement };
+  }
+
   /** The first requirement the controls allow, or a refusal that says which limit stopped it. */
   private choose(required: PaymentRequired, host: string): PaymentRequirements {
     const c = this.options.controls ?? {};
     const reasons: string[] = [];
-    for (const r of required.accepts ?? []) {
+    const preference = this.options.schemes ?? (this.channels ? ["batch-settlement", "exact"] : ["exact"]);
+    const offered = [...(required.accepts ?? [])].sort((a, b) => rank(a.scheme) - rank(b.scheme));
+    function rank(scheme: string): number {
+      const i = preference.indexOf(scheme as never);
+      return i < 0 ? preference.length : i;
+    }
+    for (const r of offered) {
+      if (!preference.includes(r.scheme as never)) {
+        reasons.push(`scheme ${r.scheme} is not one this client pays with (${preference.join(", ")})`);
+        continue;
+      }
       if (r.scheme !== "exact" && !(r.scheme === BATCH_SETTLEMENT_SCHEME && this.channels)) {
         reasons.push(r.scheme === BATCH_SETTLEMENT_SCHEME ? "batch-settlement needs a channel deposit (channels.deposit)" : `scheme ${r.scheme} is not supported`);
         continue;

@@ -14,3 +14,4 @@ export * from "./batch/rules";
 export * from "./batch/store";
 export * from "./batch/server";
 export * from "./batch/claimer";
+export * from "./batch/wallet";

@@ -17,6 +17,8 @@ import type { CliContext } from "../context";
 import { action } from "../action";
 import { table } from "../output";
 import { ExitWithCode } from "./attest";
+import { parseDuration } from "./escrow";
+import { DEFAULT_DATABASE_DIR, openDatabase, type Database } from "../../db";
 
 function parsePort(input: string): number {
   const port = Number(input);
@@ -77,14 +79,31 @@ function receiverAuthorizerOf(ctx: CliContext): { receiverAuthorizer?: Wallet; a
   }
 }
 
-/** Keeps a server running until Ctrl-C or SIGTERM, then closes it. */
-async function runUntilStopped(servers: RunningServer[]): Promise<never> {
+/** Keeps a server running until Ctrl-C or SIGTERM, then closes it (and runs `cleanup`). */
+async function runUntilStopped(servers: RunningServer[], cleanup?: () => Promise<void>): Promise<never> {
   await new Promise<void>((resolve) => {
     process.once("SIGINT", resolve);
     process.once("SIGTERM", resolve);
   });
   for (const s of servers) await s.close();
+  await cleanup?.();
   throw new ExitWithCode(0);
+}
+
+function parseScheme(input: string, what: string): "exact" | "batch-settlement" {
+  if (input !== "exact" && input !== "batch-settlement") throw new InvalidInputError(`${what} "${input}" is not exact or batch-settlement`);
+  return input;
+}
+
+function parseCount(input: string, what: string, max: number): number {
+  const n = Number(input);
+  if (!/^\d+$/.test(input) || n < 1 || n > max) throw new InvalidInputError(`${what} "${input}" is not a whole number from 1 to ${max.toLocaleString("en-US")}`);
+  return n;
+}
+
+/** Where the channel store is: --database, else NETD_DATABASE_URL, else the embedded default. */
+export function databaseLocation(ctx: CliContext, flag: string | undefined): string {
+  return flag?.trim() || ctx.env.NETD_DATABASE_URL?.trim() || DEFAULT_DATABASE_DIR;
 }
 
 function collect(value: string, previous: string[]): string[] {
@@ -145,20 +164,31 @@ export function registerX402Commands(program: Command): void {
 
   x402
     .command("serve-demo")
-    .description("run a small paid API (GET /joke $0.001, GET /weather $0.01, POST /summarize $0.05) taking NET Dollar over x402")
+    .description("run a small paid API (GET /tick $0.0001, GET /joke $0.001, GET /weather $0.01, POST /summarize $0.05) taking NET Dollar over x402")
     .option("--port <port>", "port to listen on", "4021")
     .option("--host <host>", "interface to listen on (loopback unless you mean it)", "127.0.0.1")
     .option("--pay-to <address>", "who is paid (default: the configured key's address)")
     .option("--facilitator-url <url>", "an x402 facilitator to verify and settle with (default: one in process, relaying with the configured key)")
     .option("--mode <mode>", "settle-before-serve (default: nothing is served before the money moved) or verify-then-settle", "settle-before-serve")
+    .option("--scheme <scheme>", "exact (one transaction per call), or batch-settlement (payment channels, with exact beside them)", "exact")
+    .option("--database <dir|url>", "batch-settlement: the channel store, a postgres:// URL (shared by several processes) or a directory (env NETD_DATABASE_URL; default .netd/db)")
+    .option("--claim-interval <duration>", "batch-settlement: claim what was charged at least this often (e.g. 30s, 5m)", "60s")
+    .option("--claim-threshold <dollars>", "batch-settlement: also claim as soon as this much is charged and unclaimed")
     .addHelpText(
       "after",
-      "\nExamples (with NETD_PRIVATE_KEY set to the merchant's key, which also relays when the facilitator is in process):\n  $ netd x402 serve-demo --port 4021\n  $ netd x402 serve-demo --port 4021 --pay-to 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --facilitator-url http://127.0.0.1:4020",
+      "\nWith --scheme batch-settlement the receiver authorizer (it signs claims and refunds) is NETD_RECEIVER_AUTHORIZER_KEY, else the configured key.\n" +
+        "Claims run on their own: on the interval, on the threshold, and at once when a payer starts a timed withdrawal; a last one on Ctrl-C.\n\n" +
+        "Examples (with NETD_PRIVATE_KEY set to the merchant's key, which also relays when the facilitator is in process):\n  $ netd x402 serve-demo --port 4021\n  $ netd x402 serve-demo --port 4021 --pay-to 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --facilitator-url http://127.0.0.1:4020\n" +
+        "  $ netd x402 serve-demo --port 4021 --scheme batch-settlement --claim-interval 30s --database .netd/db",
     )
     .action(
-      action((ctx) => async (options: { port: string; host: string; payTo?: string; facilitatorUrl?: string; mode: string }) => {
+      action((ctx) => async (options: { port: string; host: string; payTo?: string; facilitatorUrl?: string; mode: string; scheme: string; database?: string; claimInterval: string; claimThreshold?: string }) => {
         const port = parsePort(options.port);
         const host = parseHost(ctx, options.host);
+        const scheme = parseScheme(options.scheme, "--scheme");
+        const claimInterval = Number(parseDuration(options.claimInterval, "--claim-interval"));
+        if (claimInterval === 0) throw new InvalidInputError("--claim-interval must be more than zero");
+        const claimThreshold = options.claimThreshold !== undefined ? parseAmount(options.claimThreshold, "--claim-threshold") : undefined;
         if (options.mode !== "settle-before-serve" && options.mode !== "verify-then-settle") {
           throw new InvalidInputError(`--mode "${options.mode}" is not settle-before-serve or verify-then-settle`);
         }
@@ -173,11 +203,44 @@ export function registerX402Commands(program: Command): void {
         const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
         const network = lib().caip2(await ctx.chainId());
         const [asset] = await resolveAssets(ctx, []);
+        const channels = await resolveChannels(ctx);
         let facilitator: FacilitatorLike;
         if (facilitatorUrl) facilitator = lib().facilitatorByUrl(facilitatorUrl.toString().replace(/\/$/, ""));
-        else facilitator = new (lib().NetDollarFacilitator)({ networks: [{ network, provider: await ctx.provider(), relayer: await ctx.signer(), assets: [asset] }] });
-        const app = lib().createDemoApi({ payTo, network, asset, facilitator, mode: options.mode });
-        const server = await lib().listen(app, port, host);
+        else facilitator = new (lib().NetDollarFacilitator)({ networks: [{ network, provider: await ctx.provider(), relayer: await ctx.signer(), assets: [asset], channels }] });
+        let batch: import("../../x402").BatchSettlementServer | undefined;
+        let claimer: import("../../x402").ChannelClaimer | undefined;
+        let db: Database | undefined;
+        if (scheme === "batch-settlement") {
+          const store = await openDatabase(databaseLocation(ctx, options.database));
+          db = store;
+          const keyed = ctx.env.NETD_RECEIVER_AUTHORIZER_KEY?.trim();
+          let receiverAuthorizer: import("ethers").Signer;
+          try {
+            receiverAuthorizer = keyed ? new Wallet(keyed) : await ctx.signer();
+          } catch {
+            throw new InvalidInputError("NETD_RECEIVER_AUTHORIZER_KEY is not a 32-byte hex private key");
+          }
+          batch = await lib().BatchSettlementServer.create({ store: new (lib().ChannelStore)(store), facilitator, provider: await ctx.provider(), network, asset, payTo, receiverAuthorizer, channels: channels.address });
+          claimer = new (lib().ChannelClaimer)(batch, {
+            intervalMs: claimInterval * 1000,
+            threshold: claimThreshold,
+            onEvent: (e) => {
+              if (e.kind === "claimed") ctx.out.note(`claimed ${formatDollars(e.amount)} from ${e.channels} channel${e.channels === 1 ? "" : "s"} (${e.transaction})`);
+              else if (e.kind === "settled") ctx.out.note(`settled ${formatDollars(e.amount)} to ${payTo} (${e.transaction})`);
+              else if (e.kind === "withdrawal") ctx.out.note(`a payer started a withdrawal from channel ${e.channelId}: claiming it now`);
+              else ctx.out.note(`warning: ${e.what} failed: ${e.reason} ${e.message}`);
+            },
+          });
+        }
+        const app = lib().createDemoApi({ payTo, network, asset, facilitator, mode: options.mode, batch });
+        let server: RunningServer;
+        try {
+          server = await lib().listen(app, port, host);
+        } catch (error) {
+          await db?.close();
+          throw error;
+        }
+        claimer?.start();
         ctx.out.result(
           [
             `x402 demo API listening on ${server.url} (Ctrl-C to stop)`,
@@ -187,16 +250,31 @@ export function registerX402Commands(program: Command): void {
               ["asset", `${asset.address} (${asset.name})`],
               ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
               ["mode", options.mode],
+              ["schemes", batch ? "batch-settlement, exact" : "exact"],
+              ...(batch && db
+                ? ([
+                    ["channels", `${batch.contract.address} (receiver authorizer ${batch.authorizerAddress})`],
+                    ["channel store", `${db.kind} ${db.location}`],
+                    ["claims", `every ${options.claimInterval}${claimThreshold !== undefined ? `, or at ${formatDollars(claimThreshold)} unclaimed` : ""}, and at once on a withdrawal`],
+                  ] as [string, string][])
+                : []),
+              ["GET /tick", "$0.0001"],
               ["GET /joke", "$0.001"],
               ["GET /weather", "$0.01"],
               ["POST /summarize", "$0.05"],
             ]),
             "",
-            `Try: netd pay ${server.url}/joke --max 0.01`,
+            batch ? `Try: netd pay ${server.url}/tick --scheme batch-settlement --deposit 0.01 --count 100` : `Try: netd pay ${server.url}/joke --max 0.01`,
           ],
-          { command: "x402 serve-demo", url: server.url, payTo, network, asset: asset.address, mode: options.mode as PaywallMode },
+          { command: "x402 serve-demo", url: server.url, payTo, network, asset: asset.address, mode: options.mode as PaywallMode, scheme, database: db ? { kind: db.kind, location: db.location } : null },
         );
-        await runUntilStopped([server]);
+        await runUntilStopped([server], async () => {
+          if (claimer) {
+            await claimer.stop();
+            await claimer.claimAndSettle().catch((error: Error) => ctx.out.note(`warning: the last claim failed: ${error.message}`));
+          }
+          await db?.close();
+        });
       }),
     );
 
@@ -204,16 +282,24 @@ export function registerX402Commands(program: Command): void {
     .command("pay")
     .description("fetch a URL, paying its HTTP 402 (x402) in NET Dollar with the configured key; prints the response and the receipt")
     .argument("<url>", "the paid resource")
-    .option("--max <amount>", "the most to pay, in dollars (refuses anything dearer without signing)", "0.10")
+    .option("--max <amount>", "the most to pay per call, in dollars (refuses anything dearer without signing)", "0.10")
     .option("--method <method>", "HTTP method", "GET")
     .option("--data <body>", "request body (sent as JSON when it parses as JSON)")
     .option("--asset <address>", "a token it may pay with (repeatable; default the deployment's NetDollar)", collect, [])
+    .option("--scheme <scheme>", "exact (one on-chain payment per call) or batch-settlement (one channel deposit, then a signed voucher per call)", "exact")
+    .option("--deposit <dollars>", "batch-settlement: what to deposit when a channel is opened or topped up, and the most at once (default the server's minimum, at most $1)")
+    .option("--state <dir>", "batch-settlement: where the channels' state is kept", ".netd/channels")
+    .option("--count <n>", "call the URL n times (over one channel, with batch-settlement)", "1")
+    .option("--parallel <n>", "with --count: this many calls in flight at once", "1")
     .addHelpText(
       "after",
-      "\nExit codes: 0 paid and served (2xx), 1 the server refused or failed, 2 bad input or the price is above --max.\n\nExamples:\n  $ netd pay http://127.0.0.1:4021/joke --max 0.01\n  $ netd pay http://127.0.0.1:4021/summarize --method POST --data '{\"text\":\"pay per call\"}' --json",
+      "\nExit codes: 0 paid and served (2xx, every call), 1 the server refused or failed, 2 bad input or the price is above --max.\n\nExamples:\n" +
+        "  $ netd pay http://127.0.0.1:4021/joke --max 0.01\n" +
+        "  $ netd pay http://127.0.0.1:4021/summarize --method POST --data '{\"text\":\"pay per call\"}' --json\n" +
+        "  $ netd pay http://127.0.0.1:4021/tick --scheme batch-settlement --deposit 0.02 --max 0.01 --count 100 --parallel 10",
     )
     .action(
-      action((ctx) => async (url: string, options: { max: string; method: string; data?: string; asset: string[] }) => {
+      action((ctx) => async (url: string, options: { max: string; method: string; data?: string; asset: string[]; scheme: string; deposit?: string; state: string; count: string; parallel: string }) => {
         let target: URL;
         try {
           target = new URL(url);
@@ -224,12 +310,21 @@ export function registerX402Commands(program: Command): void {
         const max = parseAmount(options.max, "--max");
         const method = options.method.toUpperCase();
         if (!/^[A-Z]+$/.test(method)) throw new InvalidInputError(`--method "${options.method}" is not an HTTP method`);
+        const scheme = parseScheme(options.scheme, "--scheme");
+        const count = parseCount(options.count, "--count", 1_000_000);
+        const parallel = parseCount(options.parallel, "--parallel", 1_000);
+        const deposit = options.deposit !== undefined ? parseAmount(options.deposit, "--deposit") : undefined;
+        if (deposit === 0n) throw new InvalidInputError("--deposit must be more than zero");
+        if (scheme === "exact" && options.deposit !== undefined) throw new InvalidInputError("--deposit is for --scheme batch-settlement");
         const network = lib().caip2(await ctx.chainId());
         const assets = options.asset.length ? options.asset.map((a) => parseAddress(a, "--asset")) : [(await ctx.deployment()).contracts.NetDollar.address];
         const signer = await ctx.signer();
+        const channels = scheme === "batch-settlement" ? await resolveChannels(ctx) : undefined;
         const client = new (lib().PayingClient)({
           signer,
-          controls: { maxPerPayment: max, allowedNetworks: [network], allowedAssets: assets.map((asset) => ({ network, asset })) },
+          schemes: [scheme],
+          controls: { maxPerPayment: max, maxDeposit: deposit ?? 1_000_000n, allowedNetworks: [network], allowedAssets: assets.map((asset) => ({ network, asset })) },
+          channels: channels ? { deposit: deposit ?? 1n, stateDir: options.state, contracts: channels } : undefined,
         });
         const headers: Record<string, string> = {};
         let body: string | undefined;
@@ -242,23 +337,60 @@ export function registerX402Commands(program: Command): void {
             headers["content-type"] = "text/plain";
           }
         }
-        let res: Response;
-        try {
-          res = await client.fetch(target, { method, headers, body });
-        } catch (error) {
-          if (error instanceof NetDollarError) throw new InvalidInputError(error.shortMessage, { details: "nothing was signed or paid" });
-          const why = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-          throw new NetDollarError(`could not fetch ${target}: ${why}`, { details: "nothing was paid" });
+        const call = async (): Promise<Response> => {
+          try {
+            return await client.fetch(target, { method, headers, body });
+          } catch (error) {
+            if (error instanceof NetDollarError) throw new InvalidInputError(error.shortMessage, { details: client.payments.length ? "the calls before it were paid" : "nothing was signed or paid" });
+            const why = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+            throw new NetDollarError(`could not fetch ${target}: ${why}`, { details: client.payments.length ? "the calls before it were paid" : "nothing was paid" });
+          }
+        };
+        if (count > 1) {
+          const started = Date.now();
+          const statuses = new Map<number, number>();
+          let next = 0;
+          await Promise.all(
+            Array.from({ length: Math.min(parallel, count) }, async () => {
+              while (next < count) {
+                next++;
+                const res = await call();
+                await res.arrayBuffer();
+                statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+              }
+            }),
+          );
+          const seconds = (Date.now() - started) / 1000;
+          const settled = client.payments.filter((p) => p.status === "settled");
+          const paid = settled.reduce((sum, p) => sum + p.amount, 0n);
+          const deposited = client.payments.reduce((sum, p) => sum + (p.deposit ?? 0n), 0n);
+          const served = statuses.get(200) ?? 0;
+          ctx.out.result(
+            [
+              `${count} call${count === 1 ? "" : "s"} to ${method} ${target}: ${served} served in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(0)}/s)`,
+              ...table([
+                ["paid", `${formatDollars(paid)} in ${settled.length} payment${settled.length === 1 ? "" : "s"} (${scheme})`],
+                ...(scheme === "batch-settlement" ? ([["deposited", `${formatDollars(deposited)} into channel ${settled[0]?.nonce ?? client.payments[0]?.nonce ?? "(none)"}`]] as [string, string][]) : []),
+                ["answers", [...statuses.entries()].map(([status, n]) => `${n} × HTTP ${status}`).join(", ")],
+                ["payer", (await signer.getAddress())],
+              ]),
+            ],
+            { command: "pay", url: target.toString(), count, served, statuses: Object.fromEntries(statuses), paid, deposited, seconds, payments: settled.length },
+          );
+          if (served !== count) throw new ExitWithCode(1);
+          return;
         }
+        const res = await call();
         const text = await res.text();
-        const payment: PaymentRecord | undefined = client.payments[0];
+        const payment: PaymentRecord | undefined = client.payments.at(-1);
         const receipt: [string, string][] = payment
           ? [
-              ["paid", `${formatDollars(payment.amount)} to ${payment.payTo}`],
+              ["paid", `${formatDollars(payment.amount)} to ${payment.payTo}${payment.scheme === "batch-settlement" ? ` by voucher (ceiling ${formatDollars(payment.ceiling ?? 0n)})` : ""}`],
+              ...(payment.deposit !== undefined ? ([["deposited", `${formatDollars(payment.deposit)} into channel ${payment.nonce}`]] as [string, string][]) : []),
               ["status", payment.status + (payment.errorReason ? ` (${payment.errorReason})` : "")],
               ["payer", payment.payer],
               ["network", payment.network],
-              ["transaction", payment.transaction ?? "(none)"],
+              ["transaction", payment.transaction ?? (payment.scheme === "batch-settlement" ? "(none: claimed later, with others)" : "(none)")],
             ]
           : [["paid", "nothing (the resource did not ask for payment)"]];
         if (ctx.out.json) {

@@ -5,7 +5,7 @@
  * server may serve them in any order. The state (what the server has charged, the highest ceiling signed, the
  * balance) is kept in memory and, given a directory, in one JSON file per channel, written atomically.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ZeroHash, getAddress, type Signer } from "ethers";
 import type { PaymentRequirements } from "@x402/core/types";
@@ -23,7 +23,7 @@ import {
 import { fastVoucherDigest, recoverSigner } from "./rules";
 import { createDepositPayload, createVoucherPayload } from "./wire";
 import { readChannelState } from "./state";
-import type { DepositPayload, VoucherPayload } from "./payloads";
+import type { DepositPayload, RefundPayload, VoucherPayload } from "./payloads";
 
 /** What the payer remembers of a channel. */
 export interface ChannelRecord {
@@ -252,6 +252,49 @@ export class ChannelWallet {
     this.save(record);
     this.finishDeposit(payment);
     return true;
+  }
+
+  /**
+   * A cooperative refund request for the channel an offer pays into: a voucher for what this client has signed (the
+   * server claims what it charged, then returns the rest in the same transaction); `amount` to take back only part.
+   */
+  async refundPayload(offer: PaymentRequirements, amount?: bigint): Promise<{ payload: RefundPayload; channelId: string }> {
+    const config = await this.configFor(offer);
+    const contract = this.contractOf(offer);
+    const id = channelId(contract, config);
+    const record = this.load(id, offer.network, config) ?? (await this.recover(id, offer.network, config));
+    if (!record) throw new Error(`there is no channel with ${getAddress(offer.payTo)} for this offer (channel ${id})`);
+    const ceiling = record.signed > record.charged ? record.signed : record.charged;
+    const voucher = await createVoucherPayload(this.options.signer, contract, config, ceiling);
+    return { payload: { ...voucher, type: "refund", ...(amount !== undefined ? { amount: amount.toString() } : {}) }, channelId: id };
+  }
+
+  /** After a refund went through: the channel holds what was charged (or less, when a part was taken back). */
+  refunded(id: string, extra: { channelState?: { balance?: unknown; chargedCumulativeAmount?: unknown } } | undefined): void {
+    const record = this.records.get(id);
+    if (!record) return;
+    const s = extra?.channelState ?? {};
+    if (typeof s.balance === "string" && /^\d+$/.test(s.balance)) record.balance = BigInt(s.balance);
+    if (typeof s.chargedCumulativeAmount === "string" && /^\d+$/.test(s.chargedCumulativeAmount)) record.charged = BigInt(s.chargedCumulativeAmount);
+    record.signed = record.charged;
+    this.save(record);
+  }
+
+  /** The state files in `stateDir` (every channel this client opened there). */
+  stored(): ChannelRecord[] {
+    const dir = this.options.stateDir;
+    if (!dir) return this.list();
+    let files: string[];
+    try {
+      files = readdirSync(dir).filter((f) => /^0x[0-9a-f]{64}\.json$/.test(f));
+    } catch {
+      return [];
+    }
+    return files.map((f) => {
+      const id = f.slice(0, -5);
+      const raw = JSON.parse(readFileSync(join(dir, f), "utf8")) as { network?: string; config?: ChannelConfig };
+      return this.load(id, String(raw.network), normalizeConfig(raw.config!))!;
+    });
   }
 
   private finishDeposit(payment: ChannelPayment): void {
