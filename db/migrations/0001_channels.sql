@@ -22,7 +22,8 @@ CREATE TABLE netd_channels (
 );
 CREATE INDEX netd_channels_unclaimed ON netd_channels (receiver, token) WHERE charged > total_claimed;
 
--- Every voucher a request was served for: one row per (channel, ceiling), so a ceiling is never served twice.
+-- Every voucher charged for a request: one row per (channel, ceiling), so a ceiling is never charged twice. A voucher
+-- charged and not yet served (the process died before answering) is served when presented again, once.
 CREATE TABLE netd_vouchers (
   channel_id    text NOT NULL REFERENCES netd_channels (channel_id),
   max_claimable numeric(78,0) NOT NULL,
@@ -31,6 +32,7 @@ CREATE TABLE netd_vouchers (
   charged_after numeric(78,0) NOT NULL,                  -- the channel's charged total once it was served
   route         text NOT NULL,
   created_at    timestamptz NOT NULL DEFAULT now(),
+  served_at     timestamptz,                             -- when its response was handed to the network (null: not yet)
   PRIMARY KEY (channel_id, max_claimable)
 );
 

@@ -72,6 +72,12 @@ export interface PayingClientOptions {
    * tops it up, every call is then a voucher; `stateDir` keeps the channels' state across runs.
    */
   channels?: { deposit: bigint; stateDir?: string; salt?: string; contracts?: { address: string; collector: string } };
+  /**
+   * batch-settlement: how many times a voucher is sent again, the same, when its answer is lost (the connection failed,
+   * or 502/503 without a PAYMENT-RESPONSE), default 3. A server that charged it and died before answering serves it
+   * then without charging again; one that never saw it charges it once.
+   */
+  resend?: number;
   /** The schemes it may pay with, preferred first (default batch-settlement then exact with `channels`, else exact). */
   schemes?: ("exact" | "batch-settlement")[];
 }
@@ -250,12 +256,21 @@ export class PayingClient {
     }
     const headers = new Headers(init.headers);
     headers.set("PAYMENT-SIGNATURE", encodePaymentSignatureHeader({ x402Version: 2, accepted: offer, payload: payment.payload } as PaymentPayload));
-    let res: Response;
-    try {
-      res = await this.baseFetch(input, { ...init, headers });
-    } catch (error) {
-      wallet.failed(payment);
-      throw error;
+    let res: Response | undefined;
+    const attempts = 1 + (this.options.resend ?? 3);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        res = await this.baseFetch(input, { ...init, headers });
+        const lost = (res.status === 502 || res.status === 503) && !res.headers.get("PAYMENT-RESPONSE");
+        if (!lost || attempt === attempts) break;
+        await res.arrayBuffer().catch(() => undefined);
+      } catch (error) {
+        if (attempt === attempts) {
+          wallet.failed(payment);
+          throw error;
+        }
+      }
+      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
     }
     let settlement: (SettleResponse & { extra?: Record<string, unknown> }) | undefined;
     try {

@@ -48,8 +48,12 @@ export interface BatchServerOptions {
 
 /** What the paywall does with a batch-settlement payment. */
 export type BatchOutcome =
-  /** Charged (durably): serve the request, with this settlement in PAYMENT-RESPONSE. */
-  | { kind: "paid"; settlement: SettleResponse; payer: string; amount: bigint }
+  /**
+   * Charged (durably): serve the request, with this settlement in PAYMENT-RESPONSE, then call
+   * {@link BatchSettlementServer.served} once the response is out. `redelivery`: charged before, never answered
+   * (the server died first): served now without a second charge.
+   */
+  | { kind: "paid"; settlement: SettleResponse; payer: string; amount: bigint; voucher: { channelId: string; ceiling: bigint }; redelivery: boolean }
   /** A cooperative refund went through: answer this body instead of the handler's. */
   | { kind: "refunded"; settlement: SettleResponse; body: { message: string; channelId: string } }
   /** Refused: 402 with this reason; `extra` joins the batch-settlement offer (the corrective state). */
@@ -145,6 +149,11 @@ export class BatchSettlementServer {
     }
   }
 
+  /** Records that a paid request's response was handed to the network (so presenting its voucher again is a replay). */
+  async served(outcome: Extract<BatchOutcome, { kind: "paid" }>): Promise<void> {
+    if (!outcome.redelivery) await this.store.markServed(outcome.voucher.channelId, outcome.voucher.ceiling);
+  }
+
   // ---------------------------------------------------------------------------------------------------------------
 
   /** Config, then signature: the checks that need no state. */
@@ -189,6 +198,8 @@ export class BatchSettlementServer {
         kind: "paid",
         payer: config.payer,
         amount: price,
+        voucher: { channelId: voucher.channelId.toLowerCase(), ceiling: BigInt(voucher.maxClaimableAmount) },
+        redelivery: outcome.redelivery === true,
         settlement: {
           success: true,
           payer: config.payer,
@@ -233,16 +244,17 @@ export class BatchSettlementServer {
     if (!known?.balance && amount < minDeposit) return refused(BATCH_REASON.depositBelowMinDeposit, `a first deposit of ${amount} is below this route's minimum ${minDeposit}`);
     const price = BigInt(requirements.amount);
     const ceiling = BigInt(voucher.maxClaimableAmount);
+    // This deposit went through before and its answer was lost (the process died): serve it, deposit nothing more.
+    const before = known ? await this.store.voucher(id, ceiling) : undefined;
+    if (before?.signature === voucher.signature) return this.charge(config, voucher, price, route, requirements);
     const charged = known?.charged ?? 0n;
     if (charged + price > (known && known.signedMax > ceiling ? known.signedMax : ceiling)) {
       return { kind: "refused", reason: BATCH_REASON.cumulativeAmountMismatch, message: `the voucher's ceiling ${ceiling} does not cover the ${charged} already charged plus the price ${price}`, extra: known ? corrective(known) : undefined };
     }
-    let verification;
     let settlement: SettleResponse;
     try {
-      verification = await this.options.facilitator.verify(payment, requirements);
-      if (!verification.isValid) return refused(verification.invalidReason ?? BATCH_REASON.depositPayload, verification.invalidMessage ?? "the facilitator refused the deposit");
-      // Idempotent at the facilitator: the same deposit presented again answers the transaction that made it.
+      // No separate verify: settle verifies, and it is idempotent (the same deposit presented again, before or after
+      // a restart of either side, answers the transaction that made it, where a verify would call it used).
       settlement = await this.options.facilitator.settle(payment, requirements);
     } catch (error) {
       return { kind: "unavailable", message: `the facilitator could not be reached: ${(error as Error).message.split("\n")[0]}` };

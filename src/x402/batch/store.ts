@@ -43,7 +43,11 @@ export type ChargeRefusal =
   /** The payer is on the token's blocklist (as last read). */
   | "blocklisted";
 
-export type ChargeOutcome = { ok: true; channel: StoredChannel } | { ok: false; refusal: ChargeRefusal; channel?: StoredChannel };
+/**
+ * `redelivery`: this voucher was charged before and its answer never left (the server died first): serve it now,
+ * without charging again.
+ */
+export type ChargeOutcome = { ok: true; channel: StoredChannel; redelivery?: boolean } | { ok: false; refusal: ChargeRefusal; channel?: StoredChannel };
 
 /** One voucher to charge: `price` for a request, under a voucher for `ceiling` in total. */
 export interface Charge {
@@ -188,10 +192,12 @@ export class ChannelStore {
       if (rows[0]) return { ok: true, channel: toChannel(rows[0]) };
     } catch (error) {
       if ((error as { code?: string }).code !== UNIQUE_VIOLATION) throw error;
-      return { ok: false, refusal: "replayed", channel: await this.get(id) };
+      return (await this.redeliver(c)) ?? { ok: false, refusal: "replayed", channel: await this.get(id) };
     }
     const channel = await this.get(id);
     if (!channel) return { ok: false, refusal: "unknown" };
+    const again = await this.redeliver(c);
+    if (again) return again;
     if (channel.withdrawRequestedAt !== 0) return { ok: false, refusal: "withdrawing", channel };
     if (channel.payerBlocklisted) return { ok: false, refusal: "blocklisted", channel };
     if (c.ceiling > channel.balance) return { ok: false, refusal: "exceeds-balance", channel };
@@ -210,6 +216,33 @@ export class ChannelStore {
       await tx.query(`UPDATE netd_channels SET balance = charged WHERE channel_id = $1`, [channelId.toLowerCase()]);
       return toChannel(rows[0]);
     });
+  }
+
+  /**
+   * A voucher presented again that was charged for this route and never served (same signature): taken for serving
+   * now, once (the row is marked served atomically, so two presentations cannot both be served).
+   */
+  private async redeliver(c: Charge): Promise<ChargeOutcome | undefined> {
+    const { rows } = await this.db.query(
+      `UPDATE netd_vouchers SET served_at = now() WHERE channel_id = $1 AND max_claimable = $2::numeric AND signature = $3 AND route = $4 AND served_at IS NULL RETURNING channel_id`,
+      [c.channelId.toLowerCase(), c.ceiling.toString(), c.signature, c.route],
+    );
+    if (rows.length === 0) return undefined;
+    return { ok: true, channel: (await this.get(c.channelId))!, redelivery: true };
+  }
+
+  /** A voucher charged before, if any: its signature and whether its response went out. */
+  async voucher(channelId: string, ceiling: bigint): Promise<{ signature: string; served: boolean } | undefined> {
+    const { rows } = await this.db.query<{ signature: string; served: boolean }>(`SELECT signature, served_at IS NOT NULL AS served FROM netd_vouchers WHERE channel_id = $1 AND max_claimable = $2::numeric`, [
+      channelId.toLowerCase(),
+      ceiling.toString(),
+    ]);
+    return rows[0];
+  }
+
+  /** Marks a charged voucher served (its response was handed to the network). */
+  async markServed(channelId: string, ceiling: bigint): Promise<void> {
+    await this.db.query(`UPDATE netd_vouchers SET served_at = now() WHERE channel_id = $1 AND max_claimable = $2::numeric AND served_at IS NULL`, [channelId.toLowerCase(), ceiling.toString()]);
   }
 
   /** Channels of `receiver` in `token` with something charged and unclaimed, those with a pending withdrawal first. */
