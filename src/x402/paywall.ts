@@ -164,9 +164,9 @@ export function paywall(options: PaywallOptions): RequestHandler {
       if (outcome.kind === "refused") return paymentRequired(outcome.reason, outcome.reason, outcome.settlement, { extra: outcome.extra, message: outcome.message });
       res.setHeader("PAYMENT-RESPONSE", encodePaymentResponseHeader(outcome.settlement));
       if (outcome.kind === "refunded") return void res.status(200).json(outcome.body);
-      // Marked served as the response ends: until then (the process died first), the same voucher presented again is
-      // served again, never charged again; after, it is a replay.
-      beforeEnd(res, () => options.batch!.served(outcome));
+      // Marked served once the response is handed to the network: until then (the process died first), the same
+      // voucher presented again is served again, never charged again; after, it is a replay.
+      res.once("finish", () => void options.batch!.served(outcome));
       options.onPaid?.({ route: route.key, scheme: BATCH_SETTLEMENT_SCHEME, payer: outcome.payer, amount: outcome.amount.toString(), transaction: outcome.settlement.transaction });
       return next();
     }
@@ -237,18 +237,6 @@ export function paywall(options: PaywallOptions): RequestHandler {
     });
     next();
   };
-}
-
-/** Runs `fn` (awaited, errors ignored) before the response's end is written. */
-function beforeEnd(res: Response, fn: () => Promise<void>): void {
-  const end = res.end.bind(res) as (...args: unknown[]) => Response;
-  res.end = ((...args: unknown[]) => {
-    res.end = end as Response["end"];
-    void fn()
-      .catch(() => undefined)
-      .finally(() => end(...args));
-    return res;
-  }) as Response["end"];
 }
 
 function unavailable(res: Response, details: string): void {

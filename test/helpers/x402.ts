@@ -12,6 +12,7 @@ import { paymentMiddleware, x402ResourceServer } from "@x402/express";
 import { NetDollarV2__factory, type NetDollarV2 } from "../../typechain-types";
 import { connect } from "../../src/provider";
 import { setupDevnet } from "../../src/deploy/devnetSetup";
+import type { Deployment } from "../../src/deployments";
 import { devnetWallet, startHardhatNode, type HardhatNode } from "../../src/devnet";
 import { NetDollarFacilitator, createDemoApi, createFacilitatorApp, facilitatorByUrl, listen, type FacilitatorAsset, type PaywallMode, type RunningServer } from "../../src/x402";
 
@@ -20,6 +21,8 @@ export const NETWORK = "eip155:31337" as const;
 /** A devnet with NET Dollar deployed, our facilitator over HTTP, and the accounts the x402 tests use. */
 export interface X402Environment {
   node: HardhatNode;
+  /** The deployment record (for a child process: write it to a file and point NETD_DEPLOYMENT at it). */
+  deployment: Deployment;
   provider: JsonRpcProvider;
   token: NetDollarV2;
   asset: FacilitatorAsset;
@@ -48,6 +51,7 @@ export async function startX402Environment(): Promise<X402Environment> {
   const servers: RunningServer[] = [facilitatorServer];
   return {
     node,
+    deployment,
     provider,
     token,
     asset,

@@ -82,6 +82,8 @@ export class BatchSettlementServer {
   readonly network: `eip155:${string}`;
   readonly payTo: string;
   private readonly ttl: number;
+  /** Vouchers whose "served" mark is being written, by channel and ceiling. */
+  private readonly marking = new Map<string, Promise<void>>();
 
   private constructor(
     readonly options: BatchServerOptions,
@@ -149,9 +151,19 @@ export class BatchSettlementServer {
     }
   }
 
-  /** Records that a paid request's response was handed to the network (so presenting its voucher again is a replay). */
-  async served(outcome: Extract<BatchOutcome, { kind: "paid" }>): Promise<void> {
-    if (!outcome.redelivery) await this.store.markServed(outcome.voucher.channelId, outcome.voucher.ceiling);
+  /**
+   * Records that a paid request's response was handed to the network, so that presenting its voucher again is a
+   * replay. A presentation arriving here meanwhile waits for the record.
+   */
+  served(outcome: Extract<BatchOutcome, { kind: "paid" }>): Promise<void> {
+    if (outcome.redelivery) return Promise.resolve();
+    const key = `${outcome.voucher.channelId}:${outcome.voucher.ceiling}`;
+    const marking = this.store
+      .markServed(outcome.voucher.channelId, outcome.voucher.ceiling)
+      .catch(() => undefined)
+      .finally(() => this.marking.delete(key));
+    this.marking.set(key, marking);
+    return marking;
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -191,6 +203,7 @@ export class BatchSettlementServer {
   }
 
   private async charge(config: ChannelConfig, voucher: Voucher, price: bigint, route: string, requirements: PaymentRequirements, transaction = ""): Promise<BatchOutcome> {
+    await this.marking.get(`${voucher.channelId.toLowerCase()}:${BigInt(voucher.maxClaimableAmount)}`);
     const outcome = await this.store.charge({ channelId: voucher.channelId, ceiling: BigInt(voucher.maxClaimableAmount), signature: voucher.signature, price, route });
     if (outcome.ok) {
       const c = outcome.channel;
