@@ -6,6 +6,7 @@ import { escrowChapter } from "./escrowChapter";
 import { reserveChapter } from "./reserveChapter";
 import { tokenChapter } from "./tokenChapter";
 import { x402Chapter } from "./x402Chapter";
+import { micropaymentChapter } from "./micropaymentChapter";
 
 export type { Cast } from "./story";
 
@@ -41,6 +42,10 @@ export async function runDemo(cast: Cast, write?: (line: string) => void): Promi
   const { deployment, token } = await tokenChapter(story, cast);
   await escrowChapter(story, cast, deployment, token);
   await reserveChapter(story, cast, deployment, token);
-  await x402Chapter(story, cast, token);
-  await whereTheMoneyIs(story, cast, token, [["escrow", deployment.contracts.ConditionalEscrow.address]]);
+  const exact = await x402Chapter(story, cast, token);
+  await micropaymentChapter(story, cast, token, exact.gasPerCall);
+  await whereTheMoneyIs(story, cast, token, [
+    ["escrow", deployment.contracts.ConditionalEscrow.address],
+    ["payment channels", deployment.contracts.BatchSettlement?.address ?? ""],
+  ]);
 }

@@ -10,7 +10,7 @@ import type { Cast, Story } from "./story";
  * Chapter 4: an agent pays a merchant's API per call over x402 (HTTP 402): ten calls at a tenth of a cent, settled
  * on chain by a facilitator, and the merchant's balance grows by exactly one cent. Real HTTP servers on loopback.
  */
-export async function x402Chapter(story: Story, cast: Cast, token: NetDollarV2): Promise<void> {
+export async function x402Chapter(story: Story, cast: Cast, token: NetDollarV2): Promise<{ gasPerCall: bigint }> {
   const provider = cast.issuer.provider!;
   const network = caip2((await provider.getNetwork()).chainId);
   const domain = await readTokenDomain(token);
@@ -45,6 +45,7 @@ export async function x402Chapter(story: Story, cast: Cast, token: NetDollarV2):
     story.fact("merchant received", `${formatDollars(after - before)} (${after - before} base units)`);
     story.fact("agent spent", `${formatAmount(client.spent())} of its $0.05 limit`);
     story.step(after - before === parseAmount("0.01") ? "the merchant's balance grew by exactly one cent" : `MISMATCH: the merchant received ${formatDollars(after - before)}`);
+    const receipt = settled[0]?.transaction ? await provider.getTransactionReceipt(settled[0].transaction) : null;
 
     try {
       await client.fetch(`${api.url}/summarize`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "too dear" }) });
@@ -52,6 +53,7 @@ export async function x402Chapter(story: Story, cast: Cast, token: NetDollarV2):
       if (!(error instanceof PaymentRefusedError)) throw error;
       story.step(`POST /summarize costs $0.05: the client refuses before signing anything: "${error.shortMessage}"`);
     }
+    return { gasPerCall: receipt?.gasUsed ?? 0n };
   } finally {
     await api.close();
     await facilitatorServer.close();

@@ -22,7 +22,11 @@ describe("the demo (npm run demo)", function () {
     expect(text).to.match(/ten calls to GET \/joke: 10 answered, 10 payments settled on chain/);
     expect(text).to.match(/merchant received\s+0\.01 NETD \(10000 base units\)\n.*\n\s+- the merchant's balance grew by exactly one cent/);
     expect(text).to.match(/the client refuses before signing anything: "not paying 127\.0\.0\.1:\d+: the price 0\.05 is above the maximum per payment 0\.01"/);
-    expect(text).to.match(/Where every dollar is ==\n\s+agent\s+69\.74 NETD\n\s+merchant\s+0\.26 NETD/);
+    expect(text).to.match(/1000 calls \(the last 100 with 50 in flight on the one channel\): 1000 answered/);
+    expect(text).to.match(/it received 0\.10 NETD\n\s+- exactly \$0\.10: a thousand times a hundredth of a cent/);
+    expect(text).to.match(/a cooperative refund\): it spent 0\.10 NETD in all/);
+    expect(text).to.match(/transactions\s+4 \(deposit, claim, settle, refund\) for 1000 paid calls\n\s+gas per call\s+\d{3} over a channel, against \d{2},\d{3} for an exact payment \(\d+× less\)/);
+    expect(text).to.match(/Where every dollar is ==\n\s+agent\s+69\.64 NETD\n\s+merchant\s+0\.36 NETD/);
     expect(text).to.match(/total supply\s+100\.00 NETD\n\s+- the balances add up to the supply, to the last base unit/);
   });
 });
