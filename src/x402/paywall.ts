@@ -166,7 +166,7 @@ export function paywall(options: PaywallOptions): RequestHandler {
       if (outcome.kind === "refunded") return void res.status(200).json(outcome.body);
       // Marked served once the response is handed to the network: until then (the process died first), the same
       // voucher presented again is served again, never charged again; after, it is a replay.
-      res.once("finish", () => void options.batch!.served(outcome));
+      res.once("finish", () => options.batch!.served(outcome));
       options.onPaid?.({ route: route.key, scheme: BATCH_SETTLEMENT_SCHEME, payer: outcome.payer, amount: outcome.amount.toString(), transaction: outcome.settlement.transaction });
       return next();
     }

@@ -49,7 +49,7 @@ export interface ReferenceBatchServer extends RunningServer {
  * A paid API built with the reference batch-settlement server (@x402/express, the batch-settlement server scheme with
  * its own receiver-authorizer key, the in-memory channel store and the channel manager) over a facilitator URL.
  */
-export async function startReferenceBatchServer(params: { facilitatorUrl: string; asset: FacilitatorAsset; payTo: string; amount: string; authorizerKey: string }): Promise<ReferenceBatchServer> {
+export async function startReferenceBatchServer(params: { facilitatorUrl: string; asset: FacilitatorAsset; payTo: string; amount: string; authorizerKey: string; minDeposit?: string }): Promise<ReferenceBatchServer> {
   const v = await viem();
   const facilitator = new HTTPFacilitatorClient({ url: params.facilitatorUrl });
   const scheme = new ReferenceServerScheme(params.payTo as `0x${string}`, { receiverAuthorizerSigner: v.privateKeyToAccount(params.authorizerKey as `0x${string}`), withdrawDelay: 900 });
@@ -61,7 +61,7 @@ export async function startReferenceBatchServer(params: { facilitatorUrl: string
     paymentMiddleware(
       {
         "GET /micro": {
-          accepts: { scheme: "batch-settlement", price: { amount: params.amount, asset: params.asset.address, extra: { name: params.asset.name, version: params.asset.version } }, network: NETWORK, payTo: params.payTo },
+          accepts: { scheme: "batch-settlement", price: { amount: params.amount, asset: params.asset.address, extra: { name: params.asset.name, version: params.asset.version, ...(params.minDeposit ? { minDeposit: params.minDeposit } : {}) } }, network: NETWORK, payTo: params.payTo },
           description: "served by the x402 reference batch-settlement server",
         },
       },

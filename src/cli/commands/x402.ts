@@ -273,6 +273,7 @@ export function registerX402Commands(program: Command): void {
             await claimer.stop();
             await claimer.claimAndSettle().catch((error: Error) => ctx.out.note(`warning: the last claim failed: ${error.message}`));
           }
+          await batch?.store.flush().catch(() => undefined);
           await db?.close();
         });
       }),

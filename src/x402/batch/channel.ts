@@ -12,6 +12,7 @@ import {
   type TypedDataDomain,
   type TypedDataField,
 } from "ethers";
+import { ecdsaSign } from "secp256k1";
 import { TYPES, randomNonce, type TokenDomain } from "../../eip712";
 import { InvalidInputError } from "../../errors";
 
@@ -118,23 +119,58 @@ export function normalizeConfig(config: ChannelConfig): ChannelConfig {
  * const id = channelId({ address: BATCH_SETTLEMENT_ADDRESS, chainId: 31337n }, config);
  */
 export function channelId(contract: ChannelContract, config: ChannelConfig): string {
-  return TypedDataEncoder.hash(channelDomain(contract), CONFIG_TYPES, normalizeConfig(config));
+  // Hashing a config costs ~0.5 ms with ethers and a server sees the same few configs on every request: cache them.
+  const key = `${contract.chainId}:${contract.address}:${config.payer}:${config.payerAuthorizer}:${config.receiver}:${config.receiverAuthorizer}:${config.token}:${config.withdrawDelay}:${config.salt}`.toLowerCase();
+  let id = ids.get(key);
+  if (id === undefined) {
+    id = TypedDataEncoder.hash(channelDomain(contract), CONFIG_TYPES, normalizeConfig(config));
+    if (ids.size >= 100_000) ids.clear();
+    ids.set(key, id);
+  }
+  return id;
 }
+const ids = new Map<string, string>();
 
 /** The digest a payer signs for a voucher. */
 export function voucherDigest(contract: ChannelContract, id: string, maxClaimableAmount: bigint): string {
   return TypedDataEncoder.hash(channelDomain(contract), VOUCHER_TYPES, { channelId: id, maxClaimableAmount });
 }
 
+const VOUCHER_TYPEHASH = keccak256(Buffer.from("Voucher(bytes32 channelId,uint128 maxClaimableAmount)")).slice(2);
+const separators = new Map<string, string>();
+
+/** {@link voucherDigest} from a cached domain separator and hand-laid words: ~20 µs instead of ~150. */
+export function fastVoucherDigest(contract: ChannelContract, id: string, maxClaimableAmount: bigint): string {
+  const key = `${contract.chainId}:${contract.address.toLowerCase()}`;
+  let separator = separators.get(key);
+  if (!separator) {
+    separator = TypedDataEncoder.hashDomain(channelDomain(contract)).slice(2);
+    separators.set(key, separator);
+  }
+  if (!/^0x[0-9a-fA-F]{64}$/.test(id) || maxClaimableAmount < 0n || maxClaimableAmount >= 2n ** 128n) throw new InvalidInputError("not a voucher: a 32-byte channel id and a uint128 amount");
+  const struct = keccak256(`0x${VOUCHER_TYPEHASH}${id.slice(2)}${maxClaimableAmount.toString(16).padStart(64, "0")}`).slice(2);
+  return keccak256(`0x1901${separator}${struct}`);
+}
+
 /**
- * Signs a voucher: "the receiver may claim up to `maxClaimableAmount` in total from channel `id`".
+ * Signs a voucher: "the receiver may claim up to `maxClaimableAmount` in total from channel `id`". An ethers wallet
+ * signs the digest with libsecp256k1 (~0.05 ms); any other signer through `signTypedData`.
  *
  * @example
  * const voucher = await signVoucher(agent, contract, id, 1_000n);
  */
 export async function signVoucher(signer: Signer, contract: ChannelContract, id: string, maxClaimableAmount: bigint): Promise<SignedVoucher> {
-  const signature = await signer.signTypedData(channelDomain(contract), VOUCHER_TYPES, { channelId: id, maxClaimableAmount });
+  const key = (signer as { signingKey?: { privateKey?: string } }).signingKey?.privateKey;
+  const signature = key
+    ? signDigest(fastVoucherDigest(contract, id, maxClaimableAmount), key)
+    : await signer.signTypedData(channelDomain(contract), VOUCHER_TYPES, { channelId: id, maxClaimableAmount });
   return { channelId: id, maxClaimableAmount, signature };
+}
+
+/** A 65-byte ECDSA signature (r, s low, v 27/28) of a digest, by libsecp256k1. */
+function signDigest(digest: string, privateKey: string): string {
+  const { signature, recid } = ecdsaSign(Buffer.from(digest.slice(2), "hex"), Buffer.from(privateKey.slice(2), "hex"));
+  return `0x${Buffer.from(signature).toString("hex")}${(27 + recid).toString(16)}`;
 }
 
 /** The digest the receiver authorizer signs for a claim batch. */

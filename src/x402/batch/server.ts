@@ -42,7 +42,10 @@ export interface BatchServerOptions {
   channels?: string;
   /** Seconds a payer must wait to withdraw without us (default 900, the minimum). */
   withdrawDelay?: number;
-  /** Channel state read from chain is trusted this long before a voucher re-reads it (default 15 s). */
+  /**
+   * Channel state read from chain (balance, withdrawal, the payer's blocklist status) is trusted this long; a voucher
+   * on older state reads it again first (default 15 s). Withdrawals are also watched as they happen (./claimer.ts).
+   */
   stateTtlMs?: number;
 }
 
@@ -82,8 +85,9 @@ export class BatchSettlementServer {
   readonly network: `eip155:${string}`;
   readonly payTo: string;
   private readonly ttl: number;
-  /** Vouchers whose "served" mark is being written, by channel and ceiling. */
-  private readonly marking = new Map<string, Promise<void>>();
+  private readonly refreshing = new Map<string, Promise<void>>();
+  /** When each channel's state was last read from chain, as this process last saw it. */
+  private readonly synced = new Map<string, number>();
 
   private constructor(
     readonly options: BatchServerOptions,
@@ -151,19 +155,9 @@ export class BatchSettlementServer {
     }
   }
 
-  /**
-   * Records that a paid request's response was handed to the network, so that presenting its voucher again is a
-   * replay. A presentation arriving here meanwhile waits for the record.
-   */
-  served(outcome: Extract<BatchOutcome, { kind: "paid" }>): Promise<void> {
-    if (outcome.redelivery) return Promise.resolve();
-    const key = `${outcome.voucher.channelId}:${outcome.voucher.ceiling}`;
-    const marking = this.store
-      .markServed(outcome.voucher.channelId, outcome.voucher.ceiling)
-      .catch(() => undefined)
-      .finally(() => this.marking.delete(key));
-    this.marking.set(key, marking);
-    return marking;
+  /** Records that a paid request's response was handed to the network: presenting its voucher again is a replay. */
+  served(outcome: Extract<BatchOutcome, { kind: "paid" }>): void {
+    if (!outcome.redelivery) this.store.markServed(outcome.voucher.channelId, outcome.voucher.ceiling);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -178,6 +172,16 @@ export class BatchSettlementServer {
     return undefined;
   }
 
+  /** One background re-read per channel at a time. */
+  private refreshSoon(config: ChannelConfig, id: string): void {
+    if (this.refreshing.has(id)) return;
+    const done = this.refresh(config, id)
+      .then(() => undefined)
+      .catch(() => undefined)
+      .finally(() => this.refreshing.delete(id));
+    this.refreshing.set(id, done);
+  }
+
   /** Reads the channel from chain (state and the payer's blocklist status) and records it. */
   private async refresh(config: ChannelConfig, id: string): Promise<StoredChannel> {
     const [state, blocked] = await Promise.all([
@@ -187,24 +191,39 @@ export class BatchSettlementServer {
         () => false, // a token without a blocklist
       ),
     ]);
-    return this.store.sync(this.network, config, state, blocked);
+    const channel = await this.store.sync(this.network, config, state, blocked);
+    if (this.synced.size > 100_000) this.synced.clear();
+    this.synced.set(id, channel.syncedAt.getTime());
+    return channel;
   }
 
   private async voucher(config: ChannelConfig, voucher: Voucher, requirements: PaymentRequirements, route: string): Promise<BatchOutcome> {
     const bad = await this.check(config, voucher, requirements);
     if (bad) return refused(bad.reason, bad.message);
-    const id = voucher.channelId.toLowerCase();
-    const ceiling = BigInt(voucher.maxClaimableAmount);
-    let channel = await this.store.get(id);
-    // Unknown here (opened through another server, or before a database was lost), stale, or short of a top-up: read it.
-    if (!channel || Date.now() - channel.syncedAt.getTime() > this.ttl || ceiling > channel.balance) channel = await this.refresh(config, id);
-    if (channel.balance === 0n) return refused(BATCH_REASON.channelNotFound, `channel ${id} holds nothing: open it with a deposit`);
-    return this.charge(config, voucher, BigInt(requirements.amount), route, requirements);
+    return this.charge(config, voucher, BigInt(requirements.amount), route, requirements, "", true);
   }
 
-  private async charge(config: ChannelConfig, voucher: Voucher, price: bigint, route: string, requirements: PaymentRequirements, transaction = ""): Promise<BatchOutcome> {
-    await this.marking.get(`${voucher.channelId.toLowerCase()}:${BigInt(voucher.maxClaimableAmount)}`);
-    const outcome = await this.store.charge({ channelId: voucher.channelId, ceiling: BigInt(voucher.maxClaimableAmount), signature: voucher.signature, price, route });
+  /**
+   * Charges a voucher (one statement). With `mayRead`: a channel unknown here (opened through another server, or
+   * before a database was lost) or short of a top-up made elsewhere is read from chain and charged again; a channel
+   * whose state is older than the TTL is re-read in the background (balance, withdrawal, blocklist).
+   */
+  private async charge(config: ChannelConfig, voucher: Voucher, price: bigint, route: string, requirements: PaymentRequirements, transaction = "", mayRead = false): Promise<BatchOutcome> {
+    const id = voucher.channelId.toLowerCase();
+    const attempt = () => this.store.charge({ channelId: id, ceiling: BigInt(voucher.maxClaimableAmount), signature: voucher.signature, price, route });
+    // State older than the TTL is read again first (balance, withdrawal, blocklist). Known from this process's last
+    // charge, so the common case costs no extra query; a channel first seen since start is re-read just after.
+    const syncedAt = this.synced.get(id);
+    if (mayRead && syncedAt !== undefined && Date.now() - syncedAt > this.ttl) await this.refresh(config, id);
+    let outcome = await attempt();
+    if (outcome.ok) this.synced.set(id, outcome.channel.syncedAt.getTime());
+    if (mayRead && !outcome.ok && (outcome.refusal === "unknown" || outcome.refusal === "exceeds-balance")) {
+      const channel = await this.refresh(config, id);
+      if (channel.balance === 0n) return refused(BATCH_REASON.channelNotFound, `channel ${id} holds nothing: open it with a deposit`);
+      outcome = await attempt();
+    } else if (mayRead && outcome.ok && Date.now() - outcome.channel.syncedAt.getTime() > this.ttl) {
+      this.refreshSoon(config, id);
+    }
     if (outcome.ok) {
       const c = outcome.channel;
       return {

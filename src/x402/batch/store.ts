@@ -118,7 +118,14 @@ const UNIQUE_VIOLATION = "23505";
  * const outcome = await store.charge({ channelId, ceiling: 2_000n, signature, price: 100n, route: "GET /joke" });
  */
 export class ChannelStore {
-  constructor(readonly db: Database) {}
+  private readonly pendingServed = new Map<string, { channelId: string; ceiling: bigint }>();
+  private flushTimer?: NodeJS.Timeout;
+  private flushing: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly db: Database,
+    private readonly servedFlushMs = 50,
+  ) {}
 
   async get(channelId: string): Promise<StoredChannel | undefined> {
     const { rows } = await this.db.query<Row>(`SELECT ${COLUMNS} FROM netd_channels WHERE channel_id = $1`, [channelId.toLowerCase()]);
@@ -223,6 +230,7 @@ export class ChannelStore {
    * now, once (the row is marked served atomically, so two presentations cannot both be served).
    */
   private async redeliver(c: Charge): Promise<ChargeOutcome | undefined> {
+    if (this.pendingServed.has(`${c.channelId.toLowerCase()}:${c.ceiling}`)) return undefined;
     const { rows } = await this.db.query(
       `UPDATE netd_vouchers SET served_at = now() WHERE channel_id = $1 AND max_claimable = $2::numeric AND signature = $3 AND route = $4 AND served_at IS NULL RETURNING channel_id`,
       [c.channelId.toLowerCase(), c.ceiling.toString(), c.signature, c.route],
@@ -237,12 +245,40 @@ export class ChannelStore {
       channelId.toLowerCase(),
       ceiling.toString(),
     ]);
-    return rows[0];
+    const served = this.pendingServed.has(`${channelId.toLowerCase()}:${ceiling}`);
+    return rows[0] ? { signature: rows[0].signature, served: rows[0].served || served } : undefined;
   }
 
-  /** Marks a charged voucher served (its response was handed to the network). */
-  async markServed(channelId: string, ceiling: bigint): Promise<void> {
-    await this.db.query(`UPDATE netd_vouchers SET served_at = now() WHERE channel_id = $1 AND max_claimable = $2::numeric AND served_at IS NULL`, [channelId.toLowerCase(), ceiling.toString()]);
+  /**
+   * Marks a charged voucher served (its response was handed to the network). The marks are written in batches, one
+   * statement every `servedFlushMs` (a write per request would double the database's work); until then this process
+   * already treats the voucher as served. A process that dies loses its unwritten marks: those answered vouchers
+   * could then be served once more if presented again (never charged again).
+   */
+  markServed(channelId: string, ceiling: bigint): void {
+    this.pendingServed.set(`${channelId.toLowerCase()}:${ceiling}`, { channelId: channelId.toLowerCase(), ceiling });
+    this.flushTimer ??= setTimeout(() => void this.flush().catch(() => undefined), this.servedFlushMs);
+  }
+
+  /** Writes the pending "served" marks now (one flush at a time; rows locked in key order, so flushes never deadlock). */
+  flush(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    const run = this.flushing.then(async () => {
+      if (this.pendingServed.size === 0) return;
+      const marks = [...this.pendingServed.values()];
+      await this.db.query(
+        `UPDATE netd_vouchers AS v SET served_at = now()
+         FROM (SELECT channel_id, max_claimable FROM netd_vouchers
+               WHERE (channel_id, max_claimable) IN (SELECT unnest($1::text[]), unnest($2::text[])::numeric) AND served_at IS NULL
+               ORDER BY channel_id, max_claimable FOR UPDATE) AS m
+         WHERE v.channel_id = m.channel_id AND v.max_claimable = m.max_claimable`,
+        [marks.map((m) => m.channelId), marks.map((m) => m.ceiling.toString())],
+      );
+      for (const m of marks) this.pendingServed.delete(`${m.channelId}:${m.ceiling}`);
+    });
+    this.flushing = run.catch(() => undefined);
+    return run;
   }
 
   /** Channels of `receiver` in `token` with something charged and unclaimed, those with a pending withdrawal first. */

@@ -16,11 +16,12 @@ import {
   ERC3009_DEPOSIT_COLLECTOR_ADDRESS,
   MIN_WITHDRAW_DELAY,
   channelId,
+  fastVoucherDigest,
   normalizeConfig,
   type ChannelConfig,
   type ChannelContract,
 } from "./channel";
-import { fastVoucherDigest, recoverSigner } from "./rules";
+import { recoverSigner } from "./rules";
 import { createDepositPayload, createVoucherPayload } from "./wire";
 import { readChannelState } from "./state";
 import type { DepositPayload, RefundPayload, VoucherPayload } from "./payloads";
