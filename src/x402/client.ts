@@ -140,8 +140,7 @@ export class PayingClient {
     const payer = getAddress(this.options.payer ?? (await this.options.signer.getAddress()));
     const amount = BigInt(requirement.amount);
     // Reserve before signing: concurrent requests see each other's spending.
-    this.spentTotal += amount;
-    this.spentByHost.set(url.host, (this.spentByHost.get(url.host) ?? 0n) + amount);
+    this.reserve(url.host, amount);
 
     const now = BigInt(Math.floor(Date.now() / 1000));
     const authorization = {
@@ -162,8 +161,7 @@ export class PayingClient {
       );
     } catch (error) {
       // Nothing was signed: give the reservation back.
-      this.spentTotal -= amount;
-      this.spentByHost.set(url.host, (this.spentByHost.get(url.host) ?? 0n) - amount);
+      this.unreserve(url.host, amount);
       throw error;
     }
     const payment: PaymentPayload = {
@@ -330,10 +328,17 @@ export class PayingClient {
 
   /** Refuses a price the per-payment, per-host or total limit does not allow. */
   private checkLimits(amount: bigint, host: string): void {
+    const why = this.overLimit(amount, host);
+    if (why) throw new PaymentRefusedError(`not paying ${host}: ${why}`);
+  }
+
+  /** Which limit (per payment, per host, total) paying `amount` to `host` now would break, in words. */
+  private overLimit(amount: bigint, host: string): string | undefined {
     const c = this.options.controls ?? {};
-    if (c.maxPerPayment !== undefined && amount > c.maxPerPayment) throw new PaymentRefusedError(`not paying ${host}: the price ${formatAmount(amount)} is above the maximum per payment ${formatAmount(c.maxPerPayment)}`);
-    if (c.maxPerHost !== undefined && this.spent(host) + amount > c.maxPerHost) throw new PaymentRefusedError(`not paying ${host}: paying ${formatAmount(amount)} would take ${host} to ${formatAmount(this.spent(host) + amount)}, above its maximum ${formatAmount(c.maxPerHost)}`);
-    if (c.maxTotal !== undefined && this.spentTotal + amount > c.maxTotal) throw new PaymentRefusedError(`not paying ${host}: paying ${formatAmount(amount)} would take the total to ${formatAmount(this.spentTotal + amount)}, above the maximum ${formatAmount(c.maxTotal)}`);
+    if (c.maxPerPayment !== undefined && amount > c.maxPerPayment) return `the price ${formatAmount(amount)} is above the maximum per payment ${formatAmount(c.maxPerPayment)}`;
+    if (c.maxPerHost !== undefined && this.spent(host) + amount > c.maxPerHost) return `paying ${formatAmount(amount)} would take ${host} to ${formatAmount(this.spent(host) + amount)}, above its maximum ${formatAmount(c.maxPerHost)}`;
+    if (c.maxTotal !== undefined && this.spentTotal + amount > c.maxTotal) return `paying ${formatAmount(amount)} would take the total to ${formatAmount(this.spentTotal + amount)}, above the maximum ${formatAmount(c.maxTotal)}`;
+    return undefined;
   }
 
   /**
@@ -398,17 +403,9 @@ export class PayingClient {
         reasons.push("the requirements are malformed (amount or EIP-712 domain)");
         continue;
       }
-      const amount = BigInt(r.amount);
-      if (c.maxPerPayment !== undefined && amount > c.maxPerPayment) {
-        reasons.push(`the price ${formatAmount(amount)} is above the maximum per payment ${formatAmount(c.maxPerPayment)}`);
-        continue;
-      }
-      if (c.maxPerHost !== undefined && this.spent(host) + amount > c.maxPerHost) {
-        reasons.push(`paying ${formatAmount(amount)} would take ${host} to ${formatAmount(this.spent(host) + amount)}, above its maximum ${formatAmount(c.maxPerHost)}`);
-        continue;
-      }
-      if (c.maxTotal !== undefined && this.spentTotal + amount > c.maxTotal) {
-        reasons.push(`paying ${formatAmount(amount)} would take the total to ${formatAmount(this.spentTotal + amount)}, above the maximum ${formatAmount(c.maxTotal)}`);
+      const over = this.overLimit(BigInt(r.amount), host);
+      if (over) {
+        reasons.push(over);
         continue;
       }
       return r;

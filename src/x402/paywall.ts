@@ -77,9 +77,11 @@ interface PreparedRoute {
 /**
  * Express middleware that puts prices on routes and takes payment over x402 v2 in NET Dollar.
  *
- * A request without payment gets 402 with a `PAYMENT-REQUIRED` header (and the same JSON in the body). A paid request
- * (`PAYMENT-SIGNATURE`) is checked against the route's requirements, verified by the facilitator and settled, in the
- * order of {@link PaywallMode}; the response carries `PAYMENT-RESPONSE`. Anything wrong (malformed header, wrong
+ * A request without payment gets 402 with a `PAYMENT-REQUIRED` header (and the same JSON in the body) offering the
+ * route's schemes. An `exact` payment (`PAYMENT-SIGNATURE`) is checked against the route's requirements, verified by
+ * the facilitator and settled, in the order of {@link PaywallMode}; a `batch-settlement` one (a channel deposit or a
+ * voucher) is handled by `batch` (./batch/server.ts): verified locally and charged in the channel store before the
+ * request is served. The response carries `PAYMENT-RESPONSE`. Anything wrong (malformed header, wrong
  * version, network, asset, amount or payee, an invalid or reused authorization) gets a 402 with the reference reason
  * string, and the same payment is never served twice. A facilitator that cannot be reached gets 502: nothing is
  * served unpaid.

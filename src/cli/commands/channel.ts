@@ -7,21 +7,12 @@ import type { CliContext } from "../context";
 import { action } from "../action";
 import { table } from "../output";
 import { runWrite } from "../write";
+import { resolveChannels } from "./x402";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const lib = () => require("../../x402") as typeof import("../../x402");
 
 const STATE_OPTION = ["--state <dir>", "where the channels' state is kept (as for netd pay)", ".netd/channels"] as const;
-
-/** The deployment's channel contract (or the canonical one). */
-async function channelContract(ctx: CliContext): Promise<{ address: string; collector: string }> {
-  const contracts = await ctx
-    .deployment()
-    .then((d) => d.contracts)
-    .catch(() => undefined);
-  const { BATCH_SETTLEMENT_ADDRESS, ERC3009_DEPOSIT_COLLECTOR_ADDRESS } = lib();
-  return { address: contracts?.BatchSettlement?.address ?? BATCH_SETTLEMENT_ADDRESS, collector: contracts?.ERC3009DepositCollector?.address ?? ERC3009_DEPOSIT_COLLECTOR_ADDRESS };
-}
 
 /** The channel a payer opened (its state file), by id. */
 async function findChannel(ctx: CliContext, id: string, stateDir: string): Promise<ChannelRecord> {
@@ -43,7 +34,7 @@ export function registerChannelCommands(program: Command): void {
     .addHelpText("after", "\nExample:\n  $ netd channel status --state .netd/channels")
     .action(
       action((ctx) => async (options: { state: string }) => {
-        const { address } = await channelContract(ctx);
+        const { address } = await resolveChannels(ctx);
         const provider = await ctx.provider();
         const wallet = new (lib().ChannelWallet)({ signer: await ctx.signer(), deposit: 1n, stateDir: options.state });
         const records = wallet.stored();
@@ -89,7 +80,7 @@ export function registerChannelCommands(program: Command): void {
           throw new InvalidInputError(`"${url}" is not a URL`);
         }
         const amount = options.amount !== undefined ? parseAmount(options.amount, "--amount") : undefined;
-        const contracts = await channelContract(ctx);
+        const contracts = await resolveChannels(ctx);
         const signer = await ctx.signer();
         const client = new (lib().PayingClient)({ signer, channels: { deposit: 1n, stateDir: options.state, contracts } });
         const before = await (await ctx.token()).balanceOf(signer.address);
@@ -119,7 +110,7 @@ export function registerChannelCommands(program: Command): void {
     .action(
       action((ctx) => async (id: string, options: { state: string }) => {
         const record = await findChannel(ctx, id, options.state);
-        const { address } = await channelContract(ctx);
+        const { address } = await resolveChannels(ctx);
         const contract = BatchSettlement__factory.connect(address, await ctx.signer());
         const state = await lib().readChannelState(await ctx.provider(), address, record.channelId);
         const amount = state.balance - state.totalClaimed;
@@ -147,7 +138,7 @@ export function registerChannelCommands(program: Command): void {
     .action(
       action((ctx) => async (id: string, options: { state: string }) => {
         const record = await findChannel(ctx, id, options.state);
-        const { address } = await channelContract(ctx);
+        const { address } = await resolveChannels(ctx);
         const signer = await ctx.signer();
         const contract = BatchSettlement__factory.connect(address, signer);
         const token = await ctx.token();

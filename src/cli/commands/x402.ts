@@ -49,7 +49,7 @@ async function resolveAssets(ctx: CliContext, extra: string[]): Promise<Facilita
 }
 
 /** The deployment's batch-settlement contracts, or the canonical addresses when the deployment has none. */
-async function resolveChannels(ctx: CliContext): Promise<{ address: string; collector: string }> {
+export async function resolveChannels(ctx: CliContext): Promise<{ address: string; collector: string }> {
   const contracts = await ctx
     .deployment()
     .then((d) => d.contracts)

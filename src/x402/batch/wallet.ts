@@ -38,6 +38,8 @@ export interface ChannelRecord {
   /** The highest ceiling this client signed. */
   signed: bigint;
   updatedAt: string;
+  /** The server said the channel holds too little: the next call deposits (in memory only). */
+  topUp?: boolean;
 }
 
 const RecordSchema = z.object({
@@ -145,7 +147,7 @@ export class ChannelWallet {
       }
       const record = this.load(id, offer.network, config) ?? (await this.recover(id, offer.network, config));
       if (this.opening.has(id)) continue;
-      if (record && record.balance > 0n && record.signed + price <= record.balance) {
+      if (record && !record.topUp && record.balance > 0n && record.signed + price <= record.balance) {
         // Synchronous up to here: the ceiling is this call's alone.
         const ceiling = record.signed + price;
         record.signed = ceiling;
@@ -212,6 +214,7 @@ export class ChannelWallet {
     }
     if (typeof state.balance === "string" && /^\d+$/.test(state.balance)) record.balance = BigInt(state.balance);
     else if (payment.deposit) record.balance += payment.deposit;
+    if (payment.deposit !== undefined) record.topUp = false;
     this.save(record);
     this.finishDeposit(payment);
   }
@@ -224,7 +227,7 @@ export class ChannelWallet {
   failed(payment: ChannelPayment, exceedsBalance = false): void {
     const record = this.records.get(payment.channelId);
     if (record && payment.deposit !== undefined && payment.previous !== undefined && record.signed === payment.ceiling) record.signed = payment.previous;
-    if (record && exceedsBalance) record.balance = record.signed - (record.signed > 0n ? 1n : 0n);
+    if (record && exceedsBalance) record.topUp = true;
     if (record) this.save(record);
     this.finishDeposit(payment);
   }
@@ -333,7 +336,9 @@ export class ChannelWallet {
     const file = this.file(record.channelId);
     if (!file) return;
     mkdirSync(this.options.stateDir!, { recursive: true });
-    const json = JSON.stringify({ ...record, balance: record.balance.toString(), charged: record.charged.toString(), signed: record.signed.toString() }, null, 2);
+    const { topUp: _inMemory, ...kept } = record;
+    void _inMemory;
+    const json = JSON.stringify({ ...kept, balance: record.balance.toString(), charged: record.charged.toString(), signed: record.signed.toString() }, null, 2);
     writeFileSync(`${file}.tmp`, `${json}\n`);
     renameSync(`${file}.tmp`, file);
   }
