@@ -14,6 +14,7 @@ import { parseRole, roleLabel } from "../../src/roles";
 import { resolveRoleHolders } from "../../src/deploy/deploy";
 import { loadWallet } from "../../src/keys";
 import { simulateAndSend } from "../../src/tx";
+import { pollingIntervalFor } from "../../src/provider";
 import { buildAuthorization, readTokenDomain, recoverAuthorizationSigner, signTransferAuthorization } from "../../src/eip712";
 import { parseAuthorizationDocument, toAuthorizationDocument } from "../../src/token/authorizationDocument";
 
@@ -188,5 +189,15 @@ describe("library (src/)", function () {
       };
       await expect(scan()).to.be.rejectedWith(ChainUnreachableError, /cannot read logs of blocks 0-0/);
     });
+  });
+});
+
+describe("receipt polling (provider)", function () {
+  it("polls sub-second on a devnet, every second elsewhere, as configured, and refuses a bad setting", function () {
+    expect(pollingIntervalFor(31337n, {})).to.equal(200);
+    expect(pollingIntervalFor(1n, {})).to.equal(1_000);
+    expect(pollingIntervalFor(1n, { NETD_POLL_INTERVAL_MS: "2500" })).to.equal(2_500);
+    expect(pollingIntervalFor(31337n, { NETD_POLL_INTERVAL_MS: "" })).to.equal(200);
+    for (const bad of ["0", "fast", "-5", "100000"]) expect(() => pollingIntervalFor(1n, { NETD_POLL_INTERVAL_MS: bad })).to.throw(ConfigurationError, `NETD_POLL_INTERVAL_MS "${bad}" is not a number of milliseconds from 10 to 60000`);
   });
 });
