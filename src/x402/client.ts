@@ -73,9 +73,9 @@ export interface PayingClientOptions {
    */
   channels?: { deposit: bigint; stateDir?: string; salt?: string; contracts?: { address: string; collector: string } };
   /**
-   * batch-settlement: how many times a voucher is sent again, the same, when its answer is lost (the connection failed,
-   * or 502/503 without a PAYMENT-RESPONSE), default 3. A server that charged it and died before answering serves it
-   * then without charging again; one that never saw it charges it once.
+   * How many times a payment (an exact authorization or a voucher) is sent again, the same, when its answer is lost
+   * (the connection failed, or 502/503 without a PAYMENT-RESPONSE), default 3, never past the authorization's expiry.
+   * A server that settled or charged it and died before answering serves it then without charging again.
    */
   resend?: number;
   /** The schemes it may pay with, preferred first (default batch-settlement then exact with `channels`, else exact). */
@@ -180,7 +180,8 @@ export class PayingClient {
     };
     const headers = new Headers(init.headers);
     headers.set("PAYMENT-SIGNATURE", encodePaymentSignatureHeader(payment));
-    const paid = await this.baseFetch(input, { ...init, headers });
+    // The same signed payment again while its answer is lost, never a new one for the same purchase.
+    const paid = await this.resend(input, { ...init, headers }, Number(authorization.validBefore) * 1000 - 5_000);
     let settlement: SettleResponse | undefined;
     const responseHeader = paid.headers.get("PAYMENT-RESPONSE");
     if (responseHeader) {
@@ -219,6 +220,27 @@ export class PayingClient {
     return paid;
   };
 
+  /**
+   * Sends a paid request, and the same again while its answer is lost (the connection failed, or 502/503 without a
+   * PAYMENT-RESPONSE: the outcome is not known), with backoff, at most `resend` more times and not past `deadline`
+   * (ms since the epoch). A server that settled or charged it before serves it then without charging again.
+   */
+  private async resend(input: string | URL, init: RequestInit, deadline = Infinity): Promise<Response> {
+    const attempts = 1 + (this.options.resend ?? 3);
+    for (let attempt = 1; ; attempt++) {
+      const last = attempt === attempts || Date.now() + 100 * 2 ** attempt > deadline;
+      try {
+        const res = await this.baseFetch(input, init);
+        const lost = (res.status === 502 || res.status === 503) && !res.headers.get("PAYMENT-RESPONSE");
+        if (!lost || last) return res;
+        await res.arrayBuffer().catch(() => undefined);
+      } catch (error) {
+        if (last) throw error;
+      }
+      await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2_000)));
+    }
+  }
+
   private reserve(host: string, amount: bigint): void {
     this.spentTotal += amount;
     this.spentByHost.set(host, (this.spentByHost.get(host) ?? 0n) + amount);
@@ -254,21 +276,12 @@ export class PayingClient {
     }
     const headers = new Headers(init.headers);
     headers.set("PAYMENT-SIGNATURE", encodePaymentSignatureHeader({ x402Version: 2, accepted: offer, payload: payment.payload } as PaymentPayload));
-    let res: Response | undefined;
-    const attempts = 1 + (this.options.resend ?? 3);
-    for (let attempt = 1; ; attempt++) {
-      try {
-        res = await this.baseFetch(input, { ...init, headers });
-        const lost = (res.status === 502 || res.status === 503) && !res.headers.get("PAYMENT-RESPONSE");
-        if (!lost || attempt === attempts) break;
-        await res.arrayBuffer().catch(() => undefined);
-      } catch (error) {
-        if (attempt === attempts) {
-          wallet.failed(payment);
-          throw error;
-        }
-      }
-      await new Promise((r) => setTimeout(r, 50 * 2 ** attempt));
+    let res: Response;
+    try {
+      res = await this.resend(input, { ...init, headers });
+    } catch (error) {
+      wallet.failed(payment);
+      throw error;
     }
     let settlement: (SettleResponse & { extra?: Record<string, unknown> }) | undefined;
     try {

@@ -2,6 +2,7 @@ import express from "express";
 import { paywall, type FacilitatorLike, type PaidRoute, type PaywallMode } from "./paywall";
 import type { FacilitatorAsset } from "./facilitator";
 import type { BatchSettlementServer } from "./batch/server";
+import type { ServedPayments } from "./served";
 
 /** The demo API's paid routes and prices. */
 export const DEMO_ROUTES = {
@@ -19,6 +20,8 @@ export interface DemoApiOptions {
   mode?: PaywallMode;
   /** Accept batch-settlement (payment channels) on every route, before exact. */
   batch?: BatchSettlementServer;
+  /** Which exact payments were served (shared by a paywall's processes when on its database). */
+  served?: ServedPayments;
   /** Called when a paid route is served (after its payment settled, in the default mode). */
   onServed?: (route: string) => void;
 }
@@ -46,7 +49,7 @@ export function createDemoApi(options: DemoApiOptions): express.Express {
   const routes: Record<string, PaidRoute> = Object.fromEntries(
     Object.entries(DEMO_ROUTES).map(([key, r]) => [key, options.batch ? { ...r, schemes: ["batch-settlement", "exact"] } : { ...r }]),
   );
-  app.use(paywall({ routes, payTo: options.payTo, network: options.network, asset: options.asset, facilitator: options.facilitator, mode: options.mode, batch: options.batch }));
+  app.use(paywall({ routes, payTo: options.payTo, network: options.network, asset: options.asset, facilitator: options.facilitator, mode: options.mode, batch: options.batch, served: options.served }));
   app.use(express.json({ limit: "64kb" }));
   app.get("/tick", (_req, res) => {
     options.onServed?.("/tick");

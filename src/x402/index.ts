@@ -15,3 +15,4 @@ export * from "./batch/store";
 export * from "./batch/server";
 export * from "./batch/claimer";
 export * from "./batch/wallet";
+export * from "./served";

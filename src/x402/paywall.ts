@@ -10,6 +10,7 @@ import { REASON } from "./reasons";
 import type { FacilitatorAsset } from "./facilitator";
 import type { BatchSettlementServer } from "./batch/server";
 import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
+import { ServedPayments } from "./served";
 
 /** What the paywall needs of a facilitator: ours in process, or any one over HTTP (see {@link facilitatorByUrl}). */
 export interface FacilitatorLike {
@@ -57,6 +58,11 @@ export interface PaywallOptions {
   mode?: PaywallMode;
   /** Seconds a payment authorization must stay valid (default 60). */
   maxTimeoutSeconds?: number;
+  /**
+   * Which exact payments were served (default in this process's memory); give one on the paywall's database so that
+   * its processes, and a restart, agree on it.
+   */
+  served?: ServedPayments;
   /** The server side of batch-settlement (channel store, receiver authorizer), for routes that accept it. */
   batch?: BatchSettlementServer;
   /** Called for every paid request served, with its settlement. */
@@ -119,12 +125,9 @@ export function paywall(options: PaywallOptions): RequestHandler {
     if (offers.length === 0) throw new Error(`route "${key}" accepts no scheme`);
     routes.set(normalized, { key: normalized, description: route.description, mimeType: route.mimeType, offers });
   }
-  // Payments being processed or already served, by payer and nonce, until their authorization expires.
-  const used = new Map<string, bigint>();
-  const prune = () => {
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    for (const [key, validBefore] of used) if (validBefore < now) used.delete(key);
-  };
+  // exact payments served (see ./served.ts), and those being processed here right now.
+  const served = options.served ?? new ServedPayments();
+  const inFlight = new Set<string>();
 
   return async function x402Paywall(req: Request, res: Response, next: NextFunction) {
     const route = routes.get(`${req.method.toUpperCase()} ${req.path}`);
@@ -175,69 +178,110 @@ export function paywall(options: PaywallOptions): RequestHandler {
 
     const auth = (payment.payload as { authorization?: { from?: unknown; nonce?: unknown; validBefore?: unknown } }).authorization;
     const key = typeof auth?.from === "string" && typeof auth.nonce === "string" ? `${auth.from}:${auth.nonce}`.toLowerCase() : undefined;
-    if (key && used.has(key)) return paymentRequired(`${REASON.nonceAlreadyUsed}: this payment was already used for a request`, REASON.nonceAlreadyUsed);
-
-    let verification: VerifyResponse;
+    const validBefore = BigInt(/^\d+$/.test(String(auth?.validBefore ?? "")) ? String(auth!.validBefore) : "0");
+    const id = key ? { network: requirements.network, payer: String(auth!.from), nonce: String(auth!.nonce), validBefore } : undefined;
     try {
-      verification = await options.facilitator.verify(payment, requirements);
+      if (id && (await served.wasServed(id))) return paymentRequired(`${REASON.nonceAlreadyUsed}: this payment was already used for a request`, REASON.nonceAlreadyUsed);
     } catch (error) {
-      const reason = (error as { invalidReason?: string }).invalidReason;
-      if (reason) return paymentRequired(`${reason}: ${(error as Error).message}`, reason);
-      return facilitatorDown(res, error);
+      return unknownYet(res, `the paywall's database could not be read (${(error as Error).message.split("\n")[0]}); nothing was charged; present the same payment again`);
     }
-    if (!verification.isValid) {
-      const reason = verification.invalidReason ?? REASON.unexpectedVerifyError;
-      return paymentRequired(`${reason}${verification.invalidMessage ? `: ${verification.invalidMessage}` : ""}`, reason);
-    }
-    if (key) {
-      if (used.has(key)) return paymentRequired(`${REASON.nonceAlreadyUsed}: this payment was already used for a request`, REASON.nonceAlreadyUsed);
-      if (used.size > 10_000) prune();
-      used.set(key, BigInt(String(auth?.validBefore ?? "0")));
+    // Being processed here right now (the client resent it after losing the connection): not final, ask again.
+    if (key && inFlight.has(key)) return unknownYet(res, "this payment is being processed; present the same payment again in a moment");
+    if (key) inFlight.add(key);
+    try {
+      await pay();
+    } finally {
+      if (key) inFlight.delete(key);
     }
 
-    const settle = async (): Promise<SettleResponse | undefined> => {
+    async function pay(): Promise<void> {
+      let verification: VerifyResponse;
       try {
-        return await options.facilitator.settle(payment, requirements);
+        verification = await options.facilitator.verify(payment, requirements!);
+      } catch (error) {
+        const reason = (error as { invalidReason?: string }).invalidReason;
+        if (reason) return paymentRequired(`${reason}: ${(error as Error).message}`, reason);
+        return facilitatorDown(res, error, "nothing was settled for this request; present the same payment again");
+      }
+      // Already used on chain: if it was this payment's own settlement (an earlier attempt whose answer was lost), the
+      // facilitator's idempotent settle answers it, and the request is served once. /verify keeps refusing the nonce.
+      const recovering = !verification.isValid && verification.invalidReason === REASON.nonceAlreadyUsed;
+      if (!verification.isValid && !recovering) {
+        const reason = verification.invalidReason ?? REASON.unexpectedVerifyError;
+        return paymentRequired(`${reason}${verification.invalidMessage ? `: ${verification.invalidMessage}` : ""}`, reason);
+      }
+
+      if (mode === "settle-before-serve" || recovering) {
+        const s = await settle();
+        if (s.kind === "down") return facilitatorDown(res, s.error, "the payment may have been settled; present the same payment again: it is never charged twice");
+        if (!s.response.success) {
+          if (recovering) return paymentRequired(`${REASON.nonceAlreadyUsed}${verification.invalidMessage ? `: ${verification.invalidMessage}` : ""}`, REASON.nonceAlreadyUsed);
+          return refused(s.response);
+        }
+        const taken = await take(s.response);
+        if (taken === "unknown") return unknownYet(res, TAKE_FAILED);
+        if (!taken) return paymentRequired(`${REASON.nonceAlreadyUsed}: this payment was already used for a request`, REASON.nonceAlreadyUsed);
+        settled(s.response);
+        return next();
+      }
+
+      // verify-then-settle: hold the handler's response until the payment is settled.
+      await new Promise<void>((done) => {
+        holdResponse(res, async (flush, discard, statusCode) => {
+          try {
+            if (statusCode >= 400) return flush(); // an error is not charged for
+            const s = await settle();
+            if (s.kind === "down") {
+              discard();
+              return facilitatorDown(res, s.error, "the payment may have been settled; present the same payment again: it is never charged twice");
+            }
+            if (!s.response.success) {
+              discard();
+              return refused(s.response);
+            }
+            const taken = await take(s.response);
+            if (taken !== true) {
+              discard();
+              if (taken === "unknown") return unknownYet(res, TAKE_FAILED);
+              return paymentRequired(`${REASON.nonceAlreadyUsed}: this payment was already used for a request`, REASON.nonceAlreadyUsed);
+            }
+            settled(s.response);
+            flush();
+          } finally {
+            done();
+          }
+        });
+        next();
+      });
+    }
+
+    async function settle(): Promise<{ kind: "answer"; response: SettleResponse } | { kind: "down"; error: unknown }> {
+      try {
+        return { kind: "answer", response: await options.facilitator.settle(payment, requirements!) };
       } catch (error) {
         const reason = (error as { errorReason?: string }).errorReason;
-        if (reason) return { success: false, errorReason: reason, errorMessage: (error as Error).message, transaction: "", network: requirements.network };
-        if (key) used.delete(key); // nothing known to have moved: the payer may try again
-        facilitatorDown(res, error);
-        return undefined;
+        if (reason) return { kind: "answer", response: { success: false, errorReason: reason, errorMessage: (error as Error).message, transaction: "", network: requirements!.network } };
+        return { kind: "down", error };
       }
-    };
-    // Settlement failed, so nothing was served for this payment: the payer may present it again (the chain still
-    // lets it be used only once).
-    const refused = (s: SettleResponse) => {
-      if (key) used.delete(key);
-      paymentRequired(`${s.errorReason ?? "settlement failed"}${s.errorMessage ? `: ${s.errorMessage}` : ""}`, s.errorReason, s);
-    };
-    const settled = (s: SettleResponse) => {
-      res.setHeader("PAYMENT-RESPONSE", encodePaymentResponseHeader(s));
-      options.onPaid?.({ route: route.key, scheme: "exact", payer: s.payer, amount: requirements.amount, transaction: s.transaction });
-    };
-
-    if (mode === "settle-before-serve") {
-      const s = await settle();
-      if (!s) return;
-      if (!s.success) return refused(s);
-      settled(s);
-      return next();
     }
-
-    // verify-then-settle: hold the handler's response until the payment is settled.
-    holdResponse(res, async (flush, discard, statusCode) => {
-      if (statusCode >= 400) return flush(); // an error is not charged for
-      const s = await settle();
-      if (!s) return discard();
-      if (!s.success) {
-        discard();
-        return refused(s);
+    // Settlement refused: nothing moved, nothing was served; final.
+    function refused(s: SettleResponse): void {
+      paymentRequired(`${s.errorReason ?? "settlement failed"}${s.errorMessage ? `: ${s.errorMessage}` : ""}`, s.errorReason, s);
+    }
+    /** Takes a settled payment for serving (false: its answer already left once; "unknown": the store failed). */
+    async function take(s: SettleResponse): Promise<boolean | "unknown"> {
+      try {
+        return id ? await served.take({ ...id, route: route!.key, transaction: s.transaction }) : true;
+      } catch {
+        return "unknown";
       }
-      settled(s);
-      flush();
-    });
-    next();
+    }
+    function settled(s: SettleResponse): void {
+      // Served once: presenting it again after this answer has left is refused.
+      if (id) res.once("finish", () => void served.served(id).catch(() => undefined));
+      res.setHeader("PAYMENT-RESPONSE", encodePaymentResponseHeader(s));
+      options.onPaid?.({ route: route!.key, scheme: "exact", payer: s.payer, amount: requirements!.amount, transaction: s.transaction });
+    }
   };
 }
 
@@ -246,8 +290,18 @@ function unavailable(res: Response, details: string): void {
   res.json({ error: "the payment could not be processed now; nothing was charged", details });
 }
 
-function facilitatorDown(res: Response, error: unknown): void {
-  res.status(502).json({ error: "the payment facilitator could not be reached; nothing was charged", details: error instanceof Error ? error.message.split("\n")[0] : String(error) });
+/** 502: the facilitator could not be reached; `outcome` says what is known of the money and what to do. */
+function facilitatorDown(res: Response, error: unknown, outcome: string): void {
+  res.status(502).setHeader("Retry-After", "1");
+  res.json({ error: `the payment facilitator could not be reached: ${outcome}`, details: error instanceof Error ? error.message.split("\n")[0] : String(error) });
+}
+
+const TAKE_FAILED = "the payment was settled but the paywall's database could not be written; present the same payment again: it is never charged twice";
+
+/** 503: the outcome is not known yet; the same payment presented again gets the answer. */
+function unknownYet(res: Response, message: string): void {
+  res.status(503).setHeader("Retry-After", "1");
+  res.json({ error: message });
 }
 
 /** Why the client's chosen requirements are not this route's, with the reference reason string. */

@@ -14,7 +14,7 @@ import { connect } from "../../src/provider";
 import { setupDevnet } from "../../src/deploy/devnetSetup";
 import type { Deployment } from "../../src/deployments";
 import { devnetWallet, startHardhatNode, type HardhatNode } from "../../src/devnet";
-import { NetDollarFacilitator, createDemoApi, createFacilitatorApp, facilitatorByUrl, listen, type FacilitatorAsset, type PaywallMode, type RunningServer } from "../../src/x402";
+import { NetDollarFacilitator, createDemoApi, createFacilitatorApp, facilitatorByUrl, listen, type FacilitatorAsset, type PaywallMode, type RunningServer, type ServedPayments } from "../../src/x402";
 
 export const NETWORK = "eip155:31337" as const;
 
@@ -33,7 +33,7 @@ export interface X402Environment {
   facilitatorServer: RunningServer;
   servers: RunningServer[];
   /** A paid API (our paywall) over our facilitator, by URL. */
-  paidApi(options?: { mode?: PaywallMode; facilitatorUrl?: string; onServed?: (route: string) => void }): Promise<RunningServer>;
+  paidApi(options?: { mode?: PaywallMode; facilitatorUrl?: string; onServed?: (route: string) => void; served?: ServedPayments }): Promise<RunningServer>;
   stop(): Promise<void>;
 }
 
@@ -69,6 +69,7 @@ export async function startX402Environment(): Promise<X402Environment> {
         facilitator: facilitatorByUrl(options.facilitatorUrl ?? facilitatorServer.url, 10_000),
         mode: options.mode,
         onServed: options.onServed,
+        served: options.served,
       });
       app.get("/broken", (_req, res) => {
         res.status(500).json({ error: "boom" });

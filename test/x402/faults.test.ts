@@ -182,8 +182,8 @@ describe("x402: bad payments and faults", function () {
       const port = await freePort();
       const down = await env.paidApi({ facilitatorUrl: `http://127.0.0.1:${port}`, onServed: (route) => served.push(route) });
       const payment = await signPayment(env.agent, requirements);
-      const result = await expectRefused(payment, undefined, { status: 502, url: `${down.url}/joke`, message: /could not be reached; nothing was charged/ });
-      expect(result.body.error).to.equal("the payment facilitator could not be reached; nothing was charged");
+      const result = await expectRefused(payment, undefined, { status: 502, url: `${down.url}/joke`, message: /could not be reached: nothing was settled for this request; present the same payment again/ });
+      expect(result.body.error).to.equal("the payment facilitator could not be reached: nothing was settled for this request; present the same payment again");
       const back = await listen(createFacilitatorApp(env.facilitator), port);
       env.servers.push(back);
       const retry = await sendPayment(`${down.url}/joke`, payment);
