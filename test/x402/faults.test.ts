@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { openDatabase } from "../../src/db";
 import express from "express";
 import { Wallet, parseEther } from "ethers";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
@@ -6,7 +7,7 @@ import type { NetDollarV2 } from "../../typechain-types";
 import { devnetWallet, freePort } from "../../src/devnet";
 import { randomNonce, signCancelAuthorization } from "../../src/eip712";
 import { submitCancelAuthorization } from "../../src/token/authorizations";
-import { NetDollarFacilitator, REASON, createFacilitatorApp, facilitatorByUrl, listen, paywall, type FacilitatorLike, type RunningServer } from "../../src/x402";
+import { NetDollarFacilitator, REASON, ServedPayments, createFacilitatorApp, facilitatorByUrl, listen, paywall, type FacilitatorLike, type RunningServer } from "../../src/x402";
 import { NETWORK, requirementsOf, sendPayment, signPayment, startX402Environment, type X402Environment } from "../helpers/x402";
 
 /**
@@ -133,16 +134,24 @@ describe("x402: bad payments and faults", function () {
   });
 
   describe("the payer's state on chain", function () {
-    it("a reused payment → invalid_exact_evm_nonce_already_used, served and paid once, even at another paywall instance", async function () {
-      const payment = await signPayment(env.agent, requirements);
-      const [agentBefore, merchantBefore] = await balances();
-      const first = await sendPayment(`${api.url}/joke`, payment);
-      expect(first.status).to.equal(200);
-      expect(first.settlement?.success).to.equal(true);
-      expect(await balances()).to.deep.equal([agentBefore - 1000n, merchantBefore + 1000n]);
-      await expectRefused(payment, REASON.nonceAlreadyUsed);
-      const other = await env.paidApi({ onServed: (route) => served.push(route) });
-      await expectRefused(payment, REASON.nonceAlreadyUsed, { url: `${other.url}/joke` });
+    it("a reused payment → invalid_exact_evm_nonce_already_used, served and paid once, also at another paywall instance on the same database", async function () {
+      const db = await openDatabase("memory:");
+      try {
+        const one = await env.paidApi({ onServed: (route) => served.push(route), served: new ServedPayments(db) });
+        const payment = await signPayment(env.agent, requirements);
+        const [agentBefore, merchantBefore] = await balances();
+        const first = await sendPayment(`${one.url}/joke`, payment);
+        expect(first.status).to.equal(200);
+        expect(first.settlement?.success).to.equal(true);
+        expect(await balances()).to.deep.equal([agentBefore - 1000n, merchantBefore + 1000n]);
+        await new Promise((r) => setTimeout(r, 50)); // the "served" mark is written as the response finishes
+        await expectRefused(payment, REASON.nonceAlreadyUsed, { url: `${one.url}/joke` });
+        const other = await env.paidApi({ onServed: (route) => served.push(route), served: new ServedPayments(db) });
+        await expectRefused(payment, REASON.nonceAlreadyUsed, { url: `${other.url}/joke` });
+        expect(await balances()).to.deep.equal([agentBefore - 1000n, merchantBefore + 1000n]);
+      } finally {
+        await db.close();
+      }
     });
 
     it("a cancelled authorization → invalid_exact_evm_nonce_already_used", async function () {

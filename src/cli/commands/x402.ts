@@ -171,7 +171,7 @@ export function registerX402Commands(program: Command): void {
     .option("--facilitator-url <url>", "an x402 facilitator to verify and settle with (default: one in process, relaying with the configured key)")
     .option("--mode <mode>", "settle-before-serve (default: nothing is served before the money moved) or verify-then-settle", "settle-before-serve")
     .option("--scheme <scheme>", "exact (one transaction per call), or batch-settlement (payment channels, with exact beside them)", "exact")
-    .option("--database <dir|url>", "batch-settlement: the channel store, a postgres:// URL (shared by several processes) or a directory (env NETD_DATABASE_URL; default .netd/db)")
+    .option("--database <dir|url>", "where the paywall keeps state (the channel store; which exact payments were served): a postgres:// URL, shared by several processes, or a directory (env NETD_DATABASE_URL; default .netd/db with batch-settlement)")
     .option("--claim-interval <duration>", "batch-settlement: claim what was charged at least this often (e.g. 30s, 5m)", "60s")
     .option("--claim-threshold <dollars>", "batch-settlement: also claim as soon as this much is charged and unclaimed")
     .addHelpText(
@@ -210,9 +210,11 @@ export function registerX402Commands(program: Command): void {
         let batch: import("../../x402").BatchSettlementServer | undefined;
         let claimer: import("../../x402").ChannelClaimer | undefined;
         let db: Database | undefined;
-        if (scheme === "batch-settlement") {
-          const store = await openDatabase(databaseLocation(ctx, options.database));
-          db = store;
+        // The database: the channel store, and which exact payments were served (shared by processes, kept across
+        // restarts). Without batch-settlement it is opened only when one is named.
+        if (scheme === "batch-settlement" || options.database?.trim() || ctx.env.NETD_DATABASE_URL?.trim()) db = await openDatabase(databaseLocation(ctx, options.database));
+        if (scheme === "batch-settlement" && db) {
+          const store = db;
           const keyed = ctx.env.NETD_RECEIVER_AUTHORIZER_KEY?.trim();
           let receiverAuthorizer: import("ethers").Signer;
           try {
@@ -232,7 +234,7 @@ export function registerX402Commands(program: Command): void {
             },
           });
         }
-        const app = lib().createDemoApi({ payTo, network, asset, facilitator, mode: options.mode, batch });
+        const app = lib().createDemoApi({ payTo, network, asset, facilitator, mode: options.mode, batch, served: new (lib().ServedPayments)(db) });
         let server: RunningServer;
         try {
           server = await lib().listen(app, port, host);
@@ -251,6 +253,7 @@ export function registerX402Commands(program: Command): void {
               ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
               ["mode", options.mode],
               ["schemes", batch ? "batch-settlement, exact" : "exact"],
+              ["exact payments served", db ? `recorded in ${db.kind} ${db.location}` : "remembered in memory (give --database to share it between processes and keep it across restarts)"],
               ...(batch && db
                 ? ([
                     ["channels", `${batch.contract.address} (receiver authorizer ${batch.authorizerAddress})`],
