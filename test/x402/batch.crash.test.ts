@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -9,51 +8,9 @@ import { openDatabase, type Database } from "../../src/db";
 import { BATCH_SETTLEMENT_ADDRESS, BatchSettlementServer, ChannelClaimer, ChannelStore, PayingClient, facilitatorByUrl, readChannelState } from "../../src/x402";
 import { NETWORK, startX402Environment, type X402Environment } from "../helpers/x402";
 import { freshDatabase, requirePostgres } from "../helpers/postgres";
+import { NetdProcess, freePort } from "../helpers/process";
 
-const BIN = path.join(__dirname, "..", "..", "bin", "netd.js");
 const KILLS = Number(process.env.NETD_CRASH_KILLS ?? 20);
-
-/** One `netd x402 serve-demo --scheme batch-settlement` process on a fixed port, restartable. */
-class PaywallProcess {
-  child?: ChildProcess;
-  output = "";
-  constructor(
-    readonly port: number,
-    private readonly args: string[],
-    private readonly env: Record<string, string>,
-  ) {}
-
-  async start(): Promise<void> {
-    this.output = "";
-    const child = spawn(process.execPath, [BIN, "x402", "serve-demo", "--port", String(this.port), ...this.args], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...this.env }, stdio: ["ignore", "pipe", "pipe"] });
-    this.child = child;
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        this.output += chunk.toString();
-        if (this.output.includes("listening on")) resolve();
-      };
-      child.stdout!.on("data", onData);
-      child.stderr!.on("data", onData);
-      child.once("exit", (code) => reject(new Error(`the paywall exited with ${code} before listening:\n${this.output}`)));
-    });
-  }
-
-  kill(): Promise<void> {
-    const child = this.child!;
-    return new Promise((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGKILL");
-    });
-  }
-
-  async stop(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      this.child!.once("exit", () => resolve());
-      this.child!.kill("SIGTERM");
-    });
-  }
-}
 
 /**
  * Two paywall processes (the CLI's serve-demo) on one PostgreSQL behind a round-robin "load balancer", paid by four
@@ -66,7 +23,7 @@ describe("x402 batch-settlement: two paywall processes on one PostgreSQL, one ki
   let env: X402Environment;
   let fresh: { url: string; drop(): Promise<void> };
   let db: Database;
-  const processes: PaywallProcess[] = [];
+  const processes: NetdProcess[] = [];
   const authorizer = devnetWallet(18);
   const PRICE = 100n;
 
@@ -79,7 +36,7 @@ describe("x402 batch-settlement: two paywall processes on one PostgreSQL, one ki
     writeFileSync(deployment, JSON.stringify(env.deployment, null, 2));
     const childEnv = { NETD_RPC_URL: env.node.url, NETD_DEPLOYMENT: deployment, NETD_PRIVATE_KEY: env.merchant.privateKey, NETD_RECEIVER_AUTHORIZER_KEY: authorizer.privateKey };
     const args = ["--scheme", "batch-settlement", "--database", fresh.url, "--facilitator-url", env.facilitatorServer.url, "--claim-interval", "1s"];
-    for (const port of [await freePort(), await freePort()]) processes.push(new PaywallProcess(port, args, childEnv));
+    for (const port of [await freePort(), await freePort()]) processes.push(new NetdProcess(port, ["x402", "serve-demo", ...args], childEnv));
     await Promise.all(processes.map((p) => p.start()));
     db = await openDatabase(fresh.url);
   });
@@ -162,13 +119,3 @@ describe("x402 batch-settlement: two paywall processes on one PostgreSQL, one ki
     console.log(`      [crash] ${KILLS} kills, ${served} paid calls served, ${dropped} connections dropped and resent, ${rows[0].late} vouchers served after a resend (charged by a process that died first), ${rows[0].unserved} answered whose "served" mark died with its process`);
   });
 });
-
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
