@@ -19,11 +19,11 @@ import { getImplementation } from "../src/token/status";
 async function main(): Promise<void> {
   const to = process.env.NETD_UPGRADE_TO;
   if (!to) throw new Error("set NETD_UPGRADE_TO to the contract to upgrade to, e.g. NETD_UPGRADE_TO=NetDollar");
-  const from = process.env.NETD_UPGRADE_FROM ?? "NetDollarV2";
+  const from = process.env.NETD_UPGRADE_FROM || "NetDollarV2";
   const [signer] = await ethers.getSigners();
   if (!signer) throw new Error("no key: set NETD_PRIVATE_KEY to the upgrader's key");
   const chainId = (await ethers.provider.getNetwork()).chainId;
-  const file = process.env.NETD_DEPLOYMENT ?? defaultDeploymentPath(chainId);
+  const file = process.env.NETD_DEPLOYMENT || defaultDeploymentPath(chainId);
   const deployment = readDeploymentFor(file, chainId);
   const proxy = deployment.contracts.NetDollar.address;
 

@@ -47,8 +47,22 @@ export const PROJECT_ROOT = path.resolve(__dirname, "..");
  * // ... node.url is http://127.0.0.1:8545
  * await node.stop();
  */
+/** Refuses a loopback port something already listens on. */
+async function assertPortFree(port: number): Promise<void> {
+  const { createServer } = await import("node:net");
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) =>
+      reject(error.code === "EADDRINUSE" ? new ChainUnreachableError(`port ${port} is in use (a devnet already running?); use --port`) : new ChainUnreachableError(`cannot listen on 127.0.0.1:${port}: ${error.message}`)),
+    );
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve()));
+  });
+}
+
 export async function startHardhatNode(params: { port?: number; log?: (line: string) => void } = {}): Promise<HardhatNode> {
   const port = params.port ?? (await freePort());
+  // Else the readiness check below is answered by whatever already listens there (a devnet started earlier).
+  if (params.port !== undefined) await assertPortFree(port);
   const bin = path.join(PROJECT_ROOT, "node_modules", ".bin", process.platform === "win32" ? "hardhat.cmd" : "hardhat");
   const child = spawn(bin, ["node", "--hostname", "127.0.0.1", "--port", String(port)], {
     cwd: PROJECT_ROOT,

@@ -30,10 +30,14 @@ export class CliContext {
   private signerPromise?: Promise<Signer & { address: string }>;
   private symbolCache?: string;
 
+  /** The environment, with empty variables removed: `NETD_DEPLOYMENT=` (as in a copied .env.example) means unset. */
+  readonly env: NodeJS.ProcessEnv;
+
   constructor(
     readonly opts: GlobalOptions,
-    readonly env: NodeJS.ProcessEnv = process.env,
+    env: NodeJS.ProcessEnv = process.env,
   ) {
+    this.env = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ""));
     this.out = new Output(Boolean(opts.json));
   }
 

@@ -269,3 +269,31 @@ export function fromPaymentDocument(json: unknown, source = "payment"): { paymen
   if (id !== d.id) throw new InvalidInputError(`${source}: its id ${d.id} does not match its terms (${id}); was it edited?`);
   return { payment, escrow: d.escrow, chainId, id };
 }
+
+/** A signature over a payment, as `netd escrow sign-funding` and `sign-receipt` write it. */
+export const SignedPaymentDocumentSchema = z.object({
+  type: z.enum(["netd/escrow-funding", "netd/escrow-receipt"]),
+  version: z.literal(1),
+  id: z.string().regex(/^0x[0-9a-fA-F]{64}$/, "not a payment id (32 bytes of hex)"),
+  signature: z.string().regex(/^0x([0-9a-fA-F]{2}){64,}$/, "not a hex signature"),
+});
+export type SignedPaymentDocument = z.infer<typeof SignedPaymentDocumentSchema>;
+
+/**
+ * Reads a signed funding authorization or delivery receipt from `text` (the file's contents), checked field by field
+ * and against the payment it must be for; every problem is an {@link InvalidInputError} that names it.
+ */
+export function parseSignedPaymentDocument(text: string, expected: { type: SignedPaymentDocument["type"]; id: string }, source = "document"): SignedPaymentDocument {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new InvalidInputError(`${source} is not JSON`, { details: `expected the output of netd escrow ${expected.type === "netd/escrow-funding" ? "sign-funding" : "sign-receipt"}` });
+  }
+  const parsed = SignedPaymentDocumentSchema.safeParse(json);
+  if (!parsed.success) throw new InvalidInputError(`${source} is not a signed escrow document: ${describeIssues(parsed.error, "(document)")}`);
+  const doc = parsed.data;
+  if (doc.type !== expected.type) throw new InvalidInputError(`${source} is a ${doc.type}, not a ${expected.type}`);
+  if (doc.id.toLowerCase() !== expected.id.toLowerCase()) throw new InvalidInputError(`${source} is for payment ${doc.id}, not ${expected.id}`);
+  return doc;
+}

@@ -2,7 +2,7 @@ import { timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { REASON } from "./reasons";
-import { ConfigurationError } from "../errors";
+import { NetDollarError } from "../errors";
 import type { NetDollarFacilitator } from "./facilitator";
 
 /** Below this gas balance a relayer is reported as degraded by /health (0.01 ETH). */
@@ -98,10 +98,11 @@ export function listen(app: express.Express, port: number, host = "127.0.0.1"): 
     const server: Server = createServer(app);
     const failed = (error: NodeJS.ErrnoException) => {
       const where = `${host}:${port}`;
-      if (error.code === "EADDRINUSE") reject(new ConfigurationError(`port ${port} on ${host} is in use (is another server running there?); choose another with --port`));
-      else if (error.code === "EACCES") reject(new ConfigurationError(`not allowed to listen on ${where}`));
-      else if (error.code === "EADDRNOTAVAIL") reject(new ConfigurationError(`cannot listen on ${where}: no such address on this machine`));
-      else reject(new ConfigurationError(`cannot listen on ${where}: ${error.message}`));
+      // Not bad input: the machine refused (exit 1).
+      if (error.code === "EADDRINUSE") reject(new NetDollarError(`port ${port} on ${host} is in use (is another server running there?); choose another with --port`));
+      else if (error.code === "EACCES") reject(new NetDollarError(`not allowed to listen on ${where}`));
+      else if (error.code === "EADDRNOTAVAIL") reject(new NetDollarError(`cannot listen on ${where}: no such address on this machine`));
+      else reject(new NetDollarError(`cannot listen on ${where}: ${error.message}`));
     };
     server.once("error", failed);
     server.listen(port, host, () => {

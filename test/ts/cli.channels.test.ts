@@ -125,7 +125,7 @@ describe("netd pay --scheme batch-settlement and netd channel, end to end", func
     }
     const port = new URL(api.url).port;
     const busy = await env.run(["x402", "serve-demo", "--port", port, "--scheme", "batch-settlement", "--database", path.join(env.dir, "db2")], { key: KEYS.merchant });
-    expect(busy.code).to.equal(2);
+    expect(busy.code).to.equal(1);
     expect(busy.stderr).to.include(`port ${port} on 127.0.0.1 is in use`);
     expect(busy.stdout).to.not.include("listening");
   });

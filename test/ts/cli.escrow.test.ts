@@ -87,6 +87,31 @@ describe("netd escrow, end to end against a Hardhat node", function () {
     ok(await env.run(["escrow", "confirm", file, "--yes"], { key: verifier.privateKey }));
   });
 
+  it("fund --authorization and confirm --receipt read their document through its schema: missing, garbled, wrong kind or another payment's is exit 2, nothing sent", async function () {
+    const { file, id } = await create([`--payee=${creators[0].address}`, "--verifier", verifier.address]);
+    const other = await create([`--payee=${creators[0].address}`, "--verifier", verifier.address]);
+    const funding = path.join(env.dir, "funding-other.json");
+    ok(await env.run(["escrow", "sign-funding", other.file, "--out", funding], { key: KEYS.agent }));
+    const garbled = path.join(env.dir, "garbled.json");
+    writeFileSync(garbled, "{ not json");
+    const unsigned = path.join(env.dir, "unsigned.json");
+    writeFileSync(unsigned, JSON.stringify({ type: "netd/escrow-funding", version: 1, id }));
+    const before = await token.balanceOf(ADDRESSES.agent);
+    for (const [args, message] of [
+      [["fund", file, "--authorization", path.join(env.dir, "missing.json")], /--authorization .*missing\.json: no such file/],
+      [["fund", file, "--authorization", garbled], /garbled\.json is not JSON/],
+      [["fund", file, "--authorization", unsigned], /unsigned\.json is not a signed escrow document: signature: Required/],
+      [["fund", file, "--authorization", funding], new RegExp(`funding-other\\.json is for payment ${other.id}, not ${id}`)],
+      [["confirm", file, "--receipt", funding], /funding-other\.json is a netd\/escrow-funding, not a netd\/escrow-receipt/],
+    ] as [string[], RegExp][]) {
+      const run = await env.run(["escrow", ...args, "--yes"], { key: KEYS.issuer });
+      expect(run.code, `${args.join(" ")}\n${run.stderr}`).to.equal(2);
+      expect(run.stderr).to.match(message);
+      expect(run.stderr).to.not.include("internal error");
+    }
+    expect(await token.balanceOf(ADDRESSES.agent)).to.equal(before);
+  });
+
   it("fund --approve, capture part with a fee, void the rest (operator)", async function () {
     const { file } = await create([
       `--payee=${creators[1].address}`,

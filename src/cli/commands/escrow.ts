@@ -6,7 +6,7 @@ import { parseAddress } from "../../addresses";
 import { InvalidInputError } from "../../errors";
 import { readTokenDomain } from "../../eip712";
 import { fundWithAuthorizationCall, getPaymentStatus, signFunding, signReceipt } from "../../escrow/actions";
-import { Outcome, buildPayment, fromPaymentDocument, toPaymentDocument, toStruct, type Payee, type Payment } from "../../escrow/payment";
+import { Outcome, buildPayment, fromPaymentDocument, parseSignedPaymentDocument, paymentId, toPaymentDocument, toStruct, type Payee, type Payment } from "../../escrow/payment";
 import { send, simulate, type WriteMethod } from "../../tx";
 import { action } from "../action";
 import type { CliContext } from "../context";
@@ -40,6 +40,16 @@ export function parsePercent(input: string, what: string): number {
   const bps = match ? Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0")) : NaN;
   if (!match || bps > 10_000) throw new InvalidInputError(`${what} "${input}" is not a percentage between 0 and 100`);
   return bps;
+}
+
+/** A document file's text; a missing or unreadable file is bad input that says which. */
+function readDocument(file: string, what: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    throw new InvalidInputError(`${what} ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory, not a file" : (cause as Error).message}`, { cause });
+  }
 }
 
 /** Reads a payment document and checks that it belongs to this deployment's escrow and chain. */
@@ -212,8 +222,7 @@ export function registerEscrowCommands(program: Command): void {
       const { symbol } = await ctx.decodeContext();
       const summary = `Fund payment of ${formatDollars(payment.amount, symbol)} from ${payment.payer}`;
       if (o.authorization) {
-        const doc = JSON.parse(readFileSync(o.authorization, "utf8")) as { signature?: unknown };
-        if (typeof doc.signature !== "string") throw new InvalidInputError(`${o.authorization} has no signature`);
+        const doc = parseSignedPaymentDocument(readDocument(o.authorization, "--authorization"), { type: "netd/escrow-funding", id: paymentId(payment, await escrow.getAddress(), await ctx.chainId()) }, o.authorization);
         return { summary, method: fundWithAuthorizationCall(escrow, payment, doc.signature) };
       }
       const signer = await ctx.signer();
@@ -267,8 +276,7 @@ export function registerEscrowCommands(program: Command): void {
       const { symbol } = await ctx.decodeContext();
       const summary = `Confirm delivery and release ${formatDollars(payment.amount, symbol)} to ${payment.payees.length} payee(s)`;
       if (o.receipt) {
-        const doc = JSON.parse(readFileSync(o.receipt, "utf8")) as { signature?: unknown };
-        if (typeof doc.signature !== "string") throw new InvalidInputError(`${o.receipt} has no signature`);
+        const doc = parseSignedPaymentDocument(readDocument(o.receipt, "--receipt"), { type: "netd/escrow-receipt", id: paymentId(payment, await escrow.getAddress(), await ctx.chainId()) }, o.receipt);
         return { summary, method: call(escrow.confirmWithReceipt, toStruct(payment), doc.signature) };
       }
       return { summary, method: call(escrow.confirm, toStruct(payment)) };
