@@ -12,7 +12,7 @@
  *   NETD_DEPLOYMENT    deployment file (default deployments/<chainId>.json); its implementation is updated
  *   NETD_UPGRADE_DRY_RUN=1  only validate, send nothing
  */
-import { ethers, upgrades } from "hardhat";
+import { artifacts, ethers, upgrades } from "hardhat";
 import { defaultDeploymentPath, readDeploymentFor, writeDeployment } from "../src/deployments";
 import { getImplementation } from "../src/token/status";
 
@@ -27,6 +27,16 @@ async function main(): Promise<void> {
   const deployment = readDeploymentFor(file, chainId);
   const proxy = deployment.contracts.NetDollar.address;
 
+  // Trust the chain, not NETD_UPGRADE_FROM: the running implementation must be `from` as compiled here.
+  const running = await ethers.provider.getCode(await getImplementation(ethers.provider, proxy));
+  if (!(await compiledAs(from, running))) {
+    const candidates = [...new Set(["NetDollar", "NetDollarV2", to].filter((c) => c !== from))];
+    const actual: string[] = [];
+    for (const c of candidates) if (await compiledAs(c, running)) actual.push(c);
+    throw new Error(
+      `the proxy ${proxy} does not run ${from} (NETD_UPGRADE_FROM) as compiled here${actual.length ? `: it runs ${actual.join(" or ")}` : ""}; set NETD_UPGRADE_FROM to what it runs`,
+    );
+  }
   const reference = await ethers.getContractFactory(from, signer);
   const target = await ethers.getContractFactory(to, signer);
   console.log(`validating ${from} -> ${to} (storage layout, initializers, unsafe opcodes) ...`);
@@ -43,6 +53,27 @@ async function main(): Promise<void> {
   const implementation = await getImplementation(ethers.provider, proxy);
   writeDeployment(file, { ...deployment, contracts: { ...deployment.contracts, NetDollar: { ...deployment.contracts.NetDollar, implementation } } });
   console.log(`upgraded: ${proxy} now runs ${to} at ${implementation}; ${file} updated`);
+}
+
+/**
+ * Whether `code` (an implementation's runtime code on chain) is `name`'s deployed bytecode as compiled here: the same
+ * length and the same bytes, except in the zero-filled slots where solc leaves the immutables (UUPS's own address).
+ */
+async function compiledAs(name: string, code: string): Promise<boolean> {
+  let compiled: string;
+  try {
+    compiled = (await artifacts.readArtifact(name)).deployedBytecode;
+  } catch {
+    return false;
+  }
+  if (compiled.length !== code.length) return false;
+  let differing = 0;
+  for (let i = 2; i < code.length; i += 2) {
+    if (compiled.slice(i, i + 2) === code.slice(i, i + 2)) continue;
+    if (compiled.slice(i, i + 2) !== "00") return false;
+    differing++;
+  }
+  return differing <= 32 * 4;
 }
 
 main().catch((error: unknown) => {

@@ -26,6 +26,8 @@ export interface TokenStatus {
   roles: Record<RoleName, string[]>;
   /** NetDollarV2's reserve guard; null on a version-1 token. */
   reserveGuard: { oracle: string; maxAge: bigint; bufferBps: bigint } | null;
+  /** Which contract the proxy runs, from what it answers: "NetDollarV2" (it has the reserve guard) or "NetDollar". */
+  contract: "NetDollar" | "NetDollarV2";
 }
 
 /** The implementation address behind an ERC-1967 proxy. */
@@ -100,5 +102,5 @@ export async function getTokenStatus(token: NetDollar, fromBlock: number): Promi
     .reserveGuard()
     .then(([oracle, maxAge, bufferBps]) => ({ oracle, maxAge, bufferBps }))
     .catch(() => null);
-  return { address, name, symbol, decimals: Number(decimals), version, totalSupply, paused, implementation, defaultAdmin, ...members, reserveGuard };
+  return { address, name, symbol, decimals: Number(decimals), version, totalSupply, paused, implementation, defaultAdmin, ...members, reserveGuard, contract: reserveGuard ? "NetDollarV2" : "NetDollar" };
 }

@@ -150,13 +150,14 @@ describe("netd CLI, end to end against a Hardhat node", function () {
       const run = await env.run(["status", "--json"], { key: null });
       expect(run.code, run.stderr).to.equal(0);
       const roles = run.json.roles as Record<string, string[]>;
-      expect(run.json).to.include({ name: "NET Dollar", symbol: "NETD", paused: false, totalSupply: (await token.totalSupply()).toString() });
+      expect(run.json).to.include({ name: "NET Dollar", symbol: "NETD", paused: false, totalSupply: (await token.totalSupply()).toString(), contract: "NetDollarV2" });
       expect(run.json.implementation).to.equal(JSON.parse(readFileSync(env.deployment, "utf8")).contracts.NetDollar.implementation);
       expect(roles.redeemer).to.deep.equal([ADDRESSES.merchant]);
       expect(roles.pauser).to.deep.equal([ADDRESSES.issuer]);
       expect(run.json.minters).to.deep.equal([{ address: ADDRESSES.minter, allowance: (1000n * USD).toString() }]);
       const human = await env.run(["status"], { key: null });
       expect(human.stdout).to.match(/total supply\s+[\d,.]+ NETD/);
+      expect(human.stdout).to.match(/contract\s+NetDollarV2 \(version 2: minting held to the attested reserves\)/);
     });
 
     it("balance of an account, and of the configured key by default", async function () {
@@ -391,6 +392,14 @@ describe("netd CLI, end to end against a Hardhat node", function () {
       const run = await upgrade("NetDollarBadLayoutMock");
       expect(run.code, run.out).to.equal(1);
       expect(run.out).to.match(/New storage layout is incompatible/);
+      expect(await getImplementation(provider, await token.getAddress())).to.equal(before);
+    });
+
+    it("refuses to take NETD_UPGRADE_FROM's word: a proxy running NetDollarV2 is not upgraded as if it ran NetDollar", async function () {
+      const before = await getImplementation(provider, await token.getAddress());
+      const run = await upgrade("NetDollarV2", { NETD_UPGRADE_FROM: "NetDollar" });
+      expect(run.code, run.out).to.equal(1);
+      expect(run.out).to.match(/does not run NetDollar \(NETD_UPGRADE_FROM\) as compiled here: it runs NetDollarV2; set NETD_UPGRADE_FROM to what it runs/);
       expect(await getImplementation(provider, await token.getAddress())).to.equal(before);
     });
 

@@ -35,6 +35,7 @@ export function registerTokenCommands(program: Command): void {
           [
             ...table([
               ["token", `${status.name} (${status.symbol}), ${status.decimals} decimals, EIP-712 version ${status.version}`],
+              ["contract", `${status.contract} (${status.contract === "NetDollarV2" ? "version 2: minting held to the attested reserves" : "version 1"})`],
               ["address", status.address],
               ["implementation", status.implementation],
               ["chain", String(deployment.chainId)],
