@@ -2,14 +2,16 @@ import { InvalidInputError } from "../errors";
 import { parseAmount } from "../amounts";
 
 /**
- * A price in dollars, as routes declare it: "$0.001", "0.25" or "$1". NET Dollar has 6 decimals, so "$0.001" is
+ * A price in dollars, as routes declare it: "$0.001", "0.25", ".5" or "$1". NET Dollar has 6 decimals, so "$0.001" is
  * 1,000 base units; a price finer than a millionth of a dollar is refused rather than rounded.
  *
  * @example
  * parsePrice("$0.001") // 1000n
  */
 export function parsePrice(price: string): bigint {
-  const text = price.trim().replace(/^\$/, "");
+  // "$5", "5", "$.5" and ".5" are all prices as people write them.
+  const bare = price.trim().replace(/^\$/, "");
+  const text = bare.startsWith(".") ? `0${bare}` : bare;
   const units = parseAmount(text, `price "${price}"`);
   if (units === 0n) throw new InvalidInputError(`price "${price}" is zero`);
   return units;

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { parsePrice } from "../../src/x402/money";
 import { InvalidInputError } from "../../src/errors";
 import { formatAmount, formatDollars, parseAmount, parseBaseUnits, parseUnitsStrict } from "../../src/amounts";
 import { parseAddress, shortAddress } from "../../src/addresses";
@@ -75,3 +76,13 @@ describe("amounts and addresses (src/amounts, src/addresses)", function () {
     expect(shortAddress("0x70997970C51812dc3A010C7d01b50e0d17dc79C8")).to.equal("0x7099…79C8");
   });
 });
+
+describe("x402 prices (parsePrice)", function () {
+  it("takes prices as people write them: $5, 5, $.5, .5, $0.001; refuses zero and sub-unit prices", function () {
+    expect(["$5", "5", "$.5", ".5", "$0.001", " $1 "].map(parsePrice)).to.deep.equal([5_000_000n, 5_000_000n, 500_000n, 500_000n, 1_000n, 1_000_000n]);
+    expect(() => parsePrice("$0")).to.throw(/price "\$0" is zero/);
+    expect(() => parsePrice("0.0000001")).to.throw(/has 7 decimals/);
+    expect(() => parsePrice("five")).to.throw(/is not a decimal number/);
+  });
+});
+

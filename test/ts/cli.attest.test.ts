@@ -99,6 +99,10 @@ describe("netd attest and netd reserve, end to end against a Hardhat node", func
     const replay = await env.run(["attest", "publish", signed, "--yes"], { key: KEYS.agent });
     expect(replay.code).to.equal(1);
     expect(replay.stderr).to.match(/is not newer than the oracle's latest .*replayed or out of order/);
+    // A bare number is refused: "35" would be 35 seconds where 35 days are meant.
+    const bare = await env.run(["reserve", "configure", "--max-age", "35", "--yes"]);
+    expect(bare.code).to.equal(2);
+    expect(bare.stderr).to.match(/--max-age "35" needs a unit/);
     ok(await env.run(["reserve", "configure", "--max-age", "1d", "--yes"]));
     const status = ok(await env.run(["reserve", "status", "--json"], { key: null }));
     expect(status.json).to.include({ enabled: true, fresh: true, mintable: (500n * USD).toString() });

@@ -173,6 +173,14 @@ describe("netd CLI, end to end against a Hardhat node", function () {
       expect((run.json.roles as Record<string, string[]>).admin).to.deep.equal([ADDRESSES.issuer]);
     });
 
+    it("transfer of 0 is refused before anything is sent", async function () {
+      const before = await token.balanceOf(ADDRESSES.agent);
+      const run = await env.run(["transfer", ADDRESSES.creator1, "0", "--yes"], { key: KEYS.agent });
+      expect(run.code).to.equal(2);
+      expect(run.stderr).to.include("a transfer of 0 moves nothing: give an amount above zero");
+      expect(await token.balanceOf(ADDRESSES.agent)).to.equal(before);
+    });
+
     it("--json prints nothing but JSON on stdout", async function () {
       const run = await env.run(["transfer", ADDRESSES.creator1, "1", "--yes", "--json"], { key: KEYS.agent });
       expect(() => JSON.parse(run.stdout)).to.not.throw();

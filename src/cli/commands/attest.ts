@@ -205,7 +205,7 @@ export function registerAttestationCommands(program: Command): void {
     .action(
       action((ctx) => async (file: string, o: { rpcUrl: string[]; trustedAttestor: string[]; maxAge: string; fromBlock: string[]; markdown?: boolean }) => {
         const trusted = o.trustedAttestor.map((a) => parseAddress(a, "--trusted-attestor"));
-        const maxAgeSeconds = parseDuration(o.maxAge, "--max-age");
+        const maxAgeSeconds = parseDuration(o.maxAge, "--max-age", { requireUnit: true });
         const fromBlock: Record<string, number> = {};
         for (const entry of o.fromBlock) {
           const [chainId, token, block] = entry.split(":");
@@ -281,7 +281,7 @@ function registerReserveCommands(program: Command): void {
     .addHelpText("after", "\nExample:\n  $ netd reserve configure --max-age 35d --buffer-bps 50")
     .action(
       action((ctx) => async (o: { oracle?: string; maxAge: string; bufferBps: string }) => {
-        const maxAge = parseDuration(o.maxAge, "--max-age");
+        const maxAge = parseDuration(o.maxAge, "--max-age", { requireUnit: true });
         if (maxAge === 0n || maxAge >= 2n ** 32n) throw new InvalidInputError(`--max-age "${o.maxAge}" must be between 1 second and 136 years`);
         if (!/^\d+$/.test(o.bufferBps) || Number(o.bufferBps) >= 10_000) throw new InvalidInputError(`--buffer-bps "${o.bufferBps}" must be 0 to 9999`);
         const { deployment, token } = await guardedToken(ctx);

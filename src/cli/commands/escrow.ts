@@ -15,10 +15,14 @@ import { runWrite } from "../write";
 
 const UNITS: Record<string, bigint> = { s: 1n, m: 60n, h: 3600n, d: 86_400n };
 
-/** "90", "90s", "15m", "2h", "30d" → seconds. */
-export function parseDuration(input: string, what: string): bigint {
+/**
+ * "90", "90s", "15m", "2h", "30d" → seconds. With `requireUnit` a bare number is refused: where days are meant
+ * ("--max-age 35"), 35 seconds would be a silent mistake.
+ */
+export function parseDuration(input: string, what: string, options: { requireUnit?: boolean } = {}): bigint {
   const match = /^(\d+)([smhd]?)$/.exec(input.trim());
   if (!match) throw new InvalidInputError(`${what} "${input}" is not a duration`, { details: "e.g. 3600, 90s, 15m, 2h or 30d" });
+  if (options.requireUnit && !match[2] && BigInt(match[1]) !== 0n) throw new InvalidInputError(`${what} "${input}" needs a unit`, { details: `e.g. ${input}d for days, ${input}h for hours, ${input}s for seconds` });
   return BigInt(match[1]) * UNITS[match[2] || "s"];
 }
 

@@ -94,6 +94,7 @@ export function registerTokenCommands(program: Command): void {
       action((ctx) => async (toInput: string, amountInput: string) => {
         const to = parseAddress(toInput, "receiver");
         const amount = parseAmount(amountInput);
+        if (amount === 0n) throw new InvalidInputError("a transfer of 0 moves nothing: give an amount above zero");
         const token = await ctx.tokenAsSigner();
         const { symbol } = await ctx.decodeContext();
         const from = (await ctx.signer()).address;
