@@ -1,5 +1,5 @@
-import type { ContractTransactionResponse } from "ethers";
-import { ChainRefusedError } from "./errors";
+import { isError, type ContractTransactionResponse } from "ethers";
+import { ChainRefusedError, ChainUnreachableError } from "./errors";
 import { toNetDollarError, type DecodeContext } from "./decode";
 
 /** What every write returns: enough to find the transaction and see what it cost. */
@@ -13,6 +13,7 @@ export interface WriteResult {
 export interface WriteMethod<A extends unknown[]> {
   (...args: A): Promise<ContractTransactionResponse>;
   staticCall(...args: A): Promise<unknown>;
+  estimateGas?(...args: A): Promise<bigint>;
 }
 
 /** Simulates a call; if it would revert, throws a {@link ChainRefusedError} in plain words. Sends nothing. */
@@ -24,15 +25,21 @@ export async function simulate<A extends unknown[]>(method: WriteMethod<A>, args
   }
 }
 
-/** Sends a call and waits for its receipt; a revert becomes a {@link ChainRefusedError} in plain words. */
-export async function send<A extends unknown[]>(method: WriteMethod<A>, args: A, ctx: DecodeContext): Promise<WriteResult> {
+/**
+ * Sends a call and waits for its receipt (at most `timeoutMs`, default 120 s); a revert becomes a
+ * {@link ChainRefusedError} in plain words. `onSent` hears the hash as soon as the node has the transaction.
+ */
+export async function send<A extends unknown[]>(method: WriteMethod<A>, args: A, ctx: DecodeContext, options: { onSent?: (hash: string) => void; timeoutMs?: number } = {}): Promise<WriteResult> {
   let tx: ContractTransactionResponse;
   try {
     tx = await method(...args);
   } catch (error) {
     throw toNetDollarError(error, ctx);
   }
-  const receipt = await tx.wait().catch((error: unknown) => {
+  options.onSent?.(tx.hash);
+  const timeoutMs = options.timeoutMs ?? 120_000;
+  const receipt = await tx.wait(1, timeoutMs).catch((error: unknown) => {
+    if (isError(error, "TIMEOUT")) throw new ChainUnreachableError(`no receipt for ${tx.hash} within ${timeoutMs / 1000} s`, { details: "it may still be mined: look it up by its hash before sending it again" });
     throw toNetDollarError(error, ctx);
   });
   if (!receipt || receipt.status !== 1) throw new ChainRefusedError(`transaction ${tx.hash} reverted`);

@@ -28,8 +28,15 @@ export interface RunWriteParameters<A extends unknown[]> {
 export async function runWrite<A extends unknown[]>(ctx: CliContext, params: RunWriteParameters<A>): Promise<WriteResult> {
   const decode = await ctx.decodeContext();
   await simulate(params.method, params.args, decode);
-  await ctx.confirm(params.summary);
-  const result = await send(params.method, params.args, decode);
+  const gas = await params.method.estimateGas?.(...params.args).catch(() => undefined);
+  const signer = await ctx.signer();
+  const where = table([
+    ["chain", `${await ctx.chainId()} at ${ctx.rpcUrl()}`],
+    ["signer", signer.address],
+    ["gas", gas !== undefined ? `about ${gas.toLocaleString("en-US")}` : "(could not be estimated)"],
+  ]);
+  await ctx.confirm([params.summary, ...where].join("\n"));
+  const result = await send(params.method, params.args, decode, { onSent: (hash) => ctx.out.note(`sent ${hash}, waiting for 1 confirmation`) });
   const state = await params.after();
   ctx.out.result(
     [

@@ -321,10 +321,22 @@ describe("netd CLI, end to end against a Hardhat node", function () {
       expectInputError(await env.run(["status"], { env: { NETD_DEPLOYMENT: file } }), /is for chain 1, but the endpoint serves chain 31337/);
     });
 
-    it("a write without --yes and no terminal to confirm on", async function () {
+    it("a write without --yes and no terminal to confirm on: says what it would send, where, as whom, for about what gas", async function () {
       const height = await blockNumber();
-      expectInputError(await env.run(["pause"]), /not sending without confirmation/);
+      const run = await env.run(["pause"]);
+      expectInputError(run, /not sending without confirmation/);
+      expect(run.stderr).to.match(/chain\s+31337 at http:\/\/127\.0\.0\.1:\d+/);
+      expect(run.stderr).to.include(`signer  ${ADDRESSES.issuer}`);
+      expect(run.stderr).to.match(/gas\s+about [\d,]+/);
+      expect(run.stderr).to.include("pass --yes to confirm when there is no terminal to ask on");
       expect(await blockNumber()).to.equal(height);
+    });
+
+    it("a write prints its hash as soon as it is sent, then the receipt", async function () {
+      const run = await env.run(["transfer", ADDRESSES.creator1, "0.01", "--yes", "--json"], { key: KEYS.agent });
+      expect(run.code, run.stderr).to.equal(0);
+      const hash = (run.json.transaction as { hash: string }).hash;
+      expect(run.stderr).to.include(`sent ${hash}, waiting for 1 confirmation`);
     });
 
     it("an unreachable endpoint exits 1 with a clear message, not a stack trace", async function () {
