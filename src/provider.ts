@@ -62,7 +62,9 @@ async function fetchChainId(rpcUrl: string, timeoutMs: number): Promise<bigint> 
     });
   } catch (cause) {
     const reason = cause instanceof Error && cause.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : describe(cause);
-    throw new ChainUnreachableError(`cannot reach the RPC endpoint ${rpcUrl}`, { details: reason, cause });
+    // The next step, for the usual case: a local devnet that is not running.
+    const local = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(rpcUrl);
+    throw new ChainUnreachableError(`cannot reach the RPC endpoint ${rpcUrl}`, { details: local ? `${reason}; is \`npx netd devnet\` running (or --rpc-url / NETD_RPC_URL pointing elsewhere)?` : reason, cause });
   }
   let body: unknown;
   try {

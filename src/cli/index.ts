@@ -26,6 +26,7 @@ export function buildProgram(): Command {
     .option("--json", "machine-readable output on stdout, nothing else there")
     .option("-y, --yes", "send transactions without asking for confirmation")
     .showHelpAfterError("(run with --help for usage)")
+    .configureHelp({ showGlobalOptions: true })
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .addHelpText(

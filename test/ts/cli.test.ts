@@ -344,6 +344,7 @@ describe("netd CLI, end to end against a Hardhat node", function () {
       const run = await env.run(["status"], { env: { NETD_RPC_URL: `http://127.0.0.1:${port}` } });
       expect(run.code).to.equal(1);
       expect(run.stderr.split("\n")[0]).to.equal(`error: cannot reach the RPC endpoint http://127.0.0.1:${port}`);
+      expect(run.stderr).to.include("is `npx netd devnet` running (or --rpc-url / NETD_RPC_URL pointing elsewhere)?");
       expect(run.stderr).to.not.match(/\n\s+at /);
     });
 
@@ -438,6 +439,13 @@ describe("netd CLI, end to end against a Hardhat node", function () {
   });
 
   describe("--help", function () {
+    it("a subcommand's --help lists the global flags too", async function () {
+      const run = await env.run(["mint", "--help"], { key: null });
+      expect(run.code).to.equal(0);
+      for (const flag of ["--yes", "--json", "--rpc-url", "--deployment", "--keystore"]) expect(run.stdout).to.include(flag);
+      expect(run.stdout).to.match(/Global Options:/);
+    });
+
     it("netd --help lists every command and the exit codes", async function () {
       const run = await env.run(["--help"], { key: null });
       expect(run.code).to.equal(0);

@@ -69,6 +69,21 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
     expect(await balances()).to.deep.equal([before[0] - 1_000n, before[1] + 1_000n]);
   });
 
+  it("pay refused (the token is paused): the reason in plain words, no JSON dump, exit 1, nothing moved", async function () {
+    ok(await env.run(["pause", "--yes"], { key: KEYS.issuer }));
+    try {
+      const before = await balances();
+      const run = await env.run(["pay", `${api.url}/joke`, "--max", "0.01"], { key: KEYS.agent });
+      expect(run.code).to.equal(1);
+      expect(run.stdout).to.equal("");
+      expect(run.stderr.split("\n")[0]).to.match(/^the server refused the payment: invalid_exact_evm_\w+: .*paused/i);
+      expect(run.stderr).to.match(/status\s+refused/);
+      expect(await balances()).to.deep.equal(before);
+    } finally {
+      ok(await env.run(["unpause", "--yes"], { key: KEYS.issuer }));
+    }
+  });
+
   it("pay --json with a POST body: the parsed body and the payment record", async function () {
     const run = ok(await env.run(["pay", `${api.url}/summarize`, "--method", "POST", "--data", '{"text":"agents pay per call in NET Dollar"}', "--json"], { key: KEYS.agent }));
     expect(run.json).to.deep.include({ ok: true, httpStatus: 200, body: { summary: "agents pay per call in" } });

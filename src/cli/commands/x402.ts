@@ -405,6 +405,16 @@ export function registerX402Commands(program: Command): void {
             parsed = text;
           }
           ctx.out.result([], { command: "pay", url: target.toString(), httpStatus: res.status, body: parsed, payment: payment ?? null });
+        } else if (res.status === 402 && payment) {
+          // Refused: the reason in words, not the 402's JSON.
+          let why = text;
+          try {
+            const body = JSON.parse(text) as { error?: string; message?: string };
+            why = body.message ? `${body.error}: ${body.message}` : (body.error ?? text);
+          } catch {
+            // not JSON: print it as it came
+          }
+          ctx.out.note([`the server refused the payment: ${why}`, "", `HTTP ${res.status}`, ...table(receipt)].join("\n"));
         } else {
           process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
           ctx.out.note(["", `HTTP ${res.status}`, ...table(receipt)].join("\n"));
