@@ -46,6 +46,18 @@ describe("netd attest and netd reserve, end to end against a Hardhat node", func
     return signed;
   }
 
+  it("create --as-of now: as of the latest block, no waiting for a block after it", async function () {
+    const out = path.join(env.dir, "now.json");
+    const head = await nowOnChain();
+    ok(await env.run(["attest", "create", "--reserves", writeReserves("1500"), "--as-of", "now", "--out", out], { key: null }));
+    const doc = JSON.parse(readFileSync(out, "utf8")) as { asOf: string; deployments: { blockTimestamp: string }[] };
+    expect(Date.parse(doc.asOf) / 1000).to.be.at.least(Number(head));
+    expect(doc.deployments[0].blockTimestamp).to.equal(doc.asOf);
+    const bad = await env.run(["attest", "create", "--reserves", writeReserves("1500"), "--as-of", "soon"], { key: null });
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/--as-of "soon" is not a UTC time/);
+  });
+
   it("create --allocate gives the deployment its share; a share above the reserves or for another chain is refused (exit 2)", async function () {
     const asOf = toIsoSeconds(await nowOnChain());
     const out = path.join(env.dir, "allocated.json");

@@ -65,7 +65,7 @@ export function registerAttestationCommands(program: Command): void {
     .command("create")
     .description("build an unsigned attestation from a reserves input file and the chain state at --as-of")
     .requiredOption("--reserves <file>", "reserves input: issuer, accountant, report file, reserve lines in dollars")
-    .requiredOption("--as-of <time>", "UTC time the attestation is as of, e.g. 2026-11-30T23:59:59Z")
+    .requiredOption("--as-of <time>", "UTC time the attestation is as of, e.g. 2026-11-30T23:59:59Z, or now (the latest block's time on every chain given)")
     .option("--rpc-url <url>", "an endpoint per chain covered (repeat); default: the global endpoint", collect, [])
     .option("--token <chainId:address>", "a token to cover (repeat); default: each chain's deployment file", collect, [])
     .option(
@@ -78,13 +78,15 @@ export function registerAttestationCommands(program: Command): void {
     .addHelpText(
       "after",
       "\nExamples:\n  $ netd attest create --reserves reserves.json --as-of 2026-11-30T23:59:59Z --out attestation.json\n" +
+        "  $ netd attest create --reserves reserves.json --as-of now --out attestation.json   # on a devnet\n" +
         "  $ netd attest create --reserves reserves.json --as-of 2026-11-30T23:59:59Z --rpc-url http://127.0.0.1:8545 --rpc-url http://127.0.0.1:8546 \\\n" +
         "      --allocate 31337=600000 --allocate 31338=400000 --out attestation.json",
     )
     .action(
       action((ctx) => async (o: { reserves: string; asOf: string; rpcUrl: string[]; token: string[]; allocate: string[]; out?: string }) => {
         const input = readReservesInput(o.reserves);
-        const asOf = parseTime(o.asOf, "--as-of");
+        const latest = o.asOf === "now" || o.asOf === "latest";
+        let asOf = latest ? 0n : parseTime(o.asOf, "--as-of");
         const explicit = o.token.map((t) => {
           const [chainId, address, extra] = t.split(":");
           if (!/^\d+$/.test(chainId ?? "") || address === undefined || extra !== undefined) {
@@ -102,6 +104,11 @@ export function registerAttestationCommands(program: Command): void {
             tokens.push(readDeploymentFor(file, chainId).contracts.NetDollar.address);
           }
           for (const token of tokens) deployments.push({ provider, token });
+        }
+        if (latest) {
+          // The latest block every chain has: each then has its last block at or before it, and none is waited for.
+          const heads = await Promise.all(providers.map(async (p) => BigInt((await p.getBlock("latest"))!.timestamp)));
+          asOf = heads.reduce((a, b) => (b < a ? b : a));
         }
         const missing = explicit.filter((t) => !deployments.some((d) => d.token === t.token));
         if (missing.length) throw new InvalidInputError(`no --rpc-url for chain ${missing[0].chainId} of --token ${missing[0].token}`);
