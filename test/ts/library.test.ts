@@ -15,6 +15,7 @@ import { resolveRoleHolders } from "../../src/deploy/deploy";
 import { loadWallet } from "../../src/keys";
 import { simulateAndSend } from "../../src/tx";
 import { pollingIntervalFor } from "../../src/provider";
+import { readReservesInput } from "../../src/attestation/document";
 import { buildAuthorization, readTokenDomain, recoverAuthorizationSigner, signTransferAuthorization } from "../../src/eip712";
 import { parseAuthorizationDocument, toAuthorizationDocument } from "../../src/token/authorizationDocument";
 
@@ -199,5 +200,15 @@ describe("receipt polling (provider)", function () {
     expect(pollingIntervalFor(1n, { NETD_POLL_INTERVAL_MS: "2500" })).to.equal(2_500);
     expect(pollingIntervalFor(31337n, { NETD_POLL_INTERVAL_MS: "" })).to.equal(200);
     for (const bad of ["0", "fast", "-5", "100000"]) expect(() => pollingIntervalFor(1n, { NETD_POLL_INTERVAL_MS: bad })).to.throw(ConfigurationError, `NETD_POLL_INTERVAL_MS "${bad}" is not a number of milliseconds from 10 to 60000`);
+  });
+});
+
+describe("examples/reserves.json", function () {
+  it("is a valid reserves input: $2,000,000 in two lines", function () {
+    const input = readReservesInput(path.join(__dirname, "..", "..", "examples", "reserves.json"));
+    expect(input.lines.map((l) => [l.kind, l.amount])).to.deep.equal([
+      ["cash", 500_000n * 1_000_000n],
+      ["treasury-bills", 1_500_000n * 1_000_000n],
+    ]);
   });
 });
