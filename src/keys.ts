@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
 import { NonceManager, Wallet, type Provider, type Signer } from "ethers";
 import { ConfigurationError } from "./errors";
 
@@ -57,6 +58,9 @@ export async function loadWallet(source: KeySource): Promise<Wallet> {
     try {
       json = readFileSync(source.keystore, "utf8");
     } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === "ENOENT") {
+        throw new ConfigurationError(`keystore ${source.keystore} not found`, { details: `create one with \`netd keystore create ${source.keystore}\` (or import a key with \`netd keystore import\`)`, cause });
+      }
       throw new ConfigurationError(`cannot read the keystore ${source.keystore}`, { cause });
     }
     let password = source.keystorePassword;
@@ -114,4 +118,25 @@ export async function promptHidden(question: string): Promise<string> {
     };
     stdin.on("data", onData);
   });
+}
+
+/**
+ * Writes a new encrypted JSON keystore (scrypt, the format geth and ethers read) for a fresh random key, or for
+ * `privateKey`; never overwrites a file, and the file is readable by its owner only. Returns the key's address.
+ *
+ * @example
+ * const { address } = await createKeystore({ file: "keys/minter.json", password });
+ */
+export async function createKeystore(params: { file: string; password: string; privateKey?: string }): Promise<{ address: string }> {
+  if (params.password.length < 8) throw new ConfigurationError("the keystore password must be at least 8 characters");
+  const wallet = params.privateKey ? await loadWallet({ privateKey: params.privateKey }) : Wallet.createRandom();
+  const json = await wallet.encrypt(params.password);
+  mkdirSync(dirname(params.file), { recursive: true });
+  try {
+    writeFileSync(params.file, json, { mode: 0o600, flag: "wx" });
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === "EEXIST") throw new ConfigurationError(`${params.file} already exists; not overwriting a keystore`, { cause });
+    throw new ConfigurationError(`cannot write ${params.file}`, { cause });
+  }
+  return { address: wallet.address };
 }

@@ -6,6 +6,7 @@ import { registerAdminCommands } from "./commands/admin";
 import { ExitWithCode, registerAttestationCommands } from "./commands/attest";
 import { registerAuthorizationCommands } from "./commands/authorize";
 import { registerChannelCommands } from "./commands/channel";
+import { registerKeystoreCommands } from "./commands/keystore";
 import { registerDeployCommands } from "./commands/deploy";
 import { registerEscrowCommands } from "./commands/escrow";
 import { registerIssuanceCommands } from "./commands/issuance";
@@ -42,6 +43,7 @@ export function buildProgram(): Command {
   registerAttestationCommands(program);
   registerX402Commands(program);
   registerChannelCommands(program);
+  registerKeystoreCommands(program);
   const walk = (c: Command): void => {
     c.exitOverride();
     c.commands.forEach(walk);

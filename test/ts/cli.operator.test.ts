@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { KEYS, startCliEnvironment, startCliServer, type CliEnvironment } from "../helpers/cli";
@@ -51,6 +51,32 @@ describe("netd: an operator's first steps, refused or working as typed", functio
     } finally {
       await first.stop();
     }
+  });
+
+  it("keystore create and import write encrypted keystores that NETD_KEYSTORE then signs with; never overwritten; a missing one says how to make it", async function () {
+    const file = path.join(env.dir, "keys", "minter.json");
+    const created = await env.run(["keystore", "create", file, "--json"], { key: null, env: { NETD_KEYSTORE_PASSWORD: "correct horse battery" } });
+    expect(created.code, created.stderr).to.equal(0);
+    const address = String(created.json.address);
+    expect(address).to.match(/^0x[0-9a-fA-F]{40}$/);
+    expect(statSync(file).mode & 0o777).to.equal(0o600);
+    const again = await env.run(["keystore", "create", file], { key: null, env: { NETD_KEYSTORE_PASSWORD: "correct horse battery" } });
+    expect(again.code).to.equal(2);
+    expect(again.stderr).to.include("already exists; not overwriting a keystore");
+    const balance = await env.run(["balance", "--json"], { key: null, env: { NETD_KEYSTORE: file, NETD_KEYSTORE_PASSWORD: "correct horse battery", NETD_DEPLOYMENT: path.join(env.dir, "deployments", "31337.json") } });
+    expect(balance.code, balance.stderr).to.equal(0);
+    expect(balance.json.account).to.equal(address);
+    const imported = path.join(env.dir, "keys", "merchant.json");
+    const run = await env.run(["keystore", "import", imported, "--json"], { key: KEYS.merchant, env: { NETD_KEYSTORE_PASSWORD: "another good one" } });
+    expect(run.code, run.stderr).to.equal(0);
+    expect(run.json.address).to.equal("0x90F79bf6EB2c4f870365E785982E1f101E93b906");
+    const short = await env.run(["keystore", "create", path.join(env.dir, "keys", "x.json")], { key: null, env: { NETD_KEYSTORE_PASSWORD: "short" } });
+    expect(short.code).to.equal(2);
+    expect(short.stderr).to.include("at least 8 characters");
+    const missing = await env.run(["balance"], { key: null, env: { NETD_KEYSTORE: path.join(env.dir, "keys", "nobody.json"), NETD_KEYSTORE_PASSWORD: "whatever1" } });
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.match(/keystore .*nobody\.json not found/);
+    expect(missing.stderr).to.include("netd keystore create");
   });
 
   it("the CLI runs without dev dependencies: what bin/netd.js loads is a runtime dependency", function () {
