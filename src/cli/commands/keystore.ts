@@ -23,7 +23,7 @@ export function registerKeystoreCommands(program: Command): void {
     .command("create")
     .description("create a new random key in an encrypted keystore file (password: NETD_KEYSTORE_PASSWORD or asked)")
     .argument("<file>", "where to write it (never overwritten; readable by you only)")
-    .addHelpText("after", "\nExample:\n  $ netd keystore create keys/minter.json\n  $ NETD_KEYSTORE=keys/minter.json npx netd status")
+    .addHelpText("after", "\nExample:\n  $ netd keystore create keys/minter.json\n  (then: NETD_KEYSTORE=keys/minter.json npx netd status)")
     .action(
       action((ctx) => async (file: string) => {
         const { address } = await createKeystore({ file, password: await newPassword(ctx) });
@@ -35,7 +35,7 @@ export function registerKeystoreCommands(program: Command): void {
     .command("import")
     .description("encrypt the key in NETD_PRIVATE_KEY into a keystore file, so that it need not stay in the environment")
     .argument("<file>", "where to write it (never overwritten; readable by you only)")
-    .addHelpText("after", "\nExample:\n  $ NETD_PRIVATE_KEY=0x… npx netd keystore import keys/minter.json")
+    .addHelpText("after", "\nExample (with NETD_PRIVATE_KEY set to the key to import):\n  $ netd keystore import keys/minter.json")
     .action(
       action((ctx) => async (file: string) => {
         const privateKey = ctx.env.NETD_PRIVATE_KEY;
