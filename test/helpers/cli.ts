@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { expect } from "chai";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -12,6 +13,12 @@ export interface CliRun {
   stderr: string;
   /** stdout parsed as JSON (when --json was given). */
   json: Record<string, unknown> & { ok?: boolean };
+}
+
+/** Expects a run to have succeeded (exit 0), showing its output when not; returns it. */
+export function ok(run: CliRun): CliRun {
+  expect(run.code, `${run.stdout}\n${run.stderr}`).to.equal(0);
+  return run;
 }
 
 /** Hardhat account keys, by the devnet's names. */

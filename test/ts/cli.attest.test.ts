@@ -3,17 +3,12 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { NetDollarV2__factory, ReserveOracle__factory, type NetDollarV2 } from "../../typechain-types";
-import { ADDRESSES, KEYS, startCliEnvironment, type CliEnvironment, type CliRun } from "../helpers/cli";
+import { ok, ADDRESSES, KEYS, startCliEnvironment, type CliEnvironment } from "../helpers/cli";
 import { devnetWallet, freePort } from "../../src/devnet";
 import { toIsoSeconds } from "../../src/attestation";
 
 const USD = 1_000_000n;
 const accountant = devnetWallet(7); // the devnet's "auditor"
-
-function ok(run: CliRun): CliRun {
-  expect(run.code, `${run.stdout}\n${run.stderr}`).to.equal(0);
-  return run;
-}
 
 describe("netd attest and netd reserve, end to end against a Hardhat node", function () {
   this.timeout(300_000);

@@ -3,12 +3,7 @@ import path from "node:path";
 import { expect } from "chai";
 import { JsonRpcProvider } from "ethers";
 import { NetDollar__factory, type NetDollar } from "../../typechain-types";
-import { ADDRESSES, KEYS, startCliEnvironment, startCliServer, type CliEnvironment, type CliRun, type CliServer } from "../helpers/cli";
-
-function ok(run: CliRun): CliRun {
-  expect(run.code, `${run.stdout}\n${run.stderr}`).to.equal(0);
-  return run;
-}
+import { ok, ADDRESSES, KEYS, startCliEnvironment, startCliServer, type CliEnvironment, type CliServer } from "../helpers/cli";
 
 /**
  * Micropayments from the terminal against a Hardhat node: `netd x402 serve-demo --scheme batch-settlement` (embedded

@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { ConditionalEscrow__factory, NetDollar__factory, type ConditionalEscrow, type NetDollar } from "../../typechain-types";
-import { ADDRESSES, KEYS, startCliEnvironment, type CliEnvironment, type CliRun } from "../helpers/cli";
+import { ok, ADDRESSES, KEYS, startCliEnvironment, type CliEnvironment } from "../helpers/cli";
 import { devnetWallet } from "../../src/devnet";
 import { fromPaymentDocument, paymentId } from "../../src/escrow/payment";
 
@@ -12,11 +12,6 @@ const creators = [devnetWallet(4), devnetWallet(5), devnetWallet(6)];
 const verifier = devnetWallet(7); // the "auditor" account acts as verifier here
 const operator = devnetWallet(8);
 const arbiter = devnetWallet(9);
-
-function ok(run: CliRun): CliRun {
-  expect(run.code, `${run.stdout}\n${run.stderr}`).to.equal(0);
-  return run;
-}
 
 describe("netd escrow, end to end against a Hardhat node", function () {
   this.timeout(300_000);

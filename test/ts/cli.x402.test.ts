@@ -2,14 +2,9 @@ import { expect } from "chai";
 import { JsonRpcProvider } from "ethers";
 import { NetDollar__factory, type NetDollar } from "../../typechain-types";
 import { devnetWallet } from "../../src/devnet";
-import { ADDRESSES, KEYS, startCliEnvironment, startCliServer, type CliEnvironment, type CliRun, type CliServer } from "../helpers/cli";
+import { ok, ADDRESSES, KEYS, startCliEnvironment, startCliServer, type CliEnvironment, type CliServer } from "../helpers/cli";
 
 const RELAYER_KEY = devnetWallet(10).privateKey;
-
-function ok(run: CliRun): CliRun {
-  expect(run.code, `${run.stdout}\n${run.stderr}`).to.equal(0);
-  return run;
-}
 
 describe("netd x402 and netd pay, end to end against a Hardhat node", function () {
   this.timeout(300_000);
