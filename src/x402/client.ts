@@ -182,15 +182,7 @@ export class PayingClient {
     headers.set("PAYMENT-SIGNATURE", encodePaymentSignatureHeader(payment));
     // The same signed payment again while its answer is lost, never a new one for the same purchase.
     const paid = await this.resend(input, { ...init, headers }, Number(authorization.validBefore) * 1000 - 5_000);
-    let settlement: SettleResponse | undefined;
-    const responseHeader = paid.headers.get("PAYMENT-RESPONSE");
-    if (responseHeader) {
-      try {
-        settlement = decodePaymentResponseHeader(responseHeader);
-      } catch {
-        settlement = undefined;
-      }
-    }
+    const settlement = settlementOf(paid);
     let errorReason: string | undefined = settlement?.errorReason;
     if (paid.status === 402 && !errorReason) {
       try {
@@ -199,24 +191,7 @@ export class PayingClient {
         errorReason = undefined;
       }
     }
-    const record: PaymentRecord = {
-      url: url.toString(),
-      host: url.host,
-      network: requirement.network,
-      asset: getAddress(requirement.asset),
-      payTo: authorization.to,
-      amount,
-      payer,
-      scheme: "exact",
-      nonce: authorization.nonce,
-      status: settlement?.success ? "settled" : paid.status === 402 ? "refused" : "unconfirmed",
-      transaction: settlement?.transaction || undefined,
-      errorReason,
-      httpStatus: paid.status,
-      at: new Date(),
-    };
-    this.payments.push(record);
-    this.options.onPayment?.(record);
+    this.record(url, paid, settlement, errorReason, { network: requirement.network, asset: requirement.asset, payTo: authorization.to, amount, payer, scheme: "exact", nonce: authorization.nonce });
     return paid;
   };
 
@@ -239,6 +214,33 @@ export class PayingClient {
       }
       await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 2_000)));
     }
+  }
+
+  /**
+   * Records one payment, as the server answered it: settled when it reported a successful settlement, refused on a
+   * 402, unconfirmed otherwise.
+   */
+  private record(
+    url: URL,
+    res: Response,
+    settlement: SettleResponse | undefined,
+    errorReason: string | undefined,
+    p: Pick<PaymentRecord, "network" | "amount" | "payer" | "scheme" | "nonce" | "ceiling" | "deposit"> & { asset: string; payTo: string },
+  ): void {
+    const record: PaymentRecord = {
+      url: url.toString(),
+      host: url.host,
+      ...p,
+      asset: getAddress(p.asset),
+      payTo: getAddress(p.payTo),
+      status: settlement?.success ? "settled" : res.status === 402 ? "refused" : "unconfirmed",
+      transaction: settlement?.transaction || undefined,
+      errorReason,
+      httpStatus: res.status,
+      at: new Date(),
+    };
+    this.payments.push(record);
+    this.options.onPayment?.(record);
   }
 
   private reserve(host: string, amount: bigint): void {
@@ -283,13 +285,7 @@ export class PayingClient {
       wallet.failed(payment);
       throw error;
     }
-    let settlement: (SettleResponse & { extra?: Record<string, unknown> }) | undefined;
-    try {
-      const h = res.headers.get("PAYMENT-RESPONSE");
-      settlement = h ? decodePaymentResponseHeader(h) : undefined;
-    } catch {
-      settlement = undefined;
-    }
+    const settlement = settlementOf(res);
     let errorReason = settlement?.success ? undefined : settlement?.errorReason;
     let retry: "resync" | "top-up" | undefined;
     if (settlement?.success) {
@@ -314,26 +310,17 @@ export class PayingClient {
     } else {
       wallet.failed(payment);
     }
-    const record: PaymentRecord = {
-      url: url.toString(),
-      host: url.host,
+    this.record(url, res, settlement, errorReason, {
       network: offer.network,
-      asset: getAddress(offer.asset),
-      payTo: getAddress(offer.payTo),
+      asset: offer.asset,
+      payTo: offer.payTo,
       amount,
       payer: getAddress(this.options.payer ?? (await this.options.signer.getAddress())),
       scheme: BATCH_SETTLEMENT_SCHEME,
       nonce: payment.channelId,
       ceiling: payment.ceiling,
       deposit: payment.deposit,
-      status: settlement?.success ? "settled" : res.status === 402 ? "refused" : "unconfirmed",
-      transaction: settlement?.transaction || undefined,
-      errorReason,
-      httpStatus: res.status,
-      at: new Date(),
-    };
-    this.payments.push(record);
-    this.options.onPayment?.(record);
+    });
     // The server's count adopted, or a top-up due: pay the call again (a refused voucher was not charged).
     if (retry && retries > 0) return this.payByChannel(input, init, offer, routeKey, retries - 1);
     return res;
@@ -367,8 +354,7 @@ export class PayingClient {
     if (!offer) throw new PaymentRefusedError(`${String(url)} offers no batch-settlement channel`);
     const { payload, channelId } = await this.channels.refundPayload(offer, amount);
     const res = await this.baseFetch(url, { headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader({ x402Version: 2, accepted: offer, payload } as PaymentPayload) } });
-    const h = res.headers.get("PAYMENT-RESPONSE");
-    const settlement = h ? (decodePaymentResponseHeader(h) as SettleResponse & { extra?: Record<string, unknown> }) : undefined;
+    const settlement = settlementOf(res);
     if (!res.ok || !settlement?.success) {
       let reason = settlement?.errorReason;
       let message = settlement?.errorMessage;
@@ -424,5 +410,16 @@ export class PayingClient {
       return r;
     }
     throw new PaymentRefusedError(`not paying ${host}: ${reasons.join("; ") || "it offers no way to pay"}`);
+  }
+}
+
+/** The server's PAYMENT-RESPONSE, decoded; undefined when absent or not valid. */
+function settlementOf(res: Response): (SettleResponse & { extra?: Record<string, unknown> }) | undefined {
+  const header = res.headers.get("PAYMENT-RESPONSE");
+  if (!header) return undefined;
+  try {
+    return decodePaymentResponseHeader(header);
+  } catch {
+    return undefined;
   }
 }

@@ -164,7 +164,7 @@ export function paywall(options: PaywallOptions): RequestHandler {
     if (requirements.scheme === BATCH_SETTLEMENT_SCHEME) {
       // Charged (durably, in the channel store) before the request is served; claimed on chain later, in batches.
       const outcome = await options.batch!.handle(payment, requirements, route.key);
-      if (outcome.kind === "unavailable") return unavailable(res, outcome.message);
+      if (outcome.kind === "unavailable") return unknownYet(res, "the payment could not be processed now; nothing was charged", outcome.message);
       // The reference client reads the reason from `error` exactly (its corrective path compares it).
       if (outcome.kind === "refused") return paymentRequired(outcome.reason, outcome.reason, outcome.settlement, { extra: outcome.extra, message: outcome.message });
       res.setHeader("PAYMENT-RESPONSE", encodePaymentResponseHeader(outcome.settlement));
@@ -285,11 +285,6 @@ export function paywall(options: PaywallOptions): RequestHandler {
   };
 }
 
-function unavailable(res: Response, details: string): void {
-  res.status(503).setHeader("Retry-After", "1");
-  res.json({ error: "the payment could not be processed now; nothing was charged", details });
-}
-
 /** 502: the facilitator could not be reached; `outcome` says what is known of the money and what to do. */
 function facilitatorDown(res: Response, error: unknown, outcome: string): void {
   res.status(502).setHeader("Retry-After", "1");
@@ -298,10 +293,10 @@ function facilitatorDown(res: Response, error: unknown, outcome: string): void {
 
 const TAKE_FAILED = "the payment was settled but the paywall's database could not be written; present the same payment again: it is never charged twice";
 
-/** 503: the outcome is not known yet; the same payment presented again gets the answer. */
-function unknownYet(res: Response, message: string): void {
+/** 503: not processed now, or the outcome not known yet; the same payment presented again gets the answer. */
+function unknownYet(res: Response, message: string, details?: string): void {
   res.status(503).setHeader("Retry-After", "1");
-  res.json({ error: message });
+  res.json(details === undefined ? { error: message } : { error: message, details });
 }
 
 /** Why the client's chosen requirements are not this route's, with the reference reason string. */

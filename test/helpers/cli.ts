@@ -1,5 +1,7 @@
 import { spawn } from "node:child_process";
 import { expect } from "chai";
+import { JsonRpcProvider } from "ethers";
+import { NetDollar__factory, type NetDollar } from "../../typechain-types";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -67,6 +69,19 @@ export async function startCliEnvironment(): Promise<CliEnvironment> {
       return result;
     },
   };
+}
+
+/**
+ * `netd deploy` on the environment's node, a minter with a $100,000 allowance and $100 minted to the agent, as the
+ * payment suites start; returns the token as a provider without a cache sees it.
+ */
+export async function deployWithAgentFunds(env: CliEnvironment): Promise<{ provider: JsonRpcProvider; token: NetDollar }> {
+  const provider = new JsonRpcProvider(env.node.url, undefined, { cacheTimeout: -1 });
+  const deployed = ok(await env.run(["deploy", "--json"]));
+  const token = NetDollar__factory.connect((deployed.json.deployment as { contracts: { NetDollar: { address: string } } }).contracts.NetDollar.address, provider);
+  ok(await env.run(["minter", "configure", ADDRESSES.minter, "100000", "--yes"]));
+  ok(await env.run(["mint", ADDRESSES.agent, "100", "--yes"], { key: KEYS.minter }));
+  return { provider, token };
 }
 
 /** Runs `netd` as a user does: a child process, with only the environment given (plus PATH). */

@@ -1,9 +1,9 @@
 import { mkdtempSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import { JsonRpcProvider } from "ethers";
-import { NetDollar__factory, type NetDollar } from "../../typechain-types";
-import { ok, ADDRESSES, KEYS, startCliEnvironment, startCliServer, type CliEnvironment, type CliServer } from "../helpers/cli";
+import type { JsonRpcProvider } from "ethers";
+import type { NetDollar } from "../../typechain-types";
+import { ok, deployWithAgentFunds, ADDRESSES, KEYS, startCliEnvironment, startCliServer, type CliEnvironment, type CliServer } from "../helpers/cli";
 
 /**
  * Micropayments from the terminal against a Hardhat node: `netd x402 serve-demo --scheme batch-settlement` (embedded
@@ -20,11 +20,7 @@ describe("netd pay --scheme batch-settlement and netd channel, end to end", func
 
   before(async function () {
     env = await startCliEnvironment();
-    provider = new JsonRpcProvider(env.node.url, undefined, { cacheTimeout: -1 });
-    const deployed = ok(await env.run(["deploy", "--json"]));
-    token = NetDollar__factory.connect((deployed.json.deployment as { contracts: { NetDollar: { address: string } } }).contracts.NetDollar.address, provider);
-    ok(await env.run(["minter", "configure", ADDRESSES.minter, "100000", "--yes"]));
-    ok(await env.run(["mint", ADDRESSES.agent, "100", "--yes"], { key: KEYS.minter }));
+    ({ provider, token } = await deployWithAgentFunds(env));
     ok(await env.run(["mint", ADDRESSES.creator1, "10", "--yes"], { key: KEYS.minter }));
     const database = path.join(env.dir, "db");
     api = await startCliServer(

@@ -1,8 +1,8 @@
 import { expect } from "chai";
-import { JsonRpcProvider } from "ethers";
-import { NetDollar__factory, type NetDollar } from "../../typechain-types";
+import type { JsonRpcProvider } from "ethers";
+import type { NetDollar } from "../../typechain-types";
 import { devnetWallet } from "../../src/devnet";
-import { ok, ADDRESSES, KEYS, startCliEnvironment, startCliServer, type CliEnvironment, type CliServer } from "../helpers/cli";
+import { ok, deployWithAgentFunds, ADDRESSES, KEYS, startCliEnvironment, startCliServer, type CliEnvironment, type CliServer } from "../helpers/cli";
 
 const RELAYER_KEY = devnetWallet(10).privateKey;
 
@@ -20,11 +20,7 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
 
   before(async function () {
     env = await startCliEnvironment();
-    provider = new JsonRpcProvider(env.node.url, undefined, { cacheTimeout: -1 });
-    const deployed = ok(await env.run(["deploy", "--json"]));
-    token = NetDollar__factory.connect((deployed.json.deployment as { contracts: { NetDollar: { address: string } } }).contracts.NetDollar.address, provider);
-    ok(await env.run(["minter", "configure", ADDRESSES.minter, "100000", "--yes"]));
-    ok(await env.run(["mint", ADDRESSES.agent, "100", "--yes"], { key: KEYS.minter }));
+    ({ provider, token } = await deployWithAgentFunds(env));
     facilitator = await startCliServer(["x402", "facilitator", "--port", "0"], serverEnv(RELAYER_KEY), env.dir);
     servers.push(facilitator);
     api = await startCliServer(["x402", "serve-demo", "--port", "0", "--facilitator-url", facilitator.url], serverEnv(KEYS.merchant), env.dir);

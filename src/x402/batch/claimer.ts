@@ -10,6 +10,7 @@ import type { PaymentPayload, PaymentRequirements, SettleResponse } from "@x402/
 import { BatchSettlement__factory } from "../../../typechain-types";
 import { BATCH_REASON } from "../reasons";
 import { signClaimBatch, type VoucherClaim } from "./channel";
+import { toClaimRow } from "./payloads";
 import type { BatchSettlementServer } from "./server";
 
 const CHANNELS = BatchSettlement__factory.createInterface();
@@ -138,7 +139,7 @@ export class ChannelClaimer {
         const signature = await signClaimBatch(this.server.options.receiverAuthorizer, this.server.contract, claims);
         const payload = {
           type: "claim",
-          claims: claims.map((c) => ({ voucher: { channel: c.channel, maxClaimableAmount: c.maxClaimableAmount.toString() }, signature: c.signature, totalClaimed: c.totalClaimed.toString() })),
+          claims: claims.map(toClaimRow),
           claimAuthorizerSignature: signature,
         };
         const result = await this.send(payload);

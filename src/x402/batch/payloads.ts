@@ -83,6 +83,11 @@ export type ClaimPayload = z.infer<typeof ClaimPayloadSchema>;
 export type SettlePayload = z.infer<typeof SettlePayloadSchema>;
 export type ClaimRow = z.infer<typeof ClaimRowSchema>;
 
+/** A {@link VoucherClaim} as a claim row of a payload (amounts as decimal strings). */
+export function toClaimRow(c: VoucherClaim): ClaimRow {
+  return { voucher: { channel: c.channel, maxClaimableAmount: c.maxClaimableAmount.toString() }, signature: c.signature, totalClaimed: c.totalClaimed.toString() };
+}
+
 /** A claim row of a payload as the library's {@link VoucherClaim}. */
 export function toVoucherClaim(row: ClaimRow): VoucherClaim {
   return { channel: row.voucher.channel as ChannelConfig, maxClaimableAmount: BigInt(row.voucher.maxClaimableAmount), signature: row.signature, totalClaimed: BigInt(row.totalClaimed) };

@@ -19,9 +19,9 @@ import {
   type ChannelConfig,
   type ChannelContract,
 } from "./channel";
-import { DepositPayloadSchema, RefundPayloadSchema, VoucherPayloadSchema } from "./payloads";
+import { DepositPayloadSchema, RefundPayloadSchema, VoucherPayloadSchema, toClaimRow } from "./payloads";
 import { checkChannelConfig, voucherSigned, type RuleFailure } from "./rules";
-import { readChannelState, type ChannelState } from "./state";
+import { channelStateJson, readChannelState, type ChannelState } from "./state";
 import type { ChannelStore, StoredChannel } from "./store";
 
 const TOKEN = new Interface(["function isBlocklisted(address account) view returns (bool)"]);
@@ -322,7 +322,7 @@ export class BatchSettlementServer {
       ...(payment.payload as Record<string, unknown>),
       amount: amount.toString(),
       refundNonce: held.refundNonce.toString(),
-      claims: claims.map((c) => ({ voucher: { channel: c.channel, maxClaimableAmount: c.maxClaimableAmount.toString() }, signature: c.signature, totalClaimed: c.totalClaimed.toString() })),
+      claims: claims.map(toClaimRow),
       refundAuthorizerSignature: await signRefund(authorizer, this.contract, id, held.refundNonce, amount),
       ...(claims.length > 0 ? { claimAuthorizerSignature: await signClaimBatch(authorizer, this.contract, claims) } : {}),
     };
@@ -350,14 +350,7 @@ function refused(reason: BatchReason | string, message: string): BatchOutcome {
 
 /** A channel's state as the reference server reports it (PAYMENT-RESPONSE `extra.channelState`). */
 function stateExtra(c: StoredChannel) {
-  return {
-    channelId: c.channelId,
-    balance: c.balance.toString(),
-    totalClaimed: c.totalClaimed.toString(),
-    withdrawRequestedAt: c.withdrawRequestedAt,
-    refundNonce: c.refundNonce.toString(),
-    chargedCumulativeAmount: c.charged.toString(),
-  };
+  return { ...channelStateJson(c), chargedCumulativeAmount: c.charged.toString() };
 }
 
 /** The corrective 402's additions to the offer: the server's count and the voucher it holds, so the client can resync. */

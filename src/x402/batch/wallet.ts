@@ -125,11 +125,6 @@ export class ChannelWallet {
     return this.load(channelId(this.contractOf(offer), config), offer.network, config);
   }
 
-  /** Every channel this client knows (from memory and the state directory). */
-  list(): ChannelRecord[] {
-    return [...this.records.values()];
-  }
-
   /**
    * The payment for one call priced by `offer`: a voucher for the next ceiling when the channel holds enough, else a
    * deposit (the first, or a top-up) with that voucher. Parallel calls wait for one deposit, then take their ceilings.
@@ -284,10 +279,10 @@ export class ChannelWallet {
     this.save(record);
   }
 
-  /** The state files in `stateDir` (every channel this client opened there). */
+  /** Every channel this client knows: the state files in `stateDir`, or those in memory without one. */
   stored(): ChannelRecord[] {
     const dir = this.options.stateDir;
-    if (!dir) return this.list();
+    if (!dir) return [...this.records.values()];
     let files: string[];
     try {
       files = readdirSync(dir).filter((f) => /^0x[0-9a-f]{64}\.json$/.test(f));
