@@ -15,3 +15,10 @@ export function action(body: CommandBody): (...args: unknown[]) => Promise<void>
     await (body(ctx) as (...a: unknown[]) => Promise<void>)(...args.slice(0, -1));
   };
 }
+
+/** Thrown by a command that printed its own result and ends with a chosen exit code (e.g. a check's verdict). */
+export class ExitWithCode extends Error {
+  constructor(readonly code: number) {
+    super(`exit ${code}`);
+  }
+}

@@ -6,6 +6,8 @@ import { connect } from "../provider";
 import { defaultDeploymentPath, readDeploymentFor, type Deployment } from "../deployments";
 import { loadSigner, promptHidden } from "../keys";
 import type { DecodeContext } from "../decode";
+import { DEFAULT_DATABASE_DIR } from "../db";
+import { BATCH_SETTLEMENT_ADDRESS, ERC3009_DEPOSIT_COLLECTOR_ADDRESS } from "../x402/batch/channel";
 import { Output } from "./output";
 
 /** Options every command takes (see `netd --help`). */
@@ -61,6 +63,22 @@ export class CliContext {
 
   async deployment(): Promise<Deployment> {
     return readDeploymentFor(await this.deploymentPath(), await this.chainId());
+  }
+
+  /** The deployment's batch-settlement contracts, or the canonical addresses when there is no deployment or it has none. */
+  async channels(): Promise<{ address: string; collector: string }> {
+    const contracts = await this.deployment()
+      .then((d) => d.contracts)
+      .catch(() => undefined);
+    return {
+      address: contracts?.BatchSettlement?.address ?? BATCH_SETTLEMENT_ADDRESS,
+      collector: contracts?.ERC3009DepositCollector?.address ?? ERC3009_DEPOSIT_COLLECTOR_ADDRESS,
+    };
+  }
+
+  /** Where the server's database is: the --database flag, else NETD_DATABASE_URL, else the embedded default. */
+  databaseLocation(flag: string | undefined): string {
+    return flag?.trim() || this.env.NETD_DATABASE_URL || DEFAULT_DATABASE_DIR;
   }
 
   /** The configured key, connected to the endpoint. Fails with exit code 2 when none is configured. */

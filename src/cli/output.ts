@@ -1,3 +1,5 @@
+import { writeFileSync } from "node:fs";
+
 /** Output for people (stdout lines, progress on stderr) or for programs (`--json`: one JSON document on stdout). */
 export class Output {
   constructor(readonly json: boolean) {}
@@ -11,6 +13,20 @@ export class Output {
   result(lines: string[], data: Record<string, unknown>): void {
     if (this.json) process.stdout.write(toJson({ ok: true, ...data }) + "\n");
     else process.stdout.write(lines.join("\n") + "\n");
+  }
+
+  /**
+   * A signed or built document (authorization, payment, attestation): written to `out` when given, with `message`
+   * for people and `{ ok, command, file, document }` for --json; else the document itself on stdout, so that
+   * `> file` and pipes work.
+   */
+  document(doc: unknown, params: { out?: string; message: string; command: string }): void {
+    if (params.out) {
+      writeFileSync(params.out, toJson(doc) + "\n");
+      this.result([`${params.message}; written to ${params.out}`], { command: params.command, file: params.out, document: doc });
+    } else {
+      process.stdout.write(toJson(doc) + "\n");
+    }
   }
 }
 

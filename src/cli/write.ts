@@ -1,4 +1,5 @@
 import { formatUnits } from "ethers";
+import { formatDollars } from "../amounts";
 import { simulate, send, type WriteMethod, type WriteResult } from "../tx";
 import type { CliContext } from "./context";
 import { table } from "./output";
@@ -51,6 +52,21 @@ export async function runWrite<A extends unknown[]>(ctx: CliContext, params: Run
     { command: params.command, transaction: result, ...state.data },
   );
   return result;
+}
+
+/**
+ * Makes sure `spender` may take `amount` of the configured key's NET Dollar: if the allowance is short, approves
+ * exactly `amount` (simulated first, confirmed unless --yes). Returns the transaction hash, or null when none was needed.
+ */
+export async function ensureAllowance(ctx: CliContext, spender: string, amount: bigint, spenderName: string, purpose = ""): Promise<string | null> {
+  const token = await ctx.tokenAsSigner();
+  const owner = (await ctx.signer()).address;
+  if ((await token.allowance(owner, spender)) >= amount) return null;
+  const decode = await ctx.decodeContext();
+  await simulate(token.approve, [spender, amount], decode);
+  await ctx.confirm(`Approve ${spenderName} ${spender} to take ${formatDollars(amount, decode.symbol)}${purpose ? ` ${purpose}` : ""}`);
+  const result = await send(token.approve, [spender, amount], decode, { onSent: (hash) => ctx.out.note(`sent approval ${hash}, waiting for 1 confirmation`) });
+  return result.hash;
 }
 
 /** "12.5" style for other tokens' amounts. */

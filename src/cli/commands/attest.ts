@@ -1,9 +1,8 @@
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { JsonRpcProvider } from "ethers";
 import { NetDollarV2__factory, ReserveOracle__factory } from "../../../typechain-types";
 import { formatDollars, parseAmount } from "../../amounts";
-import { parseAddress } from "../../addresses";
+import { parseAddress } from "../parse";
 import { ChainUnreachableError, InvalidInputError, NetDollarError } from "../../errors";
 import { connect } from "../../provider";
 import { defaultDeploymentPath, readDeploymentFor } from "../../deployments";
@@ -20,41 +19,17 @@ import {
   toIsoSeconds,
   verifyAttestationSignature,
 } from "../../attestation";
-import { action } from "../action";
+import { ExitWithCode, action } from "../action";
 import type { CliContext } from "../context";
 import { table, toJson } from "../output";
 import { runWrite } from "../write";
-import { parseDuration } from "./escrow";
+import { collect, parseDuration, parseTime } from "../parse";
 
 /** Thrown by a command that already printed its result and wants a specific exit code. */
-export class ExitWithCode extends Error {
-  constructor(readonly code: number) {
-    super(`exit ${code}`);
-  }
-}
-
-const collect = (value: string, previous: string[]) => [...previous, value];
-
-/** "2026-11-30T23:59:59Z" or Unix seconds. */
-export function parseTime(input: string, what: string): bigint {
-  if (/^\d+$/.test(input)) return BigInt(input);
-  if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/.test(input) && !Number.isNaN(Date.parse(input))) return BigInt(Date.parse(input) / 1000);
-  throw new InvalidInputError(`${what} "${input}" is not a UTC time such as 2026-11-30T23:59:59Z, or Unix seconds`);
-}
-
 /** The endpoints given to a multi-chain command: its own --rpc-url list, else the global one (or NETD_RPC_URL). */
 async function endpoints(ctx: CliContext, urls: string[] | string | undefined): Promise<JsonRpcProvider[]> {
   const list = Array.isArray(urls) && urls.length ? urls : [typeof urls === "string" ? urls : ctx.rpcUrl()];
   return Promise.all(list.map((rpcUrl) => connect({ rpcUrl })));
-}
-
-function emit(ctx: CliContext, doc: unknown, out: string | undefined, message: string, command: string): void {
-  if (out) {
-    writeFileSync(out, toJson(doc) + "\n");
-    ctx.out.result([`${message}; written to ${out}`], { command, file: out, document: doc });
-  } else {
-    process.stdout.write(toJson(doc) + "\n");
-  }
 }
 
 /** `netd attest …` (the attestation document) and `netd reserve …` (the token's reserve guard and oracle). */
@@ -122,7 +97,7 @@ export function registerAttestationCommands(program: Command): void {
         }
         const doc = await createAttestation({ ...input, asOf, deployments, allocations });
         const split = doc.deployments.map((d) => `chain ${d.chainId} ${formatDollars(BigInt(d.allocation!), "USD")}`).join(", ");
-        emit(ctx, doc, o.out, `Attestation as of ${doc.asOf}: reserves ${formatDollars(BigInt(doc.reserves.total), "USD")}, allocated ${split}${allocations ? "" : " (in proportion to supply)"}`, "attest create");
+        ctx.out.document(doc, { out: o.out, message: `Attestation as of ${doc.asOf}: reserves ${formatDollars(BigInt(doc.reserves.total), "USD")}, allocated ${split}${allocations ? "" : " (in proportion to supply)"}`, command: "attest create" });
       }),
     );
 
@@ -136,7 +111,7 @@ export function registerAttestationCommands(program: Command): void {
       action((ctx) => async (file: string, o: { out?: string }) => {
         const doc = readAttestationDocument(file);
         const signed = await signAttestation(doc, await ctx.signer());
-        emit(ctx, signed, o.out, `Signed by ${signed.attestor}`, "attest sign");
+        ctx.out.document(signed, { out: o.out, message: `Signed by ${signed.attestor}`, command: "attest sign" });
       }),
     );
 

@@ -1,22 +1,13 @@
-import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
+import { isHexString } from "ethers";
 import { formatDollars, parseAmount } from "../../amounts";
-import { parseAddress } from "../../addresses";
+import { parseAddress, parseBytes32, parseDuration, parseTime } from "../parse";
 import { InvalidInputError } from "../../errors";
-import { buildAuthorization, readTokenDomain, recoverAuthorizationSigner, signTransferAuthorization } from "../../eip712";
+import { buildAuthorization, readTokenDomain, recoverAuthorizationSigner, signCancelAuthorization, signTransferAuthorization } from "../../eip712";
 import { readAuthorizationDocument, toAuthorizationDocument } from "../../token/authorizationDocument";
 import { authorizationCall } from "../../token/authorizations";
 import { action } from "../action";
-import { toJson } from "../output";
 import { runWrite } from "../write";
-
-function parseSeconds(input: string, what: string, allowZero = false): bigint {
-  const text = input.trim();
-  if (!/^\d+$/.test(text) || (!allowZero && BigInt(text) === 0n)) {
-    throw new InvalidInputError(`${what} "${input}" is not a ${allowZero ? "" : "positive "}whole number of seconds`);
-  }
-  return BigInt(text);
-}
 
 /** authorize (sign an EIP-3009 authorization) and submit-authorization (relay one). */
 export function registerAuthorizationCommands(program: Command): void {
@@ -25,8 +16,8 @@ export function registerAuthorizationCommands(program: Command): void {
     .description("sign an EIP-3009 authorization with the configured key and print it as JSON (sends nothing)")
     .argument("<to>", "payee address")
     .argument("<amount>", "amount in dollars")
-    .requiredOption("--valid-for <seconds>", "how long it stays valid")
-    .option("--valid-after <unix-seconds>", "valid only after this time (default: at once)")
+    .requiredOption("--valid-for <duration>", "how long it stays valid: 600, 90s, 15m, 2h or 1d")
+    .option("--valid-after <time>", "valid only after this time, 2026-12-01T12:00:00Z or Unix seconds (default: at once)")
     .option("--receive", "sign a ReceiveWithAuthorization, which only the payee can submit (front-running safe)")
     .option("--nonce <hex>", "32-byte nonce (default: random)")
     .option("--out <file>", "write the JSON to a file instead of stdout")
@@ -37,17 +28,15 @@ export function registerAuthorizationCommands(program: Command): void {
           async (toInput: string, amountInput: string, options: { validFor: string; validAfter?: string; receive?: boolean; nonce?: string; out?: string }) => {
             const to = parseAddress(toInput, "payee");
             const value = parseAmount(amountInput);
-            const validFor = parseSeconds(options.validFor, "--valid-for");
-            const validAfter = options.validAfter === undefined ? 0n : parseSeconds(options.validAfter, "--valid-after", true);
-            if (options.nonce !== undefined && !/^0x[0-9a-fA-F]{64}$/.test(options.nonce)) {
-              throw new InvalidInputError(`--nonce "${options.nonce}" is not 32 bytes of hex`);
-            }
+            const validFor = parseDuration(options.validFor, "--valid-for", { positive: true });
+            const validAfter = options.validAfter === undefined ? 0n : parseTime(options.validAfter, "--valid-after");
+            const nonce = options.nonce === undefined ? undefined : parseBytes32(options.nonce, "--nonce");
             const token = await ctx.token();
             const signer = await ctx.signer();
             const kind = options.receive ? "receive" : "transfer";
             const domain = await readTokenDomain(token);
             const now = BigInt((await (await ctx.provider()).getBlock("latest"))!.timestamp);
-            const auth = buildAuthorization({ from: signer.address, to, value, validForSeconds: validFor, now, validAfter, nonce: options.nonce });
+            const auth = buildAuthorization({ from: signer.address, to, value, validForSeconds: validFor, now, validAfter, nonce });
             if (await token.authorizationState(auth.from, auth.nonce)) {
               throw new InvalidInputError(`nonce ${auth.nonce} is already used or cancelled for ${auth.from}`);
             }
@@ -56,16 +45,7 @@ export function registerAuthorizationCommands(program: Command): void {
             if (balance < value) ctx.out.note(`warning: ${auth.from} holds ${formatDollars(balance, symbol)}, less than ${formatDollars(value, symbol)}`);
             const sig = await signTransferAuthorization(signer, domain, auth, kind);
             const doc = toAuthorizationDocument(domain.chainId, domain.verifyingContract, kind, auth, sig.signature);
-            if (options.out) {
-              writeFileSync(options.out, toJson(doc) + "\n");
-              ctx.out.result([`Signed a ${kind} authorization of ${formatDollars(value, symbol)} to ${to}; written to ${options.out}`], {
-                command: "authorize",
-                file: options.out,
-                document: doc,
-              });
-            } else {
-              process.stdout.write(toJson(doc) + "\n");
-            }
+            ctx.out.document(doc, { out: options.out, message: `Signed a ${kind} authorization of ${formatDollars(value, symbol)} to ${to}`, command: "authorize" });
           },
       ),
     );
@@ -125,6 +105,42 @@ export function registerAuthorizationCommands(program: Command): void {
               ],
               data: { kind: doc.kind, from: auth.from, to: auth.to, value: auth.value, nonce: auth.nonce, fromBalance, toBalance },
             };
+          },
+        });
+      }),
+    );
+
+  program
+    .command("cancel-authorization")
+    .description("as the payer, cancel an EIP-3009 authorization you signed before it is used (its nonce can then never be used)")
+    .argument("<nonce-or-file>", "the authorization's 32-byte nonce, or the file `netd authorize` wrote")
+    .addHelpText("after", "\nExamples:\n  $ netd cancel-authorization pay.json\n  $ netd cancel-authorization 0x8f3c0c1e5b9a4d2e7f6a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e")
+    .action(
+      action((ctx) => async (input: string) => {
+        const signer = await ctx.signer();
+        let nonce: string;
+        if (isHexString(input)) {
+          nonce = parseBytes32(input, "nonce");
+        } else {
+          const { auth } = readAuthorizationDocument(input);
+          if (auth.from.toLowerCase() !== signer.address.toLowerCase()) {
+            throw new InvalidInputError(`${input} was signed for the payer ${auth.from}; only that key can cancel it, not ${signer.address}`);
+          }
+          nonce = auth.nonce;
+        }
+        const token = await ctx.tokenAsSigner();
+        if (await token.authorizationState(signer.address, nonce)) {
+          throw new InvalidInputError(`nonce ${nonce} of ${signer.address} is already used or cancelled: nothing to cancel`);
+        }
+        const { signature } = await signCancelAuthorization(signer, await readTokenDomain(token), { authorizer: signer.address, nonce });
+        await runWrite(ctx, {
+          command: "cancel-authorization",
+          summary: `Cancel the authorization with nonce ${nonce} of ${signer.address}`,
+          method: token["cancelAuthorization(address,bytes32,bytes)"],
+          args: [signer.address, nonce, signature],
+          after: async () => {
+            const used = await token.authorizationState(signer.address, nonce);
+            return { rows: [["nonce cancelled", used ? "yes" : "no"]], data: { authorizer: signer.address, nonce, cancelled: used } };
           },
         });
       }),

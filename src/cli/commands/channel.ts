@@ -7,7 +7,6 @@ import type { CliContext } from "../context";
 import { action } from "../action";
 import { table } from "../output";
 import { runWrite } from "../write";
-import { resolveChannels } from "./x402";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const lib = () => require("../../x402") as typeof import("../../x402");
@@ -34,7 +33,7 @@ export function registerChannelCommands(program: Command): void {
     .addHelpText("after", "\nExample:\n  $ netd channel status --state .netd/channels")
     .action(
       action((ctx) => async (options: { state: string }) => {
-        const { address } = await resolveChannels(ctx);
+        const { address } = await ctx.channels();
         const provider = await ctx.provider();
         const wallet = new (lib().ChannelWallet)({ signer: await ctx.signer(), deposit: 1n, stateDir: options.state });
         const records = wallet.stored();
@@ -80,7 +79,7 @@ export function registerChannelCommands(program: Command): void {
           throw new InvalidInputError(`"${url}" is not a URL`);
         }
         const amount = options.amount !== undefined ? parseAmount(options.amount, "--amount") : undefined;
-        const contracts = await resolveChannels(ctx);
+        const contracts = await ctx.channels();
         const signer = await ctx.signer();
         const client = new (lib().PayingClient)({ signer, channels: { deposit: 1n, stateDir: options.state, contracts } });
         const before = await (await ctx.token()).balanceOf(signer.address);
@@ -110,7 +109,7 @@ export function registerChannelCommands(program: Command): void {
     .action(
       action((ctx) => async (id: string, options: { state: string }) => {
         const record = await findChannel(ctx, id, options.state);
-        const { address } = await resolveChannels(ctx);
+        const { address } = await ctx.channels();
         const contract = BatchSettlement__factory.connect(address, await ctx.signer());
         const state = await lib().readChannelState(await ctx.provider(), address, record.channelId);
         const amount = state.balance - state.totalClaimed;
@@ -138,7 +137,7 @@ export function registerChannelCommands(program: Command): void {
     .action(
       action((ctx) => async (id: string, options: { state: string }) => {
         const record = await findChannel(ctx, id, options.state);
-        const { address } = await resolveChannels(ctx);
+        const { address } = await ctx.channels();
         const signer = await ctx.signer();
         const contract = BatchSettlement__factory.connect(address, signer);
         const token = await ctx.token();

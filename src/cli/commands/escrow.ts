@@ -1,8 +1,7 @@
-import { readFileSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import type { ConditionalEscrow } from "../../../typechain-types";
 import { formatDollars, parseAmount } from "../../amounts";
-import { parseAddress } from "../../addresses";
+import { parseAddress, parsePayee, parsePercent, parseDuration, readTextFile } from "../parse";
 import { InvalidInputError } from "../../errors";
 import { readTokenDomain } from "../../eip712";
 import { fundWithAuthorizationCall, getPaymentStatus, signFunding, signReceipt } from "../../escrow/actions";
@@ -11,58 +10,16 @@ import { send, simulate, type WriteMethod } from "../../tx";
 import { action } from "../action";
 import type { CliContext } from "../context";
 import { table, toJson } from "../output";
-import { runWrite } from "../write";
-
-const UNITS: Record<string, bigint> = { s: 1n, m: 60n, h: 3600n, d: 86_400n };
-
-/**
- * "90", "90s", "15m", "2h", "30d" → seconds. With `requireUnit` a bare number is refused: where days are meant
- * ("--max-age 35"), 35 seconds would be a silent mistake.
- */
-export function parseDuration(input: string, what: string, options: { requireUnit?: boolean } = {}): bigint {
-  const match = /^(\d+)([smhd]?)$/.exec(input.trim());
-  if (!match) throw new InvalidInputError(`${what} "${input}" is not a duration`, { details: "e.g. 3600, 90s, 15m, 2h or 30d" });
-  if (options.requireUnit && !match[2] && BigInt(match[1]) !== 0n) throw new InvalidInputError(`${what} "${input}" needs a unit`, { details: `e.g. ${input}d for days, ${input}h for hours, ${input}s for seconds` });
-  return BigInt(match[1]) * UNITS[match[2] || "s"];
-}
-
-/** "0xabc…" (equal shares) or "0xabc…:2500" (basis points). */
-export function parsePayee(input: string): { account: string; shareBps?: number } {
-  const [address, share, extra] = input.split(":");
-  if (extra !== undefined) throw new InvalidInputError(`payee "${input}" is not ADDRESS or ADDRESS:BPS`);
-  const account = parseAddress(address, "payee");
-  if (share === undefined) return { account };
-  if (!/^\d+$/.test(share) || Number(share) <= 0 || Number(share) > 10_000) {
-    throw new InvalidInputError(`payee share "${share}" is not a number of basis points between 1 and 10000`);
-  }
-  return { account, shareBps: Number(share) };
-}
-
-/** "40", "40%" or "12.5%" of what is held → basis points. */
-export function parsePercent(input: string, what: string): number {
-  const match = /^(\d{1,3})(?:\.(\d{1,2}))?%?$/.exec(input.trim());
-  const bps = match ? Number(match[1]) * 100 + Number((match[2] ?? "").padEnd(2, "0")) : NaN;
-  if (!match || bps > 10_000) throw new InvalidInputError(`${what} "${input}" is not a percentage between 0 and 100`);
-  return bps;
-}
-
-/** A document file's text; a missing or unreadable file is bad input that says which. */
-function readDocument(file: string, what: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new InvalidInputError(`${what} ${file}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "a directory, not a file" : (cause as Error).message}`, { cause });
-  }
-}
+import { ensureAllowance, runWrite } from "../write";
 
 /** Reads a payment document and checks that it belongs to this deployment's escrow and chain. */
 async function loadPayment(ctx: CliContext, file: string): Promise<{ payment: Payment; id: string }> {
   let json: unknown;
   try {
-    json = JSON.parse(readFileSync(file, "utf8"));
+    json = JSON.parse(readTextFile(file, "payment"));
   } catch (cause) {
-    throw new InvalidInputError(`cannot read ${file} as JSON`, { cause });
+    if (cause instanceof InvalidInputError) throw cause;
+    throw new InvalidInputError(`payment ${file} is not JSON`, { details: (cause as Error).message, cause });
   }
   const { payment, escrow, chainId, id } = fromPaymentDocument(json, file);
   const deployment = await ctx.deployment();
@@ -189,12 +146,7 @@ export function registerEscrowCommands(program: Command): void {
           defaultOutcome: o.default === "release" ? Outcome.Release : Outcome.Refund,
         });
         const doc = toPaymentDocument(payment, escrowRecord.address, BigInt(deployment.chainId));
-        if (o.out) {
-          writeFileSync(o.out as string, toJson(doc) + "\n");
-          ctx.out.result([`Payment ${doc.id} written to ${o.out}`], { command: "escrow create", file: o.out, document: doc });
-        } else {
-          process.stdout.write(toJson(doc) + "\n");
-        }
+        ctx.out.document(doc, { out: o.out as string | undefined, message: `Payment ${doc.id}`, command: "escrow create" });
       }),
     );
 
@@ -212,8 +164,7 @@ export function registerEscrowCommands(program: Command): void {
         const escrow = await ctx.escrow(false);
         const signature = await signFunding(signer, await readTokenDomain(await ctx.token()), payment, await escrow.getAddress());
         const doc = { type: "netd/escrow-funding", version: 1, id, signature };
-        if (o.out) writeFileSync(o.out, toJson(doc) + "\n");
-        ctx.out.result(o.out ? [`Funding authorization for ${id} written to ${o.out}`] : [toJson(doc)], { command: "escrow sign-funding", ...doc });
+        ctx.out.document(doc, { out: o.out, message: `Funding authorization for ${id}`, command: "escrow sign-funding" });
       }),
     );
 
@@ -226,7 +177,7 @@ export function registerEscrowCommands(program: Command): void {
       const { symbol } = await ctx.decodeContext();
       const summary = `Fund payment of ${formatDollars(payment.amount, symbol)} from ${payment.payer}`;
       if (o.authorization) {
-        const doc = parseSignedPaymentDocument(readDocument(o.authorization, "--authorization"), { type: "netd/escrow-funding", id: paymentId(payment, await escrow.getAddress(), await ctx.chainId()) }, o.authorization);
+        const doc = parseSignedPaymentDocument(readTextFile(o.authorization, "--authorization"), { type: "netd/escrow-funding", id: paymentId(payment, await escrow.getAddress(), await ctx.chainId()) }, o.authorization);
         return { summary, method: fundWithAuthorizationCall(escrow, payment, doc.signature) };
       }
       const signer = await ctx.signer();
@@ -236,14 +187,7 @@ export function registerEscrowCommands(program: Command): void {
         });
       }
       if (o.approve) {
-        const token = await ctx.tokenAsSigner();
-        const escrowAddress = await escrow.getAddress();
-        if ((await token.allowance(signer.address, escrowAddress)) < payment.amount) {
-          const decode = await ctx.decodeContext();
-          await simulate(token.approve, [escrowAddress, payment.amount], decode);
-          await ctx.confirm(`Approve the escrow ${escrowAddress} to take ${formatDollars(payment.amount, symbol)}`);
-          await send(token.approve, [escrowAddress, payment.amount], decode);
-        }
+        await ensureAllowance(ctx, await escrow.getAddress(), payment.amount, "the escrow");
         return { summary, method: call(escrow.fund, toStruct(payment)) };
       }
       const signature = await signFunding(signer, await readTokenDomain(await ctx.token()), payment, await escrow.getAddress());
@@ -266,8 +210,7 @@ export function registerEscrowCommands(program: Command): void {
         const escrow = await ctx.escrow(false);
         const signature = await signReceipt(signer, payment, await escrow.getAddress(), await ctx.chainId());
         const doc = { type: "netd/escrow-receipt", version: 1, id, signature };
-        if (o.out) writeFileSync(o.out, toJson(doc) + "\n");
-        ctx.out.result(o.out ? [`Receipt for ${id} written to ${o.out}`] : [toJson(doc)], { command: "escrow sign-receipt", ...doc });
+        ctx.out.document(doc, { out: o.out, message: `Receipt for ${id}`, command: "escrow sign-receipt" });
       }),
     );
 
@@ -280,7 +223,7 @@ export function registerEscrowCommands(program: Command): void {
       const { symbol } = await ctx.decodeContext();
       const summary = `Confirm delivery and release ${formatDollars(payment.amount, symbol)} to ${payment.payees.length} payee(s)`;
       if (o.receipt) {
-        const doc = parseSignedPaymentDocument(readDocument(o.receipt, "--receipt"), { type: "netd/escrow-receipt", id: paymentId(payment, await escrow.getAddress(), await ctx.chainId()) }, o.receipt);
+        const doc = parseSignedPaymentDocument(readTextFile(o.receipt, "--receipt"), { type: "netd/escrow-receipt", id: paymentId(payment, await escrow.getAddress(), await ctx.chainId()) }, o.receipt);
         return { summary, method: call(escrow.confirmWithReceipt, toStruct(payment), doc.signature) };
       }
       return { summary, method: call(escrow.confirm, toStruct(payment)) };
@@ -339,15 +282,7 @@ export function registerEscrowCommands(program: Command): void {
       if (amountInput === undefined) throw new InvalidInputError("missing the amount to refund");
       const amount = parseAmount(amountInput);
       const { symbol } = await ctx.decodeContext();
-      const token = await ctx.tokenAsSigner();
-      const me = (await ctx.signer()).address;
-      const escrowAddress = await e.getAddress();
-      if ((await token.allowance(me, escrowAddress)) < amount) {
-        const decode = await ctx.decodeContext();
-        await simulate(token.approve, [escrowAddress, amount], decode);
-        await ctx.confirm(`Approve the escrow ${escrowAddress} to take ${formatDollars(amount, symbol)} for the refund`);
-        await send(token.approve, [escrowAddress, amount], decode);
-      }
+      await ensureAllowance(ctx, await e.getAddress(), amount, "the escrow", "for the refund");
       return { summary: `Refund ${formatDollars(amount, symbol)} to the payer ${payment.payer}`, method: call(e.refund, toStruct(payment), amount) };
     },
     (c) => c.argument("<amount>", "amount in dollars"),

@@ -6,7 +6,7 @@ import { getMembers } from "../../token/status";
 import { action } from "../action";
 import { table } from "../output";
 import { runWrite } from "../write";
-import { parseReference } from "./token";
+import { parseReference } from "../parse";
 
 function readableReference(ref: string): string {
   try {

@@ -1,5 +1,4 @@
 import type { Command } from "commander";
-import { encodeBytes32String, isHexString, toUtf8Bytes } from "ethers";
 import { formatDollars, parseAmount } from "../../amounts";
 import { parseAddress } from "../../addresses";
 import { InvalidInputError } from "../../errors";
@@ -8,18 +7,6 @@ import { ROLE_NAMES } from "../../roles";
 import { action } from "../action";
 import { table } from "../output";
 import { runWrite } from "../write";
-
-/** Turns `--reference` text into the bytes32 recorded on-chain: readable text up to 31 bytes, or a 0x hash. */
-export function parseReference(input: string): string {
-  if (isHexString(input, 32)) return input.toLowerCase();
-  if (input.length === 0) throw new InvalidInputError("reference is empty");
-  if (toUtf8Bytes(input).length > 31) {
-    throw new InvalidInputError(`reference "${input}" is longer than 31 bytes`, {
-      details: "use up to 31 characters (stored readably on-chain), or a 0x-prefixed 32-byte hash of a longer reference",
-    });
-  }
-  return encodeBytes32String(input);
-}
 
 export function registerTokenCommands(program: Command): void {
   program

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { Wallet } from "ethers";
 import { formatAmount, formatDollars, parseAmount } from "../../amounts";
-import { parseAddress } from "../../addresses";
+import { parseAddress } from "../parse";
 import { InvalidInputError, NetDollarError } from "../../errors";
 import { NetDollar__factory } from "../../../typechain-types";
 import { readTokenDomain } from "../../eip712";
@@ -16,15 +16,9 @@ const lib = () => require("../../x402") as typeof import("../../x402");
 import type { CliContext } from "../context";
 import { action } from "../action";
 import { table } from "../output";
-import { ExitWithCode } from "./attest";
-import { parseDuration } from "./escrow";
-import { DEFAULT_DATABASE_DIR, openDatabase, type Database } from "../../db";
-
-function parsePort(input: string): number {
-  const port = Number(input);
-  if (!/^\d+$/.test(input) || !Number.isInteger(port) || port < 0 || port > 65535) throw new InvalidInputError(`--port "${input}" is not a TCP port`);
-  return port;
-}
+import { ExitWithCode } from "../action";
+import { collect, parseCount, parseDuration, parsePort } from "../parse";
+import { openDatabase, type Database } from "../../db";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
 
@@ -46,16 +40,6 @@ async function resolveAssets(ctx: CliContext, extra: string[]): Promise<Facilita
       return { address, name, version };
     }),
   );
-}
-
-/** The deployment's batch-settlement contracts, or the canonical addresses when the deployment has none. */
-export async function resolveChannels(ctx: CliContext): Promise<{ address: string; collector: string }> {
-  const contracts = await ctx
-    .deployment()
-    .then((d) => d.contracts)
-    .catch(() => undefined);
-  const { BATCH_SETTLEMENT_ADDRESS, ERC3009_DEPOSIT_COLLECTOR_ADDRESS } = lib();
-  return { address: contracts?.BatchSettlement?.address ?? BATCH_SETTLEMENT_ADDRESS, collector: contracts?.ERC3009DepositCollector?.address ?? ERC3009_DEPOSIT_COLLECTOR_ADDRESS };
 }
 
 /** NETD_RECEIVER_AUTHORIZER_KEY and NETD_FACILITATOR_API_KEYS: both or neither. */
@@ -95,21 +79,6 @@ function parseScheme(input: string, what: string): "exact" | "batch-settlement" 
   return input;
 }
 
-function parseCount(input: string, what: string, max: number): number {
-  const n = Number(input);
-  if (!/^\d+$/.test(input) || n < 1 || n > max) throw new InvalidInputError(`${what} "${input}" is not a whole number from 1 to ${max.toLocaleString("en-US")}`);
-  return n;
-}
-
-/** Where the channel store is: --database, else NETD_DATABASE_URL, else the embedded default. */
-export function databaseLocation(ctx: CliContext, flag: string | undefined): string {
-  return flag?.trim() || ctx.env.NETD_DATABASE_URL?.trim() || DEFAULT_DATABASE_DIR;
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
 export function registerX402Commands(program: Command): void {
   const x402 = program.command("x402").description("agent payments over HTTP 402 (x402 v2): the facilitator and a demo paid API");
 
@@ -138,7 +107,7 @@ export function registerX402Commands(program: Command): void {
         const relayer = await ctx.signer();
         const network = lib().caip2(await ctx.chainId());
         const assets = await resolveAssets(ctx, options.asset);
-        const channels = await resolveChannels(ctx);
+        const channels = await ctx.channels();
         const { receiverAuthorizer, apiKeys } = receiverAuthorizerOf(ctx);
         const facilitator = new (lib().NetDollarFacilitator)({ networks: [{ network, provider, relayer, assets, channels }], receiptTimeoutMs: timeout * 1000, receiverAuthorizer });
         const server = await lib().listen(lib().createFacilitatorApp(facilitator, { apiKeys }), port, host);
@@ -203,7 +172,7 @@ export function registerX402Commands(program: Command): void {
         const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
         const network = lib().caip2(await ctx.chainId());
         const [asset] = await resolveAssets(ctx, []);
-        const channels = await resolveChannels(ctx);
+        const channels = await ctx.channels();
         let facilitator: FacilitatorLike;
         if (facilitatorUrl) facilitator = lib().facilitatorByUrl(facilitatorUrl.toString().replace(/\/$/, ""));
         else facilitator = new (lib().NetDollarFacilitator)({ networks: [{ network, provider: await ctx.provider(), relayer: await ctx.signer(), assets: [asset], channels }] });
@@ -212,7 +181,7 @@ export function registerX402Commands(program: Command): void {
         let db: Database | undefined;
         // The database: the channel store, and which exact payments were served (shared by processes, kept across
         // restarts). Without batch-settlement it is opened only when one is named.
-        if (scheme === "batch-settlement" || options.database?.trim() || ctx.env.NETD_DATABASE_URL?.trim()) db = await openDatabase(databaseLocation(ctx, options.database));
+        if (scheme === "batch-settlement" || options.database?.trim() || ctx.env.NETD_DATABASE_URL?.trim()) db = await openDatabase(ctx.databaseLocation(options.database));
         if (scheme === "batch-settlement" && db) {
           const store = db;
           const keyed = ctx.env.NETD_RECEIVER_AUTHORIZER_KEY?.trim();
@@ -323,7 +292,7 @@ export function registerX402Commands(program: Command): void {
         const network = lib().caip2(await ctx.chainId());
         const assets = options.asset.length ? options.asset.map((a) => parseAddress(a, "--asset")) : [(await ctx.deployment()).contracts.NetDollar.address];
         const signer = await ctx.signer();
-        const channels = scheme === "batch-settlement" ? await resolveChannels(ctx) : undefined;
+        const channels = scheme === "batch-settlement" ? await ctx.channels() : undefined;
         const client = new (lib().PayingClient)({
           signer,
           schemes: [scheme],
