@@ -1,7 +1,7 @@
 import { ethers } from "hardhat";
 import { time } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
-import type { ConditionalEscrow, NetDollar } from "../typechain-types";
+import type { ConditionalEscrow } from "../typechain-types";
 import { readTokenDomain, signTransferAuthorization } from "../src/eip712";
 import { Outcome, buildPayment, escrowDomain, paymentId, toStruct, RECEIPT_TYPES, type Payment } from "../src/escrow/payment";
 import type { GasRow, GasSection } from "./lib/report";

@@ -6,12 +6,9 @@ import { findBlockAtOrBefore, findDeploymentBlock } from "./chain";
 import { toIsoSeconds, toUnixSeconds, type AttestationDocument } from "./document";
 import { verifyAttestationSignature, type SignatureCheck } from "./create";
 
-/** Exit codes of `netd attest check`. */
-export const CHECK_EXIT = { backed: 0, notBacked: 1, invalid: 2, unreadable: 3 } as const;
-
 export type Verdict = "backed" | "under-backed" | "mismatch" | "invalid" | "unreadable";
 
-/** A problem found, and how serious it is (which exit code it leads to). */
+/** A problem found, and how serious it is (the worst decides the verdict). */
 export interface Problem {
   kind: "invalid" | "unreadable" | "mismatch" | "under-backed";
   message: string;
@@ -49,7 +46,6 @@ export interface DeploymentReport {
 
 export interface CheckReport {
   verdict: Verdict;
-  exitCode: number;
   issuer: string;
   asOf: string;
   ageSeconds: bigint;
@@ -177,17 +173,8 @@ export async function checkAttestation(params: CheckAttestationParameters): Prom
 
   const worst = (["invalid", "unreadable", "mismatch", "under-backed"] as const).find((k) => problems.some((p) => p.kind === k));
   const verdict: Verdict = worst ?? "backed";
-  const exitCode =
-    verdict === "invalid"
-      ? CHECK_EXIT.invalid
-      : verdict === "unreadable"
-        ? CHECK_EXIT.unreadable
-        : verdict === "backed"
-          ? CHECK_EXIT.backed
-          : CHECK_EXIT.notBacked;
   return {
     verdict,
-    exitCode,
     issuer: doc.issuer,
     asOf: doc.asOf,
     ageSeconds,

@@ -9,6 +9,7 @@ import type { DecodeContext } from "../decode";
 import { DEFAULT_DATABASE_DIR } from "../db";
 import { BATCH_SETTLEMENT_ADDRESS, ERC3009_DEPOSIT_COLLECTOR_ADDRESS } from "../x402/batch/channel";
 import { Output } from "./output";
+import { progressBar } from "./progress";
 
 /** Options every command takes (see `netd --help`). */
 export interface GlobalOptions {
@@ -74,6 +75,11 @@ export class CliContext {
       address: contracts?.BatchSettlement?.address ?? BATCH_SETTLEMENT_ADDRESS,
       collector: contracts?.ERC3009DepositCollector?.address ?? ERC3009_DEPOSIT_COLLECTOR_ADDRESS,
     };
+  }
+
+  /** A progress bar for a long scan, on stderr when both it and stdout are terminals and --json is off; else undefined. */
+  progress(): ReturnType<typeof progressBar> | undefined {
+    return !this.opts.json && process.stderr.isTTY && process.stdout.isTTY ? progressBar() : undefined;
   }
 
   /** Where the server's database is: the --database flag, else NETD_DATABASE_URL, else the embedded default. */

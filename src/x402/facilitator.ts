@@ -1,5 +1,4 @@
 import {
-  Interface,
   getAddress,
   id as topicOf,
   isError,

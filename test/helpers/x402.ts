@@ -182,7 +182,7 @@ export async function sendPayment(url: string, payment: PaymentPayload | string,
   headers.set("PAYMENT-SIGNATURE", typeof payment === "string" ? payment : encodePaymentSignatureHeader(payment));
   const res = await fetch(url, { ...init, headers });
   const text = await res.text();
-  let body: Record<string, unknown> = {};
+  let body: Record<string, unknown>;
   try {
     body = JSON.parse(text) as Record<string, unknown>;
   } catch {

@@ -59,7 +59,7 @@ describe("BatchSettlement: invariants over random sequences (fast-check)", funct
       await (await (send() as Promise<{ wait(): Promise<unknown> }>)).wait();
     } catch (error) {
       const e = toNetDollarError(error);
-      if (expected.ok) throw new Error(`expected success, got ${e.shortMessage}`);
+      if (expected.ok) throw new Error(`expected success, got ${e.shortMessage}`, { cause: error });
       expect(e).to.be.instanceOf(ChainRefusedError);
       const refused = e as ChainRefusedError;
       expect(refused.errorName, e.shortMessage).to.equal(expected.error);

@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { createHash } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { JsonRpcProvider } from "ethers";
@@ -90,7 +91,7 @@ describe("netd attest and netd reserve, end to end against a Hardhat node", func
     const signed = await attest("1500", "a1");
     const doc = JSON.parse(readFileSync(signed, "utf8"));
     expect(doc.deployments[0]).to.include({ chainId: "31337", token: await token.getAddress(), outstanding: (1000n * USD).toString() });
-    expect(doc.report.sha256).to.equal("0x" + require("node:crypto").createHash("sha256").update("the accountant's report").digest("hex"));
+    expect(doc.report.sha256).to.equal("0x" + createHash("sha256").update("the accountant's report").digest("hex"));
     expect(doc.attestor).to.equal(accountant.address);
     expect(doc).to.include({ version: 2 });
     expect(doc.deployments[0].allocation).to.equal((1500n * USD).toString());

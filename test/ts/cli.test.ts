@@ -5,7 +5,7 @@ import { JsonRpcProvider, Wallet, encodeBytes32String, encryptKeystoreJson } fro
 import { MockERC20__factory, NetDollarNextMock__factory, NetDollar__factory, type NetDollar } from "../../typechain-types";
 import { getImplementation } from "../../src/token/status";
 import { spawn } from "node:child_process";
-import { ADDRESSES, KEYS, startCliEnvironment, type CliEnvironment, type CliRun } from "../helpers/cli";
+import { ADDRESSES, KEYS, ok, startCliEnvironment, type CliEnvironment, type CliRun } from "../helpers/cli";
 import { freePort } from "../../src/devnet";
 import type { Command } from "commander";
 import { buildProgram } from "../../src/cli";
@@ -27,9 +27,15 @@ describe("netd CLI, end to end against a Hardhat node", function () {
 
   const blockNumber = () => provider.getBlockNumber();
 
+  let deployed: CliRun;
+
+  // Every test below needs the token: it is deployed here, not by the first test, so any test can run alone (--grep).
   before(async function () {
     env = await startCliEnvironment();
     provider = new JsonRpcProvider(env.node.url, undefined, { cacheTimeout: -1 });
+    deployed = await env.run(["deploy", "--json"]);
+    const file = JSON.parse(readFileSync(env.deployment, "utf8"));
+    token = NetDollar__factory.connect(file.contracts.NetDollar.address, provider);
   });
 
   after(async function () {
@@ -39,7 +45,7 @@ describe("netd CLI, end to end against a Hardhat node", function () {
 
   describe("deploy", function () {
     it("deploys NetDollar behind its proxy and writes the deployment file", async function () {
-      const run = await env.run(["deploy", "--json"]);
+      const run = deployed;
       expect(run.code, run.stderr).to.equal(0);
       expect(run.json.ok).to.equal(true);
       const file = JSON.parse(readFileSync(env.deployment, "utf8"));
@@ -49,7 +55,7 @@ describe("netd CLI, end to end against a Hardhat node", function () {
       expect(file.contracts.NetDollar.implementation).to.match(/^0x[0-9a-fA-F]{40}$/);
       expect(file.contracts.NetDollar.txHash).to.match(/^0x[0-9a-f]{64}$/);
       expect(file.roles.pauser).to.equal(ADDRESSES.issuer);
-      token = NetDollar__factory.connect(file.contracts.NetDollar.address, provider);
+      expect(await token.getAddress()).to.equal(file.contracts.NetDollar.address);
       expect(await token.hasRole(await token.UPGRADER_ROLE(), ADDRESSES.issuer)).to.equal(true);
       expect(await token.symbol()).to.equal("NETD");
       // The x402 batch-settlement contracts, where the reference client and facilitator expect them.
@@ -182,9 +188,12 @@ describe("netd CLI, end to end against a Hardhat node", function () {
     });
 
     it("--json prints nothing but JSON on stdout", async function () {
-      const run = await env.run(["transfer", ADDRESSES.creator1, "1", "--yes", "--json"], { key: KEYS.agent });
-      expect(() => JSON.parse(run.stdout)).to.not.throw();
-      expect(run.stdout.trim().startsWith("{")).to.equal(true);
+      const [agentBefore, creatorBefore] = await Promise.all([token.balanceOf(ADDRESSES.agent), token.balanceOf(ADDRESSES.creator1)]);
+      const run = ok(await env.run(["transfer", ADDRESSES.creator1, "1", "--yes", "--json"], { key: KEYS.agent }));
+      const json = JSON.parse(run.stdout); // the whole of stdout is one JSON document
+      expect(json).to.include({ ok: true, command: "transfer", to: ADDRESSES.creator1, amount: USD.toString(), toBalance: (creatorBefore + USD).toString() });
+      expect(await token.balanceOf(ADDRESSES.agent)).to.equal(agentBefore - USD);
+      expect(await token.balanceOf(ADDRESSES.creator1)).to.equal(creatorBefore + USD);
     });
   });
 

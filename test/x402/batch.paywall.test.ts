@@ -33,6 +33,10 @@ import { BatchSettlement__factory } from "../../typechain-types";
 import { NETWORK, startX402Environment, type X402Environment } from "../helpers/x402";
 import { referenceBatchFetch } from "../helpers/batch";
 
+/** A JSON body read field by field in assertions (chai checks the shapes). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- deep reads of a parsed body, asserted by chai
+type Json = Record<string, any>;
+
 /**
  * Our paywall taking batch-settlement on a `hardhat node` (our contracts at the canonical addresses, our facilitator
  * over HTTP, the channel store in an in-memory PGlite): the reference client pays it; every refusal is a 402 with the
@@ -81,8 +85,8 @@ describe("x402 batch-settlement: our paywall", function () {
   const now = async () => BigInt((await env.provider.getBlock("latest"))!.timestamp);
   const send = async (accepted: PaymentRequirements, payload: object, path = "/tick") => {
     const res = await fetch(`${api.url}${path}`, { headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader({ x402Version: 2, accepted, payload } as never) } });
-    const body = (await res.json()) as Record<string, any>;
-    const settlement = res.headers.get("PAYMENT-RESPONSE") ? (decodePaymentResponseHeader(res.headers.get("PAYMENT-RESPONSE")!) as SettleResponse & { extra?: Record<string, any> }) : undefined;
+    const body = (await res.json()) as Json;
+    const settlement = res.headers.get("PAYMENT-RESPONSE") ? (decodePaymentResponseHeader(res.headers.get("PAYMENT-RESPONSE")!) as SettleResponse & { extra?: Json }) : undefined;
     const required = res.headers.get("PAYMENT-REQUIRED") ? (decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED")!) as PaymentRequired & { reason?: string }) : undefined;
     return { status: res.status, body, settlement, required };
   };
@@ -217,8 +221,8 @@ describe("x402 batch-settlement: our paywall", function () {
     const behind = await send(ch.accepted, await voucher(ch, PRICE));
     await expectRefused(behind, BATCH_REASON.cumulativeAmountMismatch);
     const offer = behind.required!.accepts.find((a) => a.scheme === "batch-settlement")!;
-    expect((offer.extra as any).channelState).to.deep.include({ channelId: ch.id, chargedCumulativeAmount: "100", balance: "20000" });
-    expect((offer.extra as any).voucherState).to.deep.equal({ signedMaxClaimable: "100", signature: (await store.get(ch.id))!.signature });
+    expect((offer.extra as Json).channelState).to.deep.include({ channelId: ch.id, chargedCumulativeAmount: "100", balance: "20000" });
+    expect((offer.extra as Json).voucherState).to.deep.equal({ signedMaxClaimable: "100", signature: (await store.get(ch.id))!.signature });
     // a malformed payload
     await expectRefused(await send(ch.accepted, { ...good, voucher: { ...good.voucher, maxClaimableAmount: "-1" } }), BATCH_REASON.voucherPayload);
     // above the deposit

@@ -210,7 +210,7 @@ describe("x402: bad payments and faults", function () {
 
       const poorApi = await env.paidApi({ facilitatorUrl: server.url, onServed: (route) => served.push(route) });
       const payment = await signPayment(env.agent, requirements);
-      const result = await expectRefused(payment, REASON.invalidTransactionState, { url: `${poorApi.url}/joke`, message: /relayer .* has too little ETH/ }).catch((e) => { console.log(e.message); throw e; });
+      const result = await expectRefused(payment, REASON.invalidTransactionState, { url: `${poorApi.url}/joke`, message: /relayer .* has too little ETH/ });
       expect(result.settlement).to.deep.include({ success: false, errorReason: REASON.invalidTransactionState, transaction: "" });
 
       await (await env.relayer.sendTransaction({ to: broke.address, value: parseEther("1") })).wait();

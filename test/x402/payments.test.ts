@@ -8,7 +8,7 @@ import { devnetWallet } from "../../src/devnet";
 import { NetDollarFacilitator, PayingClient, PaymentRefusedError, REASON, type RunningServer } from "../../src/x402";
 import { signCancelAuthorization } from "../../src/eip712";
 import { submitCancelAuthorization } from "../../src/token/authorizations";
-import { NETWORK, requirementsOf, sendPayment, signPayment, startReferenceFacilitator, startReferencePaywall, startX402Environment, type X402Environment } from "../helpers/x402";
+import { NETWORK, requirementsOf, signPayment, startReferenceFacilitator, startReferencePaywall, startX402Environment, type X402Environment } from "../helpers/x402";
 
 const TRANSFER = topicOf("Transfer(address,address,uint256)");
 

@@ -1,9 +1,11 @@
 import type { Command } from "commander";
 import { formatDollars, parseUnitsStrict } from "../../amounts";
-import { parseAddress } from "../../addresses";
+import { parseAddress } from "../parse";
 import { InvalidInputError } from "../../errors";
 import { ROLES, ROLE_NAMES, parseRole } from "../../roles";
-import { getMembers } from "../../token/status";
+import { isDevnet } from "../../deploy/deploy";
+import { toIsoSeconds } from "../../attestation/document";
+import { getBlocklisted, getDefaultAdminState, getMembers, type DefaultAdminState } from "../../token/status";
 import { IERC20Metadata__factory } from "../../../typechain-types";
 import { action } from "../action";
 import { table } from "../output";
@@ -29,7 +31,7 @@ export function registerAdminCommands(program: Command): void {
           const name = parseRole(roleInput);
           if (name === "admin") {
             throw new InvalidInputError("the admin role is never granted or revoked", {
-              details: "it is transferred in two steps with a delay (beginDefaultAdminTransfer, acceptDefaultAdminTransfer)",
+              details: "it is transferred in two steps with a delay: `netd admin transfer <account>`, then the new admin runs `netd admin accept`",
             });
           }
           const account = parseAddress(accountInput, "account");
@@ -62,6 +64,8 @@ export function registerAdminCommands(program: Command): void {
         );
       }),
     );
+
+  registerDefaultAdminCommands(program);
 
   for (const verb of ["pause", "unpause"] as const) {
     program
@@ -109,6 +113,23 @@ export function registerAdminCommands(program: Command): void {
         }),
       );
   }
+  blocklist
+    .command("list")
+    .description("list every account blocklisted now, from the token's events since its deployment")
+    .addHelpText("after", "\nExample:\n  $ netd blocklist list --json")
+    .action(
+      action((ctx) => async () => {
+        const deployment = await ctx.deployment();
+        const token = await ctx.token();
+        const { symbol } = await ctx.decodeContext();
+        const accounts = await getBlocklisted(token, deployment.contracts.NetDollar.blockNumber);
+        ctx.out.result(
+          accounts.length ? table(accounts.map((a) => [a.account, `balance ${formatDollars(a.balance, symbol)}, since block ${a.sinceBlock}`])) : ["no account is blocklisted"],
+          { command: "blocklist list", accounts },
+        );
+      }),
+    );
+
   blocklist
     .command("check")
     .description("tell whether an account is blocklisted (exit code 0 either way)")
@@ -192,4 +213,114 @@ export function registerAdminCommands(program: Command): void {
         });
       }),
     );
+}
+
+/** `netd admin show|transfer|accept|cancel`: the default admin moves in two steps, with the token's delay between them. */
+function registerDefaultAdminCommands(program: Command): void {
+  const admin = program.command("admin").description("show and transfer the default admin (two steps: transfer, then accept after the delay)");
+  const iso = toIsoSeconds;
+
+  admin
+    .command("show")
+    .description("show the default admin, the transfer delay and any pending transfer")
+    .addHelpText("after", "\nExample:\n  $ netd admin show")
+    .action(
+      action((ctx) => async () => {
+        const state = await getDefaultAdminState(await ctx.token());
+        ctx.out.result(table(adminRows(state, iso)), { command: "admin show", ...state });
+      }),
+    );
+
+  admin
+    .command("transfer")
+    .description("as the default admin, start handing the role to a new account (it accepts after the delay)")
+    .argument("<account>", "the new default admin")
+    .addHelpText("after", "\nExample:\n  $ netd admin transfer 0x70997970C51812dc3A010C7d01b50e0d17dc79C8\n  then, after the delay, as that account: netd admin accept")
+    .action(
+      action((ctx) => async (accountInput: string) => {
+        const account = parseAddress(accountInput, "account");
+        const token = await ctx.tokenAsSigner();
+        const delay = await token.defaultAdminDelay();
+        await runWrite(ctx, {
+          command: "admin transfer",
+          summary: `Begin transferring the default admin role to ${account} (acceptable after ${delay} s)`,
+          method: token.beginDefaultAdminTransfer,
+          args: [account],
+          after: async () => {
+            const state = await getDefaultAdminState(token);
+            return { rows: adminRows(state, iso), data: { ...state } };
+          },
+        });
+        ctx.out.note(`next: after the delay, the new admin runs \`netd admin accept\` with its own key`);
+      }),
+    );
+
+  admin
+    .command("accept")
+    .description("as the pending admin, take the default admin role once the delay has passed")
+    .addHelpText("after", "\nExample:\n  $ NETD_KEYSTORE=keys/new-admin.json netd admin accept")
+    .action(
+      action((ctx) => async () => {
+        const token = await ctx.tokenAsSigner();
+        const me = (await ctx.signer()).address;
+        const state = await getDefaultAdminState(token);
+        if (state.pending === null) throw new InvalidInputError("no default admin transfer is pending", { details: "the current admin starts one with `netd admin transfer <account>`" });
+        if (state.pending.account.toLowerCase() !== me.toLowerCase()) {
+          throw new InvalidInputError(`the pending admin is ${state.pending.account}, not the configured key ${me}`, { details: "sign with the pending admin's key (--keystore or NETD_PRIVATE_KEY)" });
+        }
+        const wallClock = BigInt(Math.floor(Date.now() / 1000));
+        if (state.now <= state.pending.acceptableAfter && wallClock > state.pending.acceptableAfter && isDevnet(await ctx.chainId())) {
+          // The contract wants block.timestamp > acceptableAfter and simulation runs on the latest block: an automining
+          // devnet has none after it until something is sent, so mine one (never on any other chain).
+          await (await ctx.provider()).send("evm_mine", []);
+          state.now = wallClock;
+        }
+        if (state.now <= state.pending.acceptableAfter) {
+          throw new InvalidInputError(`the transfer can be accepted only after ${iso(state.pending.acceptableAfter)} (chain time now ${iso(state.now)})`, {
+            details: `wait ${state.pending.acceptableAfter - state.now + 1n} s more, then run \`netd admin accept\` again`,
+          });
+        }
+        await runWrite(ctx, {
+          command: "admin accept",
+          summary: `Accept the default admin role as ${me}`,
+          method: token.acceptDefaultAdminTransfer,
+          args: [],
+          after: async () => {
+            const after = await getDefaultAdminState(token);
+            return { rows: [["default admin", after.admin]], data: { ...after } };
+          },
+        });
+      }),
+    );
+
+  admin
+    .command("cancel")
+    .description("as the default admin, cancel a pending transfer")
+    .addHelpText("after", "\nExample:\n  $ netd admin cancel")
+    .action(
+      action((ctx) => async () => {
+        const token = await ctx.tokenAsSigner();
+        const state = await getDefaultAdminState(token);
+        if (state.pending === null) throw new InvalidInputError("no default admin transfer is pending: nothing to cancel");
+        await runWrite(ctx, {
+          command: "admin cancel",
+          summary: `Cancel the pending transfer of the default admin role to ${state.pending.account}`,
+          method: token.cancelDefaultAdminTransfer,
+          args: [],
+          after: async () => {
+            const after = await getDefaultAdminState(token);
+            return { rows: [["pending transfer", after.pending ? after.pending.account : "none"]], data: { ...after } };
+          },
+        });
+      }),
+    );
+}
+
+function adminRows(state: DefaultAdminState, iso: (t: bigint) => string): [string, string][] {
+  return [
+    ["default admin", state.admin],
+    ["transfer delay", `${state.delay} s`],
+    ["pending transfer", state.pending ? `to ${state.pending.account}, acceptable after ${iso(state.pending.acceptableAfter)}` : "none"],
+    ...(state.pendingDelay ? ([["pending delay change", `${state.pendingDelay.delay} s from ${iso(state.pendingDelay.effectiveAt)}`]] as [string, string][]) : []),
+  ];
 }

@@ -1,13 +1,12 @@
 import type { Command } from "commander";
 import type { JsonRpcProvider } from "ethers";
-import { NetDollarV2__factory, ReserveOracle__factory } from "../../../typechain-types";
-import { formatDollars, parseAmount } from "../../amounts";
-import { parseAddress } from "../parse";
-import { ChainUnreachableError, InvalidInputError, NetDollarError } from "../../errors";
+import { ReserveOracle__factory } from "../../../typechain-types";
+import { formatDollars } from "../../amounts";
+import { collect, parseAddress, parseAmount, parseDuration, parseTime } from "../parse";
+import { ChainUnreachableError, InvalidInputError } from "../../errors";
 import { connect } from "../../provider";
 import { defaultDeploymentPath, readDeploymentFor } from "../../deployments";
 import {
-  CHECK_EXIT,
   checkAttestation,
   createAttestation,
   readAttestationDocument,
@@ -18,12 +17,12 @@ import {
   publishData,
   toIsoSeconds,
   verifyAttestationSignature,
+  type Verdict,
 } from "../../attestation";
 import { ExitWithCode, action } from "../action";
 import type { CliContext } from "../context";
 import { table, toJson } from "../output";
 import { runWrite } from "../write";
-import { collect, parseDuration, parseTime } from "../parse";
 
 /** Thrown by a command that already printed its result and wants a specific exit code. */
 /** The endpoints given to a multi-chain command: its own --rpc-url list, else the global one (or NETD_RPC_URL). */
@@ -32,7 +31,17 @@ async function endpoints(ctx: CliContext, urls: string[] | string | undefined): 
   return Promise.all(list.map((rpcUrl) => connect({ rpcUrl })));
 }
 
-/** `netd attest …` (the attestation document) and `netd reserve …` (the token's reserve guard and oracle). */
+/** Exit codes of `netd attest check`, from the library's verdict. */
+export const CHECK_EXIT = { backed: 0, notBacked: 1, invalid: 2, unreadable: 3 } as const;
+
+function checkExitCode(verdict: Verdict): number {
+  if (verdict === "backed") return CHECK_EXIT.backed;
+  if (verdict === "invalid") return CHECK_EXIT.invalid;
+  if (verdict === "unreadable") return CHECK_EXIT.unreadable;
+  return CHECK_EXIT.notBacked; // under-backed, or supply and events disagree
+}
+
+/** `netd attest …`: the attestation document, created, signed, verified, published and checked. */
 export function registerAttestationCommands(program: Command): void {
   const attest = program.command("attest").description("reserve attestations: create, sign, verify, publish, check");
 
@@ -205,160 +214,23 @@ export function registerAttestationCommands(program: Command): void {
           }
           throw error;
         }
-        const progress = !ctx.opts.json && process.stderr.isTTY && process.stdout.isTTY ? progressBar() : undefined;
-        const report = await checkAttestation({ document: doc, providers, trustedAttestors: trusted, maxAgeSeconds, fromBlock, onProgress: progress?.update });
+        const progress = ctx.progress();
+        const report = await checkAttestation({
+          document: doc,
+          providers,
+          trustedAttestors: trusted,
+          maxAgeSeconds,
+          fromBlock,
+          onProgress: (p) => progress?.update({ ...p, label: `deployment ${p.deployment + 1}/${p.deployments}` }),
+        });
         progress?.done();
-        if (ctx.opts.json) process.stdout.write(toJson({ ok: report.exitCode === 0, command: "attest check", ...report }) + "\n");
+        const exitCode = checkExitCode(report.verdict);
+        if (ctx.opts.json) process.stdout.write(toJson({ ok: exitCode === 0, command: "attest check", exitCode, ...report }) + "\n");
         else process.stdout.write((o.markdown ? renderMarkdown(report) : renderText(report)) + "\n");
         providers.forEach((p) => p.destroy());
-        if (report.exitCode !== 0) throw new ExitWithCode(report.exitCode);
+        if (exitCode !== 0) throw new ExitWithCode(exitCode);
       }),
     );
 
-  registerReserveCommands(program);
 }
 
-/** A progress bar on stderr, redrawn at most ten times a second. */
-function progressBar() {
-  let last = 0;
-  return {
-    update(p: { deployment: number; deployments: number; fromBlock: number; toBlock: number; scannedTo: number; events: number }) {
-      const nowMs = Date.now();
-      if (nowMs - last < 100 && p.scannedTo < p.toBlock) return;
-      last = nowMs;
-      const span = Math.max(1, p.toBlock - p.fromBlock + 1);
-      const fraction = Math.min(1, (p.scannedTo - p.fromBlock + 1) / span);
-      const width = 30;
-      const filled = Math.round(fraction * width);
-      process.stderr.write(
-        `\r[${"#".repeat(filled)}${".".repeat(width - filled)}] ${(fraction * 100).toFixed(0).padStart(3)}%  deployment ${p.deployment + 1}/${p.deployments}  block ${p.scannedTo}/${p.toBlock}  ${p.events.toLocaleString("en-US")} events`,
-      );
-    },
-    done() {
-      process.stderr.write("\n");
-    },
-  };
-}
-
-function registerReserveCommands(program: Command): void {
-  const reserve = program.command("reserve").description("the token's reserve guard and its ReserveOracle's attestors");
-
-  async function guardedToken(ctx: CliContext) {
-    const deployment = await ctx.deployment();
-    const token = NetDollarV2__factory.connect(deployment.contracts.NetDollar.address, await ctx.signer());
-    try {
-      await token.reserveGuard();
-    } catch {
-      throw new InvalidInputError("the token is version 1 (no reserve guard): upgrade it to NetDollarV2 first (docs/operator.md, Upgrading)");
-    }
-    return { deployment, token };
-  }
-
-  reserve
-    .command("configure")
-    .description("turn the reserve guard on: mints must stay within the oracle's attested reserves (default admin)")
-    .option("--oracle <address>", "reserve oracle (default: the deployment's ReserveOracle)")
-    .requiredOption("--max-age <duration>", "refuse to mint when the latest attestation is older than this, e.g. 35d")
-    .option("--buffer-bps <bps>", "reserves kept unminted, in basis points", "0")
-    .addHelpText("after", "\nExample:\n  $ netd reserve configure --max-age 35d --buffer-bps 50")
-    .action(
-      action((ctx) => async (o: { oracle?: string; maxAge: string; bufferBps: string }) => {
-        const maxAge = parseDuration(o.maxAge, "--max-age", { requireUnit: true });
-        if (maxAge === 0n || maxAge >= 2n ** 32n) throw new InvalidInputError(`--max-age "${o.maxAge}" must be between 1 second and 136 years`);
-        if (!/^\d+$/.test(o.bufferBps) || Number(o.bufferBps) >= 10_000) throw new InvalidInputError(`--buffer-bps "${o.bufferBps}" must be 0 to 9999`);
-        const { deployment, token } = await guardedToken(ctx);
-        const oracle = o.oracle ? parseAddress(o.oracle, "--oracle") : deployment.contracts.ReserveOracle?.address;
-        if (!oracle) throw new InvalidInputError("no --oracle given and the deployment has no ReserveOracle");
-        await runWrite(ctx, {
-          command: "reserve configure",
-          summary: `Turn the reserve guard on: oracle ${oracle}, max age ${maxAge} s, buffer ${o.bufferBps} bps`,
-          method: token.configureReserveGuard,
-          args: [oracle, maxAge, Number(o.bufferBps)],
-          after: async () => guardRows(token),
-        });
-      }),
-    );
-
-  reserve
-    .command("disable")
-    .description("turn the reserve guard off (explicit, with an event; default admin)")
-    .addHelpText("after", "\nExample:\n  $ netd reserve disable")
-    .action(
-      action((ctx) => async () => {
-        const { token } = await guardedToken(ctx);
-        await runWrite(ctx, { command: "reserve disable", summary: "Turn the reserve guard OFF", method: token.disableReserveGuard, args: [], after: () => guardRows(token) });
-      }),
-    );
-
-  reserve
-    .command("status")
-    .description("show the reserve guard, the oracle's latest attestation and the headroom for minting")
-    .addHelpText("after", "\nExample:\n  $ netd reserve status --json")
-    .action(
-      action((ctx) => async () => {
-        const deployment = await ctx.deployment();
-        const token = NetDollarV2__factory.connect(deployment.contracts.NetDollar.address, await ctx.provider());
-        const { rows, data } = await guardRows(token);
-        ctx.out.result(table(rows), { command: "reserve status", ...data });
-      }),
-    );
-
-  const attestor = reserve.command("attestor").description("authorise or remove accountants' keys on the ReserveOracle (its admin)");
-  for (const verb of ["add", "remove"] as const) {
-    attestor
-      .command(verb)
-      .description(verb === "add" ? "authorise an attestor" : "remove an attestor")
-      .argument("<address>", "attestor address")
-      .addHelpText("after", `\nExample:\n  $ netd reserve attestor ${verb} 0x14dC79964da2C08b23698B3D3cc7Ca32193d9955`)
-      .action(
-        action((ctx) => async (input: string) => {
-          const account = parseAddress(input, "attestor");
-          const deployment = await ctx.deployment();
-          const record = deployment.contracts.ReserveOracle;
-          if (!record) throw new InvalidInputError("this deployment has no ReserveOracle; run `netd deploy` again");
-          const oracle = ReserveOracle__factory.connect(record.address, await ctx.signer());
-          const role = await oracle.ATTESTOR_ROLE();
-          await runWrite(ctx, {
-            command: `reserve attestor ${verb}`,
-            summary: `${verb === "add" ? "Authorise" : "Remove"} attestor ${account}`,
-            method: verb === "add" ? oracle.grantRole : oracle.revokeRole,
-            args: [role, account],
-            after: async () => {
-              const authorised = await oracle.hasRole(role, account);
-              return { rows: [["authorised", authorised ? "yes" : "no"]], data: { attestor: account, authorised } };
-            },
-          });
-        }),
-      );
-  }
-}
-
-async function guardRows(token: ReturnType<typeof NetDollarV2__factory.connect>) {
-  let guard: [string, bigint, bigint];
-  try {
-    guard = (await token.reserveGuard()) as unknown as [string, bigint, bigint];
-  } catch (cause) {
-    if (cause instanceof NetDollarError) throw cause;
-    throw new InvalidInputError("the token is version 1 (no reserve guard)", { cause });
-  }
-  const [oracleAddress, maxAge, bufferBps] = guard;
-  const supply = await token.totalSupply();
-  const on = !/^0x0{40}$/.test(oracleAddress);
-  const rows: [string, string][] = [["reserve guard", on ? "ON" : "off"], ["total supply", formatDollars(supply)]];
-  const data: Record<string, unknown> = { enabled: on, oracle: oracleAddress, maxAge, bufferBps, totalSupply: supply };
-  if (on) {
-    const oracle = ReserveOracle__factory.connect(oracleAddress, token.runner);
-    const [reserves, asOf] = await oracle.latestReserves();
-    const allowed = (reserves * (10_000n - bufferBps)) / 10_000n;
-    const now = BigInt((await token.runner!.provider!.getBlock("latest"))!.timestamp);
-    const fresh = asOf !== 0n && now <= asOf + maxAge;
-    rows.push(
-      ["oracle", oracleAddress],
-      ["attested reserves", `$${formatDollars(reserves, "").trim()}${asOf ? ` as of ${toIsoSeconds(asOf)}` : " (none yet)"}`],
-      ["max age / buffer", `${maxAge} s / ${bufferBps} bps`],
-      ["minting", fresh ? `allowed up to ${formatDollars(allowed > supply ? allowed - supply : 0n)} more` : "BLOCKED: no fresh attestation"],
-    );
-    Object.assign(data, { reserves, asOf: asOf ? toIsoSeconds(asOf) : null, fresh, mintable: fresh && allowed > supply ? allowed - supply : 0n });
-  }
-  return { rows, data };
-}

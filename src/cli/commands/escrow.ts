@@ -6,10 +6,10 @@ import { InvalidInputError } from "../../errors";
 import { readTokenDomain } from "../../eip712";
 import { fundWithAuthorizationCall, getPaymentStatus, signFunding, signReceipt } from "../../escrow/actions";
 import { Outcome, buildPayment, fromPaymentDocument, parseSignedPaymentDocument, paymentId, toPaymentDocument, toStruct, type Payee, type Payment } from "../../escrow/payment";
-import { send, simulate, type WriteMethod } from "../../tx";
+import type { WriteMethod } from "../../tx";
 import { action } from "../action";
 import type { CliContext } from "../context";
-import { table, toJson } from "../output";
+import { table } from "../output";
 import { ensureAllowance, runWrite } from "../write";
 
 /** Reads a payment document and checks that it belongs to this deployment's escrow and chain. */

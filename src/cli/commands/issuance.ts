@@ -4,7 +4,6 @@ import { formatDollars, parseAmount } from "../../amounts";
 import { parseAddress } from "../../addresses";
 import { getMembers } from "../../token/status";
 import { action } from "../action";
-import { table } from "../output";
 import { runWrite } from "../write";
 import { parseReference } from "../parse";
 

@@ -1,6 +1,7 @@
 import type { Command } from "commander";
-import { formatDollars, parseAmount } from "../../amounts";
-import { parseAddress } from "../../addresses";
+import { MaxUint256 } from "ethers";
+import { formatDollars } from "../../amounts";
+import { parseAddress, parseAmount } from "../parse";
 import { InvalidInputError } from "../../errors";
 import { getTokenStatus } from "../../token/status";
 import { ROLE_NAMES } from "../../roles";
@@ -99,6 +100,61 @@ export function registerTokenCommands(program: Command): void {
               ],
               data: { from, to, amount, fromBalance, toBalance },
             };
+          },
+        });
+      }),
+    );
+
+  program
+    .command("allowance")
+    .description("show how much a spender may take from an owner's balance")
+    .argument("<owner>", "address whose NET Dollar may be spent")
+    .argument("<spender>", "address allowed to spend")
+    .addHelpText("after", "\nExample:\n  $ netd allowance 0x70997970C51812dc3A010C7d01b50e0d17dc79C8 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC")
+    .action(
+      action((ctx) => async (ownerInput: string, spenderInput: string) => {
+        const owner = parseAddress(ownerInput, "owner");
+        const spender = parseAddress(spenderInput, "spender");
+        const token = await ctx.token();
+        const [allowance, balance, symbol] = await Promise.all([token.allowance(owner, spender), token.balanceOf(owner), token.symbol()]);
+        ctx.out.result(
+          table([
+            ["owner", owner],
+            ["spender", spender],
+            ["allowance", allowance === MaxUint256 ? "unlimited" : formatDollars(allowance, symbol)],
+            ["owner balance", formatDollars(balance, symbol)],
+          ]),
+          { command: "allowance", owner, spender, allowance, balance },
+        );
+      }),
+    );
+
+  program
+    .command("approve")
+    .description("allow a spender to take up to an amount from the configured key's balance (0 revokes)")
+    .argument("<spender>", "address allowed to spend")
+    .argument("<amount>", "amount in dollars, 0 to revoke, or `unlimited`")
+    .addHelpText("after", "\nExamples:\n  $ netd approve 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 25\n  $ netd approve 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 0   (revoke)")
+    .action(
+      action((ctx) => async (spenderInput: string, amountInput: string) => {
+        const spender = parseAddress(spenderInput, "spender");
+        const amount = amountInput.trim().toLowerCase() === "unlimited" ? MaxUint256 : parseAmount(amountInput);
+        const token = await ctx.tokenAsSigner();
+        const { symbol } = await ctx.decodeContext();
+        const owner = (await ctx.signer()).address;
+        const shown = (v: bigint) => (v === MaxUint256 ? "an unlimited amount" : formatDollars(v, symbol));
+        const current = await token.allowance(owner, spender);
+        if (current !== 0n && amount !== 0n && current !== amount) {
+          ctx.out.note(`note: ${spender} may already take ${shown(current)}; a spender watching the mempool could spend that before this lands (set 0 first to be safe)`);
+        }
+        await runWrite(ctx, {
+          command: "approve",
+          summary: amount === 0n ? `Revoke the allowance of ${spender} over ${owner}` : `Allow ${spender} to take ${shown(amount)} from ${owner}`,
+          method: token.approve,
+          args: [spender, amount],
+          after: async () => {
+            const allowance = await token.allowance(owner, spender);
+            return { rows: [["allowance", allowance === MaxUint256 ? "unlimited" : formatDollars(allowance, symbol)]], data: { owner, spender, allowance } };
           },
         });
       }),

@@ -367,7 +367,7 @@ export function registerX402Commands(program: Command): void {
             ]
           : [["paid", "nothing (the resource did not ask for payment)"]];
         if (ctx.out.json) {
-          let parsed: unknown = text;
+          let parsed: unknown;
           try {
             parsed = JSON.parse(text);
           } catch {
