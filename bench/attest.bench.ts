@@ -30,12 +30,27 @@ interface Run {
   verdict: string;
 }
 
-function runCheck(url: string, deploymentFile: string, attestationFile: string, attestor: string): Promise<{ seconds: number; maxRssMb: number; json: Record<string, unknown> }> {
+function runCheck(
+  url: string,
+  deploymentFile: string,
+  attestationFile: string,
+  attestor: string,
+): Promise<{ seconds: number; maxRssMb: number; json: Record<string, unknown> }> {
   return new Promise((resolve, reject) => {
     const started = process.hrtime.bigint();
     const child = spawn(
       process.execPath,
-      ["--require", path.join(__dirname, "lib", "rss.js"), path.join(ROOT, "bin", "netd.js"), "attest", "check", attestationFile, "--trusted-attestor", attestor, "--json"],
+      [
+        "--require",
+        path.join(__dirname, "lib", "rss.js"),
+        path.join(ROOT, "bin", "netd.js"),
+        "attest",
+        "check",
+        attestationFile,
+        "--trusted-attestor",
+        attestor,
+        "--json",
+      ],
       { cwd: path.dirname(deploymentFile), env: { PATH: process.env.PATH ?? "", NETD_RPC_URL: url, NETD_DEPLOYMENT: deploymentFile } },
     );
     let stdout = "";
@@ -99,8 +114,16 @@ async function main(): Promise<void> {
       writeFileSync(file, toJson(doc));
       const result = await runCheck(node.url, deploymentFile, file, accountant.address);
       const reconciled = (result.json.deployments as { reconciliation: { events: number } }[])[0].reconciliation.events;
-      runs.push({ events: reconciled, seconds: result.seconds, eventsPerSecond: reconciled / result.seconds, maxRssMb: result.maxRssMb, verdict: String(result.json.verdict) });
-      console.log(`${reconciled} events: ${result.seconds.toFixed(2)} s, ${(reconciled / result.seconds).toFixed(0)} events/s, peak ${result.maxRssMb.toFixed(0)} MB, ${result.json.verdict}`);
+      runs.push({
+        events: reconciled,
+        seconds: result.seconds,
+        eventsPerSecond: reconciled / result.seconds,
+        maxRssMb: result.maxRssMb,
+        verdict: String(result.json.verdict),
+      });
+      console.log(
+        `${reconciled} events: ${result.seconds.toFixed(2)} s, ${(reconciled / result.seconds).toFixed(0)} events/s, peak ${result.maxRssMb.toFixed(0)} MB, ${result.json.verdict}`,
+      );
     }
     const setupSeconds = (Date.now() - started) / 1000;
     const last = runs[runs.length - 1];
@@ -117,7 +140,10 @@ async function main(): Promise<void> {
       "",
       "| events reconciled | time | events per second | peak memory | verdict |",
       "|---:|---:|---:|---:|---|",
-      ...runs.map((r) => `| ${r.events.toLocaleString("en-US")} | ${r.seconds.toFixed(2)} s | ${Math.round(r.eventsPerSecond).toLocaleString("en-US")} | ${r.maxRssMb.toFixed(0)} MB | ${r.verdict} |`),
+      ...runs.map(
+        (r) =>
+          `| ${r.events.toLocaleString("en-US")} | ${r.seconds.toFixed(2)} s | ${Math.round(r.eventsPerSecond).toLocaleString("en-US")} | ${r.maxRssMb.toFixed(0)} MB | ${r.verdict} |`,
+      ),
       "",
       `Target: 50,000 events in under 30 s, memory flat as history grows. Result: ${last.events.toLocaleString("en-US")} events in ${last.seconds.toFixed(1)} s (${last.seconds < 30 ? "within" : "OVER"} the target); peak memory ${runs.map((r) => `${r.maxRssMb.toFixed(0)}`).join(" → ")} MB from the smallest to the largest history.`,
       "",

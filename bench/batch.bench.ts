@@ -30,7 +30,11 @@ interface Child {
 
 function startChild(args: string[], env: Record<string, string>): Promise<Child> {
   return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, args, { cwd: ROOT, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child: ChildProcess = spawn(process.execPath, args, {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
@@ -77,7 +81,9 @@ async function run(server: Child, payers: ((url: string) => Promise<Response>)[]
         const res = await pay(url);
         if (res.status !== 200) {
           const required = res.headers.get("PAYMENT-REQUIRED");
-          throw new Error(`a paid request answered ${res.status}: ${await res.text()} ${required ? Buffer.from(required, "base64").toString().slice(0, 300) : ""} ${JSON.stringify([...res.headers.entries()]).slice(0, 600)}`);
+          throw new Error(
+            `a paid request answered ${res.status}: ${await res.text()} ${required ? Buffer.from(required, "base64").toString().slice(0, 300) : ""} ${JSON.stringify([...res.headers.entries()]).slice(0, 600)}`,
+          );
         }
         await res.arrayBuffer();
       }
@@ -99,8 +105,23 @@ async function storeCost(location: string): Promise<{ kind: string; seq: number;
   try {
     const store = new ChannelStore(db);
     const id = `0x${randomBytes(32).toString("hex")}`;
-    const config = { payer: ZERO.replace(/0$/, "1"), payerAuthorizer: ZERO.replace(/0$/, "1"), receiver: ZERO.replace(/0$/, "2"), receiverAuthorizer: ZERO.replace(/0$/, "3"), token: ZERO.replace(/0$/, "4"), withdrawDelay: 900, salt: `0x${"00".repeat(32)}` };
-    await store.sync("eip155:31337", config, { channelId: id, balance: 10n ** 15n, totalClaimed: 0n, withdrawRequestedAt: 0, withdrawAmount: 0n, refundNonce: 0n });
+    const config = {
+      payer: ZERO.replace(/0$/, "1"),
+      payerAuthorizer: ZERO.replace(/0$/, "1"),
+      receiver: ZERO.replace(/0$/, "2"),
+      receiverAuthorizer: ZERO.replace(/0$/, "3"),
+      token: ZERO.replace(/0$/, "4"),
+      withdrawDelay: 900,
+      salt: `0x${"00".repeat(32)}`,
+    };
+    await store.sync("eip155:31337", config, {
+      channelId: id,
+      balance: 10n ** 15n,
+      totalClaimed: 0n,
+      withdrawRequestedAt: 0,
+      withdrawAmount: 0n,
+      refundNonce: 0n,
+    });
     const signature = `0x${"ab".repeat(65)}`;
     let ceiling = 0n;
     const charge = async () => {
@@ -113,9 +134,11 @@ async function storeCost(location: string): Promise<{ kind: string; seq: number;
     for (let i = 0; i < CALLS; i++) await charge();
     const seq = (performance.now() - started) / CALLS;
     started = performance.now();
-    await Promise.all(Array.from({ length: IN_FLIGHT }, async () => {
-      for (let i = 0; i < CALLS / IN_FLIGHT; i++) await charge();
-    }));
+    await Promise.all(
+      Array.from({ length: IN_FLIGHT }, async () => {
+        for (let i = 0; i < CALLS / IN_FLIGHT; i++) await charge();
+      }),
+    );
     const par = (performance.now() - started) / CALLS;
     await store.flush();
     return { kind: db.kind, seq, par };
@@ -138,7 +161,24 @@ export async function batchBench(env: X402Environment): Promise<string[]> {
   const url = (s: Child, route: string) => `${s.url}${route}`;
 
   // Ours, batch-settlement: serve-demo on an embedded PGlite store; claims out of the way (every hour).
-  const ours = await startChild([bin, "x402", "serve-demo", "--port", "0", "--scheme", "batch-settlement", "--database", path.join(dir, "db"), "--claim-interval", "1h", "--facilitator-url", env.facilitatorServer.url], childEnv);
+  const ours = await startChild(
+    [
+      bin,
+      "x402",
+      "serve-demo",
+      "--port",
+      "0",
+      "--scheme",
+      "batch-settlement",
+      "--database",
+      path.join(dir, "db"),
+      "--claim-interval",
+      "1h",
+      "--facilitator-url",
+      env.facilitatorServer.url,
+    ],
+    childEnv,
+  );
   let latency: { free: number; paid: number };
   try {
     const oursClient = (w: Wallet) => {
@@ -169,7 +209,10 @@ export async function batchBench(env: X402Environment): Promise<string[]> {
   console.log(`ours batch-settlement: ${results.ours.seq.rate.toFixed(0)}/s sequential, ${results.ours.par.rate.toFixed(0)}/s at ${IN_FLIGHT} in flight`);
 
   // The reference stack: its server (own receiver-authorizer key, in-memory store) over its facilitator.
-  const facilitator = await startChild(["-r", "ts-node/register/transpile-only", path.join(__dirname, "referenceBatch.ts"), "facilitator"], { ...childEnv, RELAYER_KEY: devnetWallet(19).privateKey });
+  const facilitator = await startChild(["-r", "ts-node/register/transpile-only", path.join(__dirname, "referenceBatch.ts"), "facilitator"], {
+    ...childEnv,
+    RELAYER_KEY: devnetWallet(19).privateKey,
+  });
   const reference = await startChild(["-r", "ts-node/register/transpile-only", path.join(__dirname, "referenceBatch.ts"), "server"], {
     ...childEnv,
     FACILITATOR_URL: facilitator.url,
@@ -189,7 +232,9 @@ export async function batchBench(env: X402Environment): Promise<string[]> {
     await reference.stop();
     await facilitator.stop();
   }
-  console.log(`reference batch-settlement: ${results.reference.seq.rate.toFixed(0)}/s sequential, ${results.reference.par.rate.toFixed(0)}/s at ${IN_FLIGHT} in flight`);
+  console.log(
+    `reference batch-settlement: ${results.reference.seq.rate.toFixed(0)}/s sequential, ${results.reference.par.rate.toFixed(0)}/s at ${IN_FLIGHT} in flight`,
+  );
 
   // Ours, exact: one transaction per call.
   const exact = await startChild([bin, "x402", "serve-demo", "--port", "0", "--facilitator-url", env.facilitatorServer.url], childEnv);
@@ -235,7 +280,7 @@ export async function batchBench(env: X402Environment): Promise<string[]> {
     "",
     `Goal (issue #12): ≥ 10× the reference in the same run, ≥ 1,000 paid requests/s at ${IN_FLIGHT} in flight, ≤ 2 ms added p50 latency: ${met ? "met" : "**not all met**, see below"}.`,
     "",
-    "What one voucher charge costs in the channel store alone (one atomic statement; the \"served\" marks batched), measured",
+    'What one voucher charge costs in the channel store alone (one atomic statement; the "served" marks batched), measured',
     `in this run${process.env.NETD_BENCH_DATABASE_URL ? "" : " (set NETD_BENCH_DATABASE_URL=postgres://… to add a PostgreSQL row)"}:`,
     "",
     "| store | ms per charge, sequential | ms per charge, 50 at once on one channel |",

@@ -36,9 +36,9 @@ const REFERENCE: Record<string, [number | undefined, number | undefined]> = {
   "claimWithSignature, 100 vouchers": [2_409_658, 1_550_000],
   "claim (receiver), 1 voucher": [undefined, undefined],
   "settle(receiver, token)": [53_172, 35_000],
-  "refundWithSignature": [91_558, 60_000],
-  "initiateWithdraw": [52_653, 45_000],
-  "finalizeWithdraw": [56_546, 50_000],
+  refundWithSignature: [91_558, 60_000],
+  initiateWithdraw: [52_653, 45_000],
+  finalizeWithdraw: [56_546, 50_000],
 };
 
 /** Amortized gas per paid call, 100 channels × 1,000 calls: reference and budget (issue #11). */
@@ -72,17 +72,34 @@ export async function measureChannelsGas(): Promise<ChannelsGasResult> {
   await (await token.mint(receiver.address, 1n * USD)).wait();
   // A full-width deterministic salt (as costly in calldata as a random one), or the zero salt the reference client uses by default.
   const config = (p: Wallet, i: number, salt = ethers.id(`bench-salt-${i}`)): ChannelConfig =>
-    normalizeConfig({ payer: p.address, payerAuthorizer: p.address, receiver: receiver.address, receiverAuthorizer: authorizer.address, token: tokenAddress, withdrawDelay: MIN_WITHDRAW_DELAY, salt });
+    normalizeConfig({
+      payer: p.address,
+      payerAuthorizer: p.address,
+      receiver: receiver.address,
+      receiverAuthorizer: authorizer.address,
+      token: tokenAddress,
+      withdrawDelay: MIN_WITHDRAW_DELAY,
+      salt,
+    });
   const validBefore = BigInt(await time.latest()) + 10n ** 7n;
   const deposit = async (p: Wallet, c: ChannelConfig, amount: bigint, saltLabel: string) => {
-    const auth = await signDepositAuthorization({ signer: p, token: domain, collector, channelId: channelId(contract, c), amount, validBefore, salt: ethers.id(saltLabel) });
+    const auth = await signDepositAuthorization({
+      signer: p,
+      token: domain,
+      collector,
+      channelId: channelId(contract, c),
+      amount,
+      validBefore,
+      salt: ethers.id(saltLabel),
+    });
     return gasOf(channels.deposit(c, amount, collector, encodeCollectorData(auth)));
   };
   const row = async (p: Wallet, c: ChannelConfig, amount: bigint): Promise<VoucherClaim> => {
     const v = await signVoucher(p, contract, channelId(contract, c), amount);
     return { channel: c, maxClaimableAmount: amount, signature: v.signature, totalClaimed: amount };
   };
-  const claimSigned = async (rows: VoucherClaim[]) => gasOf(channels.claimWithSignature(rows.map(toVoucherClaimArgs), await signClaimBatch(authorizer, contract, rows)));
+  const claimSigned = async (rows: VoucherClaim[]) =>
+    gasOf(channels.claimWithSignature(rows.map(toVoucherClaimArgs), await signClaimBatch(authorizer, contract, rows)));
 
   // Another channel already holds tokens in the contract: the steady state of a deployment in use.
   const warm = await payer();
@@ -120,7 +137,9 @@ export async function measureChannelsGas(): Promise<ChannelsGasResult> {
   const r = await payer();
   const cr = config(r, 3, ethers.ZeroHash);
   await deposit(r, cr, 10n * USD, "r");
-  measured["refundWithSignature"] = await gasOf(channels.refundWithSignature(cr, 4n * USD, 0n, await signRefund(authorizer, contract, channelId(contract, cr), 0n, 4n * USD)));
+  measured["refundWithSignature"] = await gasOf(
+    channels.refundWithSignature(cr, 4n * USD, 0n, await signRefund(authorizer, contract, channelId(contract, cr), 0n, 4n * USD)),
+  );
   await (await issuer.sendTransaction({ to: r.address, value: 10n ** 18n })).wait(); // the payer sends these itself
   measured["initiateWithdraw"] = await gasOf(channels.connect(r).initiateWithdraw(cr, 2n * USD));
   await time.increase(MIN_WITHDRAW_DELAY);
@@ -139,7 +158,12 @@ export async function measureChannelsGas(): Promise<ChannelsGasResult> {
   total += await gasOf(channels.settle(receiver.address, tokenAddress));
   const amortizedPerCall = Number(total) / 100_000;
 
-  const rowsOut: GasRow[] = Object.entries(REFERENCE).map(([operation, [reference, budget]]) => ({ operation, measured: { BatchSettlement: measured[operation] }, reference, budget }));
+  const rowsOut: GasRow[] = Object.entries(REFERENCE).map(([operation, [reference, budget]]) => ({
+    operation,
+    measured: { BatchSettlement: measured[operation] },
+    reference,
+    budget,
+  }));
   rowsOut.push({
     operation: "amortized per paid call: 100 channels × 1,000 calls, one deposit each, one claim batch, one settle (gas × 10)",
     measured: { BatchSettlement: BigInt(Math.round(amortizedPerCall * 10)) },

@@ -10,7 +10,14 @@ async function main(): Promise<void> {
   const running =
     process.argv[2] === "facilitator"
       ? await startReferenceBatchFacilitator(env.NETD_RPC_URL!, env.RELAYER_KEY!)
-      : await startReferenceBatchServer({ facilitatorUrl: env.FACILITATOR_URL!, asset: JSON.parse(env.ASSET!), payTo: env.PAY_TO!, amount: env.AMOUNT!, authorizerKey: env.AUTHORIZER_KEY!, minDeposit: env.MIN_DEPOSIT });
+      : await startReferenceBatchServer({
+          facilitatorUrl: env.FACILITATOR_URL!,
+          asset: JSON.parse(env.ASSET!),
+          payTo: env.PAY_TO!,
+          amount: env.AMOUNT!,
+          authorizerKey: env.AUTHORIZER_KEY!,
+          minDeposit: env.MIN_DEPOSIT,
+        });
   console.log(`listening on ${running.url}`);
   process.once("SIGTERM", () => void running.close().then(() => process.exit(0)));
 }

@@ -128,7 +128,15 @@ async function netDollarOperations(token: NetDollar, a: Actors): Promise<Measure
         token
           .connect(a.relayer)
           ["transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"](
-            auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, s.v, s.r, s.s,
+            auth.from,
+            auth.to,
+            auth.value,
+            auth.validAfter,
+            auth.validBefore,
+            auth.nonce,
+            s.v,
+            s.r,
+            s.s,
           ),
       );
     },
@@ -146,16 +154,22 @@ async function netDollarOperations(token: NetDollar, a: Actors): Promise<Measure
         token
           .connect(a.other)
           ["receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"](
-            auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, s.v, s.r, s.s,
+            auth.from,
+            auth.to,
+            auth.value,
+            auth.validAfter,
+            auth.validBefore,
+            auth.nonce,
+            s.v,
+            s.r,
+            s.s,
           ),
       );
     },
     cancelAuthorization: async () => {
       const nonce = deterministicNonce("cancel");
       const s = await signCancelAuthorization(a.holder, domain, { authorizer: a.holder.address, nonce });
-      return gasOf(
-        token.connect(a.relayer)["cancelAuthorization(address,bytes32,uint8,bytes32,bytes32)"](a.holder, nonce, s.v, s.r, s.s),
-      );
+      return gasOf(token.connect(a.relayer)["cancelAuthorization(address,bytes32,uint8,bytes32,bytes32)"](a.holder, nonce, s.v, s.r, s.s));
     },
     configureMinter: () => gasOf(token.connect(a.issuer).configureMinter(deterministicAddress("minter"), 1_000_000n * USD)),
   };
@@ -184,8 +198,18 @@ export async function measureTokenGas(): Promise<GasSection> {
   const measures: Measure[] = [
     await netDollarOperations(netDollar, actors),
     await netDollarOperations(netDollarV1, actors),
-    await erc20Operations(oz, actors, (to, v) => oz.mint(to, v), (v) => oz.burn(v)),
-    await erc20Operations(solady, actors, (to, v) => solady.mint(to, v), (v) => solady.burn(v)),
+    await erc20Operations(
+      oz,
+      actors,
+      (to, v) => oz.mint(to, v),
+      (v) => oz.burn(v),
+    ),
+    await erc20Operations(
+      solady,
+      actors,
+      (to, v) => solady.mint(to, v),
+      (v) => solady.burn(v),
+    ),
   ];
 
   const rows: GasRow[] = [];

@@ -114,7 +114,8 @@ async function main(): Promise<void> {
     const ours = new NetDollarFacilitator({ networks: [{ network: NETWORK, provider: env.provider, relayer: env.relayer, assets: [env.asset] }] });
     const reference = await startReferenceFacilitator(env.node.url, devnetWallet(11).privateKey);
     env.servers.push(reference);
-    const sign = (n: number) => Promise.all(Array.from({ length: n }, () => signPayment(env.agent, requirements, { validBefore: BigInt(Math.floor(Date.now() / 1000)) + 3600n })));
+    const sign = (n: number) =>
+      Promise.all(Array.from({ length: n }, () => signPayment(env.agent, requirements, { validBefore: BigInt(Math.floor(Date.now() / 1000)) + 3600n })));
 
     // Warm up both (JIT, connections, caches), then alternate rounds.
     const warm = await sign(40);

@@ -15,7 +15,10 @@ const THRESHOLDS = { lines: 100, functions: 100, branches: 95 } as const;
 const EXCLUSIONS: Record<string, string> = {};
 
 type Metric = { total: number; covered: number; pct: number };
-const summary = JSON.parse(readFileSync(path.join(__dirname, "..", "coverage", "coverage-summary.json"), "utf8")) as Record<string, Record<keyof typeof THRESHOLDS, Metric>>;
+const summary = JSON.parse(readFileSync(path.join(__dirname, "..", "coverage", "coverage-summary.json"), "utf8")) as Record<
+  string,
+  Record<keyof typeof THRESHOLDS, Metric>
+>;
 
 const failures: string[] = [];
 const rows: string[] = [];
@@ -35,13 +38,16 @@ for (const [file, metrics] of Object.entries(summary)) {
 
 // Every product contract must be in the report: a file left out of the run is not covered.
 const root = path.join(__dirname, "..");
-const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+const walk = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
 const reported = new Set(Object.keys(summary).map((f) => path.relative(root, path.resolve(f)).replace(/\\/g, "/")));
 for (const file of walk(path.join(root, "contracts")).map((f) => path.relative(root, f).replace(/\\/g, "/"))) {
   if (file.endsWith(".sol") && !file.startsWith("contracts/mocks/") && !reported.has(file)) failures.push(`${file}: not in the coverage report`);
 }
 
-console.log(`coverage gate: lines ${THRESHOLDS.lines}%, functions ${THRESHOLDS.functions}%, branches ≥ ${THRESHOLDS.branches}% for every contract outside contracts/mocks/`);
+console.log(
+  `coverage gate: lines ${THRESHOLDS.lines}%, functions ${THRESHOLDS.functions}%, branches ≥ ${THRESHOLDS.branches}% for every contract outside contracts/mocks/`,
+);
 console.log(rows.join("\n"));
 if (failures.length) {
   console.error(`\ncoverage below the thresholds:\n  ${failures.join("\n  ")}`);

@@ -79,7 +79,9 @@ async function openPostgres(url: string, poolSize: number): Promise<Database> {
       const client = await pool.connect();
       try {
         await client.query("BEGIN");
-        const result = await fn({ query: async <R>(sql: string, params?: readonly unknown[]) => ({ rows: (await client.query(sql, params as unknown[])).rows as R[] }) });
+        const result = await fn({
+          query: async <R>(sql: string, params?: readonly unknown[]) => ({ rows: (await client.query(sql, params as unknown[])).rows as R[] }),
+        });
         await client.query("COMMIT");
         return result;
       } catch (error) {
@@ -109,14 +111,18 @@ async function openPglite(location: string): Promise<Database> {
     location: memory ? "memory:" : resolve(location),
     query: async <T>(sql: string, params?: readonly unknown[]) => ({ rows: (await pg.query<T>(sql, params as unknown[])).rows }),
     transaction: <T>(fn: (tx: Pick<Database, "query">) => Promise<T>) =>
-      pg.transaction((tx) => fn({ query: async <R>(sql: string, params?: readonly unknown[]) => ({ rows: (await tx.query<R>(sql, params as unknown[])).rows }) })),
+      pg.transaction((tx) =>
+        fn({ query: async <R>(sql: string, params?: readonly unknown[]) => ({ rows: (await tx.query<R>(sql, params as unknown[])).rows }) }),
+      ),
     close: () => pg.close(),
   };
 }
 
 /** Applies every migration not yet applied, in file-name order, each in its own transaction. */
 async function migrate(db: Database): Promise<void> {
-  const files = readdirSync(MIGRATIONS_DIR).filter((f) => f.endsWith(".sql")).sort();
+  const files = readdirSync(MIGRATIONS_DIR)
+    .filter((f) => f.endsWith(".sql"))
+    .sort();
   await db.transaction(async (tx) => {
     // Serializes processes starting together on one server (released at commit).
     if (db.kind === "postgres") await tx.query("SELECT pg_advisory_xact_lock($1)", [MIGRATION_LOCK]);

@@ -1,5 +1,11 @@
 import { Interface, isError, type ErrorDescription } from "ethers";
-import { BatchSettlement__factory, ConditionalEscrow__factory, ERC3009DepositCollector__factory, NetDollarV2__factory, ReserveOracle__factory } from "../typechain-types";
+import {
+  BatchSettlement__factory,
+  ConditionalEscrow__factory,
+  ERC3009DepositCollector__factory,
+  NetDollarV2__factory,
+  ReserveOracle__factory,
+} from "../typechain-types";
 import { formatAmount, formatDollars } from "./amounts";
 import { shortAddress } from "./addresses";
 import { ChainRefusedError, ChainUnreachableError, NetDollarError } from "./errors";
@@ -60,13 +66,15 @@ const DESCRIPTIONS: Record<string, Describe> = {
     BigInt(asOf) === 0n
       ? "no reserve attestation has been published: minting is blocked until one is"
       : `the latest reserve attestation (${time(asOf)}) is older than ${maxAge} seconds at block time ${time(now)}: minting is blocked until a newer one is published`,
-  NetDollarReserveOracleWrongToken: ([oracle, other]) => `the reserve oracle ${shortAddress(oracle)} attests the reserves of ${shortAddress(other)}, not of this token`,
+  NetDollarReserveOracleWrongToken: ([oracle, other]) =>
+    `the reserve oracle ${shortAddress(oracle)} attests the reserves of ${shortAddress(other)}, not of this token`,
   NetDollarInvalidReserveGuard: ([oracle, maxAge, buffer]) =>
     `invalid reserve guard: oracle ${shortAddress(oracle)} (must answer latestReserves), max age ${maxAge} s (must be > 0), buffer ${buffer} bps (must be < 10,000)`,
   // ReserveOracle
   ReserveOracleUnauthorizedAttestor: ([a]) => `${shortAddress(a)} is not an authorised attestor of this oracle`,
   ReserveOracleInvalidSignature: ([a]) => `the attestation is not signed by ${shortAddress(a)} (or a field was changed after signing)`,
-  ReserveOracleNotNewer: ([asOf, latest]) => `the attestation (${time(asOf)}) is not newer than the oracle's latest (${time(latest)}): replayed or out of order`,
+  ReserveOracleNotNewer: ([asOf, latest]) =>
+    `the attestation (${time(asOf)}) is not newer than the oracle's latest (${time(latest)}): replayed or out of order`,
   ReserveOracleFutureAttestation: ([asOf, now]) => `the attestation is dated ${time(asOf)}, after the block time ${time(now)}`,
   ReserveOracleDeploymentNotCovered: ([chainId, token]) => `the attestation does not cover chain ${chainId}, token ${shortAddress(token)}`,
   ReserveOracleLinesMismatch: ([reserves, lines]) => `the reserve lines add up to ${lines}, not the attested ${reserves} (base units)`,
@@ -89,7 +97,9 @@ const DESCRIPTIONS: Record<string, Describe> = {
   EscrowDeadlineNotReached: ([deadline, now]) => `this is possible only after ${time(deadline)}; block time is ${time(now)}`,
   EscrowWrongOutcome: ([outcome]) => `the payment's default outcome is ${Number(outcome) === 1 ? "release" : "refund"}`,
   EscrowUnauthorized: ([caller, expected]) =>
-    BigInt(expected) === 0n ? `the payment names nobody for this role, so ${shortAddress(caller)} cannot act` : `only ${shortAddress(expected)} may do this, not ${shortAddress(caller)}`,
+    BigInt(expected) === 0n
+      ? `the payment names nobody for this role, so ${shortAddress(caller)} cannot act`
+      : `only ${shortAddress(expected)} may do this, not ${shortAddress(caller)}`,
   EscrowNotAParty: ([caller]) => `${shortAddress(caller)} is neither the payer nor a payee`,
   EscrowNotARefunder: ([caller]) => `${shortAddress(caller)} is neither the operator nor a payee`,
   EscrowNoArbiter: ([id]) => `payment ${id} names no arbiter, so it cannot be disputed`,
@@ -107,20 +117,25 @@ const DESCRIPTIONS: Record<string, Describe> = {
   BatchSettlementWithdrawDelayOutOfRange: ([delay, min, max]) => `a withdrawal delay of ${delay} s is outside ${min}-${max} s (15 minutes to 30 days)`,
   BatchSettlementZeroAmount: () => "the amount must not be zero",
   BatchSettlementDepositOverflow: ([balance, amount]) => `depositing ${amount} on top of ${balance} base units would overflow the channel's balance`,
-  BatchSettlementDepositNotReceived: ([expected, received]) => `the channel contract received ${received} instead of ${expected} base units (a collector or token that does not deliver in full)`,
+  BatchSettlementDepositNotReceived: ([expected, received]) =>
+    `the channel contract received ${received} instead of ${expected} base units (a collector or token that does not deliver in full)`,
   BatchSettlementEmptyBatch: () => "the claim batch is empty",
   BatchSettlementNotReceiverSide: ([id, caller]) => `${shortAddress(caller)} is neither the receiver nor the receiver authorizer of channel ${id}`,
   BatchSettlementNotPayerSide: ([id, caller]) => `${shortAddress(caller)} is neither the payer nor the payer authorizer of channel ${id}`,
-  BatchSettlementAuthorizerMismatch: ([row, expected, actual]) => `row ${row} of the claim batch names receiver authorizer ${shortAddress(actual)}, not the batch's ${shortAddress(expected)}`,
+  BatchSettlementAuthorizerMismatch: ([row, expected, actual]) =>
+    `row ${row} of the claim batch names receiver authorizer ${shortAddress(actual)}, not the batch's ${shortAddress(expected)}`,
   BatchSettlementInvalidAuthorizerSignature: ([a]) => `the signature is not the receiver authorizer ${shortAddress(a)}'s`,
   BatchSettlementInvalidVoucherSignature: ([id, signer]) => `the voucher for channel ${id} is not signed by ${shortAddress(signer)}`,
   BatchSettlementClaimExceedsCeiling: ([id, total, ceiling]) => `claiming ${total} on channel ${id} is above the voucher's ceiling of ${ceiling} base units`,
-  BatchSettlementClaimExceedsBalance: ([id, total, balance]) => `claiming ${total} on channel ${id} is above its balance of ${balance} base units (withdrawn before the claim landed?)`,
+  BatchSettlementClaimExceedsBalance: ([id, total, balance]) =>
+    `claiming ${total} on channel ${id} is above its balance of ${balance} base units (withdrawn before the claim landed?)`,
   BatchSettlementWithdrawalPending: ([id, at]) => `channel ${id} already has a withdrawal pending since ${time(at)}`,
   BatchSettlementNoWithdrawalPending: ([id]) => `channel ${id} has no withdrawal pending`,
   BatchSettlementWithdrawDelayNotElapsed: ([id, after]) => `the withdrawal from channel ${id} can be finalized from ${time(after)}`,
-  BatchSettlementWithdrawExceedsAvailable: ([id, amount, available]) => `withdrawing ${amount} from channel ${id} is more than its unclaimed ${available} base units`,
-  BatchSettlementInvalidRefundNonce: ([id, nonce, expected]) => `the refund for channel ${id} carries nonce ${nonce}; the channel's current refund nonce is ${expected}`,
+  BatchSettlementWithdrawExceedsAvailable: ([id, amount, available]) =>
+    `withdrawing ${amount} from channel ${id} is more than its unclaimed ${available} base units`,
+  BatchSettlementInvalidRefundNonce: ([id, nonce, expected]) =>
+    `the refund for channel ${id} carries nonce ${nonce}; the channel's current refund nonce is ${expected}`,
   DepositCollectorUnauthorizedCaller: ([caller]) => `${shortAddress(caller)} is not the channel contract this collector serves`,
 };
 

@@ -53,7 +53,11 @@ async function assertPortFree(port: number): Promise<void> {
   await new Promise<void>((resolve, reject) => {
     const probe = createServer();
     probe.once("error", (error: NodeJS.ErrnoException) =>
-      reject(error.code === "EADDRINUSE" ? new ChainUnreachableError(`port ${port} is in use (a devnet already running?); use --port`) : new ChainUnreachableError(`cannot listen on 127.0.0.1:${port}: ${error.message}`)),
+      reject(
+        error.code === "EADDRINUSE"
+          ? new ChainUnreachableError(`port ${port} is in use (a devnet already running?); use --port`)
+          : new ChainUnreachableError(`cannot listen on 127.0.0.1:${port}: ${error.message}`),
+      ),
     );
     probe.listen(port, "127.0.0.1", () => probe.close(() => resolve()));
   });

@@ -40,10 +40,7 @@ export class ChainRefusedError extends NetDollarError {
   /** The custom error's arguments, when it could be decoded. */
   readonly errorArgs?: readonly unknown[];
 
-  constructor(
-    shortMessage: string,
-    options: NetDollarErrorOptions & { errorName?: string; errorArgs?: readonly unknown[] } = {},
-  ) {
+  constructor(shortMessage: string, options: NetDollarErrorOptions & { errorName?: string; errorArgs?: readonly unknown[] } = {}) {
     super(shortMessage, options);
     this.errorName = options.errorName;
     this.errorArgs = options.errorArgs;

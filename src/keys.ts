@@ -59,7 +59,10 @@ export async function loadWallet(source: KeySource): Promise<Wallet> {
       json = readFileSync(source.keystore, "utf8");
     } catch (cause) {
       if ((cause as NodeJS.ErrnoException).code === "ENOENT") {
-        throw new ConfigurationError(`keystore ${source.keystore} not found`, { details: `create one with \`netd keystore create ${source.keystore}\` (or import a key with \`netd keystore import\`)`, cause });
+        throw new ConfigurationError(`keystore ${source.keystore} not found`, {
+          details: `create one with \`netd keystore create ${source.keystore}\` (or import a key with \`netd keystore import\`)`,
+          cause,
+        });
       }
       throw new ConfigurationError(`cannot read the keystore ${source.keystore}`, { cause });
     }
@@ -135,7 +138,8 @@ export async function createKeystore(params: { file: string; password: string; p
   try {
     writeFileSync(params.file, json, { mode: 0o600, flag: "wx" });
   } catch (cause) {
-    if ((cause as NodeJS.ErrnoException).code === "EEXIST") throw new ConfigurationError(`${params.file} already exists; not overwriting a keystore`, { cause });
+    if ((cause as NodeJS.ErrnoException).code === "EEXIST")
+      throw new ConfigurationError(`${params.file} already exists; not overwriting a keystore`, { cause });
     throw new ConfigurationError(`cannot write ${params.file}`, { cause });
   }
   return { address: wallet.address };

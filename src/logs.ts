@@ -27,7 +27,10 @@ async function getLogs(provider: Provider, filter: Filter & { fromBlock: number;
         params: [{ address: filter.address, topics: filter.topics, fromBlock: toQuantity(filter.fromBlock), toBlock: toQuantity(filter.toBlock) }],
       }),
     });
-    const body = (await response.json()) as { result?: { blockNumber: string; transactionHash: string; topics: string[]; data: string }[]; error?: { message?: string } };
+    const body = (await response.json()) as {
+      result?: { blockNumber: string; transactionHash: string; topics: string[]; data: string }[];
+      error?: { message?: string };
+    };
     if (body.error || !body.result) throw new Error(body.error?.message ?? `HTTP ${response.status}`);
     return body.result.map((l) => ({ blockNumber: Number(l.blockNumber), transactionHash: l.transactionHash, topics: l.topics, data: l.data }));
   }

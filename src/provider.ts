@@ -45,7 +45,8 @@ export function pollingIntervalFor(chainId: bigint, env: NodeJS.ProcessEnv = pro
   const raw = env.NETD_POLL_INTERVAL_MS?.trim();
   if (raw) {
     const configured = Number(raw);
-    if (!/^\d+$/.test(raw) || configured < 10 || configured > 60_000) throw new ConfigurationError(`NETD_POLL_INTERVAL_MS "${raw}" is not a number of milliseconds from 10 to 60000`);
+    if (!/^\d+$/.test(raw) || configured < 10 || configured > 60_000)
+      throw new ConfigurationError(`NETD_POLL_INTERVAL_MS "${raw}" is not a number of milliseconds from 10 to 60000`);
     return configured;
   }
   return chainId === 31337n || chainId === 1337n ? 200 : 1_000;
@@ -64,7 +65,10 @@ async function fetchChainId(rpcUrl: string, timeoutMs: number): Promise<bigint> 
     const reason = cause instanceof Error && cause.name === "TimeoutError" ? `no answer within ${timeoutMs} ms` : describe(cause);
     // The next step, for the usual case: a local devnet that is not running.
     const local = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(rpcUrl);
-    throw new ChainUnreachableError(`cannot reach the RPC endpoint ${rpcUrl}`, { details: local ? `${reason}; is \`npx netd devnet\` running (or --rpc-url / NETD_RPC_URL pointing elsewhere)?` : reason, cause });
+    throw new ChainUnreachableError(`cannot reach the RPC endpoint ${rpcUrl}`, {
+      details: local ? `${reason}; is \`npx netd devnet\` running (or --rpc-url / NETD_RPC_URL pointing elsewhere)?` : reason,
+      cause,
+    });
   }
   let body: unknown;
   try {

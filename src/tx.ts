@@ -29,7 +29,12 @@ export async function simulate<A extends unknown[]>(method: WriteMethod<A>, args
  * Sends a call and waits for its receipt (at most `timeoutMs`, default 120 s); a revert becomes a
  * {@link ChainRefusedError} in plain words. `onSent` hears the hash as soon as the node has the transaction.
  */
-export async function send<A extends unknown[]>(method: WriteMethod<A>, args: A, ctx: DecodeContext, options: { onSent?: (hash: string) => void; timeoutMs?: number } = {}): Promise<WriteResult> {
+export async function send<A extends unknown[]>(
+  method: WriteMethod<A>,
+  args: A,
+  ctx: DecodeContext,
+  options: { onSent?: (hash: string) => void; timeoutMs?: number } = {},
+): Promise<WriteResult> {
   let tx: ContractTransactionResponse;
   try {
     tx = await method(...args);
@@ -39,7 +44,10 @@ export async function send<A extends unknown[]>(method: WriteMethod<A>, args: A,
   options.onSent?.(tx.hash);
   const timeoutMs = options.timeoutMs ?? 120_000;
   const receipt = await tx.wait(1, timeoutMs).catch((error: unknown) => {
-    if (isError(error, "TIMEOUT")) throw new ChainUnreachableError(`no receipt for ${tx.hash} within ${timeoutMs / 1000} s`, { details: "it may still be mined: look it up by its hash before sending it again" });
+    if (isError(error, "TIMEOUT"))
+      throw new ChainUnreachableError(`no receipt for ${tx.hash} within ${timeoutMs / 1000} s`, {
+        details: "it may still be mined: look it up by its hash before sending it again",
+      });
     throw toNetDollarError(error, ctx);
   });
   if (!receipt || receipt.status !== 1) throw new ChainRefusedError(`transaction ${tx.hash} reverted`);

@@ -42,9 +42,7 @@ export function renderSection(section: GasSection): string {
 
 /** Whether every budgeted row of every section is within budget. */
 export function allWithinBudget(sections: GasSection[]): boolean {
-  return sections.every((s) =>
-    s.rows.every((r) => r.budget === undefined || (r.measured[s.columns[0]] ?? 0n) <= BigInt(r.budget)),
-  );
+  return sections.every((s) => s.rows.every((r) => r.budget === undefined || (r.measured[s.columns[0]] ?? 0n) <= BigInt(r.budget)));
 }
 
 /** Writes bench/gas.md (the table reviewers read) and bench/gas.json (a snapshot whose diff shows every change). */
@@ -53,9 +51,7 @@ export function writeGasReport(sections: GasSection[], header: string[]): void {
   const snapshot = Object.fromEntries(
     sections.map((s) => [
       s.title,
-      Object.fromEntries(
-        s.rows.map((r) => [r.operation, Object.fromEntries(s.columns.map((c) => [c, r.measured[c]?.toString() ?? null]))]),
-      ),
+      Object.fromEntries(s.rows.map((r) => [r.operation, Object.fromEntries(s.columns.map((c) => [c, r.measured[c]?.toString() ?? null]))])),
     ]),
   );
   writeFileSync(path.join(dir, "gas.json"), JSON.stringify(snapshot, null, 2) + "\n");

@@ -160,14 +160,20 @@ export async function checkAttestation(params: CheckAttestationParameters): Prom
   const outstanding = deployments.reduce((a, d) => a + (d.totalSupply ?? d.documentOutstanding), 0n);
   const headroom = reserves - outstanding;
   if (headroom < 0n) {
-    problems.push({ kind: "under-backed", message: `under-backed: reserves ${reserves} are ${-headroom} short of the ${outstanding} outstanding (base units)` });
+    problems.push({
+      kind: "under-backed",
+      message: `under-backed: reserves ${reserves} are ${-headroom} short of the ${outstanding} outstanding (base units)`,
+    });
   }
 
   // Version 2: each deployment must be backed by its own allocation, not only all of them by the total.
   for (const d of deployments) {
     const supply = d.totalSupply ?? d.documentOutstanding;
     if (d.allocation !== undefined && supply > d.allocation) {
-      problems.push({ kind: "under-backed", message: `under-backed on chain ${d.chainId}: ${supply} outstanding, more than the ${d.allocation} allocated to it (base units)` });
+      problems.push({
+        kind: "under-backed",
+        message: `under-backed on chain ${d.chainId}: ${supply} outstanding, more than the ${d.allocation} allocated to it (base units)`,
+      });
     }
   }
 
@@ -211,7 +217,10 @@ async function checkDeployment(
   const block = await read(`block ${report.blockNumber}`, () => provider.getBlock(report.blockNumber));
   if (!block) throw new ChainUnreachableError(`block ${report.blockNumber} is not available`);
   if (toIsoSeconds(block.timestamp) !== report.blockTimestamp) {
-    problems.push({ kind: "invalid", message: `${label}: block ${report.blockNumber} is at ${toIsoSeconds(block.timestamp)}, not ${report.blockTimestamp} as the attestation says` });
+    problems.push({
+      kind: "invalid",
+      message: `${label}: block ${report.blockNumber} is at ${toIsoSeconds(block.timestamp)}, not ${report.blockTimestamp} as the attestation says`,
+    });
   }
   if (BigInt(block.timestamp) > asOf) {
     problems.push({ kind: "invalid", message: `${label}: block ${report.blockNumber} is after asOf` });
@@ -226,7 +235,10 @@ async function checkDeployment(
     } else {
       const last = await findBlockAtOrBefore(provider, asOf);
       if (last.timestamp !== BigInt(block.timestamp)) {
-        problems.push({ kind: "invalid", message: `${label}: block ${report.blockNumber} is not the last block at or before asOf (block ${last.number} is at ${toIsoSeconds(last.timestamp)})` });
+        problems.push({
+          kind: "invalid",
+          message: `${label}: block ${report.blockNumber} is not the last block at or before asOf (block ${last.number} is at ${toIsoSeconds(last.timestamp)})`,
+        });
       }
     }
   }
@@ -244,8 +256,20 @@ async function checkDeployment(
   // Reconciliation: mints − burns − redemptions − seizures since deployment, streamed in block ranges.
   const key = `${report.chainId}:${report.token.toLowerCase()}`;
   const fromBlock =
-    params.fromBlock?.[key] ?? params.fromBlock?.[`${report.chainId}:${report.token}`] ?? (await findDeploymentBlock(provider, report.token, report.blockNumber));
-  const r: Reconciliation = { fromBlock, toBlock: report.blockNumber, events: 0, minted: 0n, burned: 0n, redeemed: 0n, seized: 0n, reconstructed: 0n, matches: false };
+    params.fromBlock?.[key] ??
+    params.fromBlock?.[`${report.chainId}:${report.token}`] ??
+    (await findDeploymentBlock(provider, report.token, report.blockNumber));
+  const r: Reconciliation = {
+    fromBlock,
+    toBlock: report.blockNumber,
+    events: 0,
+    minted: 0n,
+    burned: 0n,
+    redeemed: 0n,
+    seized: 0n,
+    reconstructed: 0n,
+    matches: false,
+  };
   const minters = new Set<string>();
   const checkpoints: { block: number; cumulative: bigint }[] = [{ block: fromBlock - 1, cumulative: 0n }];
   let cumulative = 0n;
@@ -258,7 +282,14 @@ async function checkDeployment(
     chunkSize: params.chunkSize,
     onProgress: (scannedTo) => {
       checkpoints.push({ block: scannedTo, cumulative });
-      params.onProgress?.({ deployment: index, deployments: params.document.deployments.length, fromBlock, toBlock: report.blockNumber, scannedTo, events: r.events });
+      params.onProgress?.({
+        deployment: index,
+        deployments: params.document.deployments.length,
+        fromBlock,
+        toBlock: report.blockNumber,
+        scannedTo,
+        events: r.events,
+      });
     },
   })) {
     for (const log of logs) {
@@ -380,7 +411,11 @@ async function checkOracle(
     if (roundAsOf < asOf) break;
     if (roundAsOf === asOf) {
       if (BigInt(reserves) === expected) {
-        return { ...base, agrees: true, note: round === latestRound ? "the oracle's latest round is this attestation" : `round ${round} is this attestation (superseded by a later one)` };
+        return {
+          ...base,
+          agrees: true,
+          note: round === latestRound ? "the oracle's latest round is this attestation" : `round ${round} is this attestation (superseded by a later one)`,
+        };
       }
       problems.push({ kind: "invalid", message: `${label}: the oracle's round ${round} for the same time attests ${reserves}, not ${expected}` });
       return { ...base, agrees: false, note: `conflict: round ${round} has other reserves for the same time` };

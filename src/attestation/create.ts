@@ -32,7 +32,10 @@ export function allocate(total: bigint, deployments: { chainId: string; outstand
   if (given) {
     const out = deployments.map((d) => {
       const a = given[d.chainId];
-      if (a === undefined) throw new InvalidInputError(`no allocation given for chain ${d.chainId}`, { details: "give one --allocate CHAINID=DOLLARS per chain covered, or none for a proportional split" });
+      if (a === undefined)
+        throw new InvalidInputError(`no allocation given for chain ${d.chainId}`, {
+          details: "give one --allocate CHAINID=DOLLARS per chain covered, or none for a proportional split",
+        });
       return a;
     });
     const unknown = Object.keys(given).filter((c) => !deployments.some((d) => d.chainId === c));
@@ -79,7 +82,11 @@ export async function createAttestation(params: CreateAttestationParameters): Pr
     });
   }
   const total = params.lines.reduce((a, l) => a + l.amount, 0n);
-  const allocations = allocate(total, deployments.map((d) => ({ chainId: d.chainId, outstanding: BigInt(d.outstanding) })), params.allocations);
+  const allocations = allocate(
+    total,
+    deployments.map((d) => ({ chainId: d.chainId, outstanding: BigInt(d.outstanding) })),
+    params.allocations,
+  );
   deployments.forEach((d, i) => (d.allocation = allocations[i].toString()));
   return {
     type: "netd/reserve-attestation",
@@ -98,7 +105,8 @@ export async function signAttestation(doc: AttestationDocument, attestor: Signer
   const { attestor: _a, signature: _s, ...unsigned } = doc;
   void _a;
   void _s;
-  const signature = doc.version === 2 ? await signAttestationDataV2(attestor, toAttestationDataV2(doc)) : await signAttestationData(attestor, toAttestationData(doc));
+  const signature =
+    doc.version === 2 ? await signAttestationDataV2(attestor, toAttestationDataV2(doc)) : await signAttestationData(attestor, toAttestationData(doc));
   return { ...unsigned, attestor: await attestor.getAddress(), signature };
 }
 

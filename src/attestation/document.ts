@@ -59,7 +59,10 @@ export const AttestationDocumentSchema = z
     accountant: z.string().min(1, "must not be empty"),
     report: z.object({ sha256: bytes32, file: z.string().optional() }),
     attestor: address.optional(),
-    signature: z.string().regex(/^0x[0-9a-fA-F]+$/, "not hex").optional(),
+    signature: z
+      .string()
+      .regex(/^0x[0-9a-fA-F]+$/, "not hex")
+      .optional(),
   })
   .superRefine((doc, ctx) => {
     const sum = doc.reserves.lines.reduce((a, l) => a + BigInt(l.amount), 0n);
@@ -69,14 +72,20 @@ export const AttestationDocumentSchema = z
     const seen = new Set<string>();
     let allocated = 0n;
     doc.deployments.forEach((d, i) => {
-      if (doc.version === 2 && d.allocation === undefined) ctx.addIssue({ code: "custom", path: ["deployments", i, "allocation"], message: "is required in version 2" });
-      if (doc.version === 1 && d.allocation !== undefined) ctx.addIssue({ code: "custom", path: ["deployments", i, "allocation"], message: "exists only in version 2" });
+      if (doc.version === 2 && d.allocation === undefined)
+        ctx.addIssue({ code: "custom", path: ["deployments", i, "allocation"], message: "is required in version 2" });
+      if (doc.version === 1 && d.allocation !== undefined)
+        ctx.addIssue({ code: "custom", path: ["deployments", i, "allocation"], message: "exists only in version 2" });
       allocated += BigInt(d.allocation ?? 0);
       const key = `${d.chainId}:${d.token.toLowerCase()}`;
       if (seen.has(key)) ctx.addIssue({ code: "custom", path: ["deployments", i], message: "lists the same chain and token twice" });
       seen.add(key);
       if (Date.parse(d.blockTimestamp) > Date.parse(doc.asOf)) {
-        ctx.addIssue({ code: "custom", path: ["deployments", i, "blockTimestamp"], message: "is after asOf: the block must be the last one at or before asOf" });
+        ctx.addIssue({
+          code: "custom",
+          path: ["deployments", i, "blockTimestamp"],
+          message: "is after asOf: the block must be the last one at or before asOf",
+        });
       }
     });
     if (allocated > BigInt(doc.reserves.total)) {

@@ -37,7 +37,9 @@ export function renderText(r: CheckReport): string {
   for (const d of r.deployments) {
     lines.push("", `Chain ${d.chainId}, token ${d.token}`, `  block ${d.blockNumber} (${d.blockTimestamp})`);
     if (d.totalSupply !== undefined) {
-      lines.push(`  total supply ${usd(d.totalSupply)}${d.totalSupply === d.documentOutstanding ? " (matches the attestation)" : ` (attestation says ${usd(d.documentOutstanding)})`}`);
+      lines.push(
+        `  total supply ${usd(d.totalSupply)}${d.totalSupply === d.documentOutstanding ? " (matches the attestation)" : ` (attestation says ${usd(d.documentOutstanding)})`}`,
+      );
     }
     if (d.allocation !== undefined) lines.push(`  allocated reserves ${usd(d.allocation)} (what this deployment's mint guard allows)`);
     const rec = d.reconciliation;
@@ -47,7 +49,9 @@ export function renderText(r: CheckReport): string {
         `  reconciliation ${rec.matches ? "matches total supply" : `MISMATCH: events give ${usd(rec.reconstructed)}`}`,
       );
       if (rec.divergence) {
-        lines.push(`  diverges between block ${rec.divergence.lastAgreeingBlock} and ${rec.divergence.firstDivergingBlock}: events ${usd(rec.divergence.eventsSum)}, total supply ${usd(rec.divergence.totalSupply)}`);
+        lines.push(
+          `  diverges between block ${rec.divergence.lastAgreeingBlock} and ${rec.divergence.firstDivergingBlock}: events ${usd(rec.divergence.eventsSum)}, total supply ${usd(rec.divergence.totalSupply)}`,
+        );
       }
     }
     if (d.unusedMinterAllowance !== undefined) lines.push(`  unused minter allowances ${usd(d.unusedMinterAllowance)} (${d.minters?.length ?? 0} minters)`);
@@ -65,7 +69,10 @@ export function renderMarkdown(r: CheckReport): string {
     ["As of", r.asOf],
     ["Accountant", r.accountant],
     ["Report SHA-256", `\`${r.reportSha256}\``],
-    ["Attestor", `\`${r.signature.attestor ?? "unsigned"}\` (${r.signature.valid ? "valid" : "invalid"} signature, ${r.signature.trusted ? "trusted" : "not trusted"})`],
+    [
+      "Attestor",
+      `\`${r.signature.attestor ?? "unsigned"}\` (${r.signature.valid ? "valid" : "invalid"} signature, ${r.signature.trusted ? "trusted" : "not trusted"})`,
+    ],
     ["Reserves", usd(r.reserves)],
     ["Outstanding", usd(r.outstanding)],
     ["Headroom", `${r.headroom < 0n ? "-" : ""}${usd(r.headroom < 0n ? -r.headroom : r.headroom)}`],

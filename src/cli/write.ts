@@ -42,12 +42,7 @@ export async function runWrite<A extends unknown[]>(ctx: CliContext, params: Run
   ctx.out.result(
     [
       `${params.summary}: done`,
-      ...table([
-        ["transaction", result.hash],
-        ["block", String(result.blockNumber)],
-        ["gas used", result.gasUsed.toLocaleString("en-US")],
-        ...state.rows,
-      ]),
+      ...table([["transaction", result.hash], ["block", String(result.blockNumber)], ["gas used", result.gasUsed.toLocaleString("en-US")], ...state.rows]),
     ],
     { command: params.command, transaction: result, ...state.data },
   );

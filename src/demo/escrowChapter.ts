@@ -46,7 +46,13 @@ export async function escrowChapter(story: Story, cast: Cast, deployment: Deploy
   story.title("Delivery is confirmed: the receipt releases the money, split three ways");
   const receipt = await signReceipt(cast.merchant, payment, escrowAddress, chainId);
   story.step(`the marketplace ${shortAddress(marketplace)} checks the delivery and signs a receipt (EIP-712, no transaction)`);
-  await simulateAndSend(Object.assign(() => escrow.confirmWithReceipt(toStruct(payment), receipt), { staticCall: () => escrow.confirmWithReceipt.staticCall(toStruct(payment), receipt) }), [], ctx);
+  await simulateAndSend(
+    Object.assign(() => escrow.confirmWithReceipt(toStruct(payment), receipt), {
+      staticCall: () => escrow.confirmWithReceipt.staticCall(toStruct(payment), receipt),
+    }),
+    [],
+    ctx,
+  );
   story.step("the relayer submits the receipt; the escrow pays every creator in the same transaction");
   for (const [i, creator] of creators.entries()) story.fact(`creator ${i + 1}`, formatDollars(await token.balanceOf(creator)));
   story.fact("left in escrow", formatDollars((await escrow.paymentState(id)).held));

@@ -30,7 +30,9 @@ export async function reserveChapter(story: Story, cast: Cast, deployment: Deplo
     deployments: [{ provider, token: await token.getAddress() }],
   });
   const attestation = await signAttestation(unsigned, accountant);
-  story.step(`the accountant signs: reserves $100.00 (cash $25, treasury bills $75) against ${formatDollars(BigInt(attestation.deployments[0].outstanding))} outstanding at block ${attestation.deployments[0].blockNumber}`);
+  story.step(
+    `the accountant signs: reserves $100.00 (cash $25, treasury bills $75) against ${formatDollars(BigInt(attestation.deployments[0].outstanding))} outstanding at block ${attestation.deployments[0].blockNumber}`,
+  );
   await simulateAndSend(oracle.connect(cast.relayer).publishV2, [toAttestationDataV2(attestation), attestation.attestor!, attestation.signature!], ctx);
   story.step("anyone relays the signed attestation to the on-chain oracle (also a Chainlink Proof of Reserve feed)");
   await simulateAndSend(token.configureReserveGuard, [await oracle.getAddress(), 35 * 86_400, 0], ctx);

@@ -22,13 +22,17 @@ export async function x402Chapter(story: Story, cast: Cast, token: NetDollarV2):
   const facilitatorServer = await listen(createFacilitatorApp(facilitator), 0);
   const api = await listen(createDemoApi({ payTo: merchant, network, asset, facilitator: facilitatorByUrl(facilitatorServer.url) }), 0);
   try {
-    story.step(`a facilitator verifies and settles payments at ${facilitatorServer.url}, relaying with ${shortAddress(await cast.relayer.getAddress())} (it pays the gas, never holds the money)`);
+    story.step(
+      `a facilitator verifies and settles payments at ${facilitatorServer.url}, relaying with ${shortAddress(await cast.relayer.getAddress())} (it pays the gas, never holds the money)`,
+    );
     story.step(`the merchant's API at ${api.url} charges $0.001 for GET /joke, in NET Dollar on ${network}`);
 
     const unpaid = await fetch(`${api.url}/joke`);
     const required = decodePaymentRequiredHeader(unpaid.headers.get("PAYMENT-REQUIRED")!);
     const offer = required.accepts[0];
-    story.step(`without payment: HTTP ${unpaid.status}, PAYMENT-REQUIRED asks ${formatDollars(BigInt(offer.amount))} (${offer.amount} base units) to ${shortAddress(offer.payTo)}, scheme ${offer.scheme}`);
+    story.step(
+      `without payment: HTTP ${unpaid.status}, PAYMENT-REQUIRED asks ${formatDollars(BigInt(offer.amount))} (${offer.amount} base units) to ${shortAddress(offer.payTo)}, scheme ${offer.scheme}`,
+    );
 
     const client = new PayingClient({ signer: cast.agent, controls: { maxPerPayment: parseAmount("0.01"), maxTotal: parseAmount("0.05") } });
     story.step("the agent's client may pay at most $0.01 per call and $0.05 in all; it signs an EIP-3009 authorization per call");
@@ -44,11 +48,19 @@ export async function x402Chapter(story: Story, cast: Cast, token: NetDollarV2):
     story.fact("first settlement", settled[0]?.transaction ?? "(none)");
     story.fact("merchant received", `${formatDollars(after - before)} (${after - before} base units)`);
     story.fact("agent spent", `${formatAmount(client.spent())} of its $0.05 limit`);
-    story.step(after - before === parseAmount("0.01") ? "the merchant's balance grew by exactly one cent" : `MISMATCH: the merchant received ${formatDollars(after - before)}`);
+    story.step(
+      after - before === parseAmount("0.01")
+        ? "the merchant's balance grew by exactly one cent"
+        : `MISMATCH: the merchant received ${formatDollars(after - before)}`,
+    );
     const receipt = settled[0]?.transaction ? await provider.getTransactionReceipt(settled[0].transaction) : null;
 
     try {
-      await client.fetch(`${api.url}/summarize`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "too dear" }) });
+      await client.fetch(`${api.url}/summarize`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text: "too dear" }),
+      });
     } catch (error) {
       if (!(error instanceof PaymentRefusedError)) throw error;
       story.step(`POST /summarize costs $0.05: the client refuses before signing anything: "${error.shortMessage}"`);

@@ -101,11 +101,7 @@ export async function signTransferAuthorization(
 }
 
 /** Signs an EIP-3009 `CancelAuthorization`. */
-export async function signCancelAuthorization(
-  signer: Signer,
-  domain: TokenDomain,
-  cancel: CancelAuthorization,
-): Promise<SplitSignature> {
+export async function signCancelAuthorization(signer: Signer, domain: TokenDomain, cancel: CancelAuthorization): Promise<SplitSignature> {
   const signature = await signer.signTypedData(toTypedDataDomain(domain), TYPES.CancelAuthorization, cancel);
   return splitSignature(signature);
 }
@@ -117,11 +113,7 @@ export async function signPermit(signer: Signer, domain: TokenDomain, permit: Pe
 }
 
 /** The EIP-712 digest of an authorization: what an ERC-1271 wallet is asked to accept. */
-export function authorizationDigest(
-  domain: TokenDomain,
-  authorization: TransferAuthorization,
-  kind: AuthorizationKind = "transfer",
-): string {
+export function authorizationDigest(domain: TokenDomain, authorization: TransferAuthorization, kind: AuthorizationKind = "transfer"): string {
   return TypedDataEncoder.hash(toTypedDataDomain(domain), authorizationTypes(kind), authorization);
 }
 

@@ -283,12 +283,18 @@ export type SignedPaymentDocument = z.infer<typeof SignedPaymentDocumentSchema>;
  * Reads a signed funding authorization or delivery receipt from `text` (the file's contents), checked field by field
  * and against the payment it must be for; every problem is an {@link InvalidInputError} that names it.
  */
-export function parseSignedPaymentDocument(text: string, expected: { type: SignedPaymentDocument["type"]; id: string }, source = "document"): SignedPaymentDocument {
+export function parseSignedPaymentDocument(
+  text: string,
+  expected: { type: SignedPaymentDocument["type"]; id: string },
+  source = "document",
+): SignedPaymentDocument {
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch {
-    throw new InvalidInputError(`${source} is not JSON`, { details: `expected the output of netd escrow ${expected.type === "netd/escrow-funding" ? "sign-funding" : "sign-receipt"}` });
+    throw new InvalidInputError(`${source} is not JSON`, {
+      details: `expected the output of netd escrow ${expected.type === "netd/escrow-funding" ? "sign-funding" : "sign-receipt"}`,
+    });
   }
   const parsed = SignedPaymentDocumentSchema.safeParse(json);
   if (!parsed.success) throw new InvalidInputError(`${source} is not a signed escrow document: ${describeIssues(parsed.error, "(document)")}`);

@@ -4,7 +4,10 @@ import { z } from "zod";
 import { InvalidInputError, describeIssues } from "../errors";
 import type { AuthorizationKind, TransferAuthorization } from "../eip712";
 
-const uint = z.string().regex(/^\d+$/, "must be a whole number in a decimal string").refine((v) => BigInt(v) < 2n ** 256n, "above 2^256 - 1");
+const uint = z
+  .string()
+  .regex(/^\d+$/, "must be a whole number in a decimal string")
+  .refine((v) => BigInt(v) < 2n ** 256n, "above 2^256 - 1");
 const address = z.string().refine((v): boolean => isHexString(v, 20), "not an address");
 const bytes32 = z.string().refine((v): boolean => isHexString(v, 32), "not 32 bytes of hex");
 
@@ -26,7 +29,10 @@ export const AuthorizationDocumentSchema = z.object({
     validBefore: uint,
     nonce: bytes32,
   }),
-  signature: z.string().regex(/^0x[0-9a-fA-F]*$/, "not hex").refine((v) => v.length > 2, "empty"),
+  signature: z
+    .string()
+    .regex(/^0x[0-9a-fA-F]*$/, "not hex")
+    .refine((v) => v.length > 2, "empty"),
 });
 
 export type AuthorizationDocument = z.infer<typeof AuthorizationDocumentSchema>;
@@ -58,7 +64,10 @@ export function toAuthorizationDocument(
 }
 
 /** Parses and validates a document (from a file's text), naming every field that is wrong. */
-export function parseAuthorizationDocument(text: string, source = "authorization"): {
+export function parseAuthorizationDocument(
+  text: string,
+  source = "authorization",
+): {
   doc: AuthorizationDocument;
   auth: TransferAuthorization;
 } {

@@ -17,7 +17,14 @@ export function submitTransferWithAuthorization(
 ): Promise<ContractTransactionResponse> {
   const sig = typeof signature === "string" ? signature : signature.signature;
   return token["transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"](
-    auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, sig, overrides,
+    auth.from,
+    auth.to,
+    auth.value,
+    auth.validAfter,
+    auth.validBefore,
+    auth.nonce,
+    sig,
+    overrides,
   );
 }
 
@@ -30,7 +37,14 @@ export function submitReceiveWithAuthorization(
 ): Promise<ContractTransactionResponse> {
   const sig = typeof signature === "string" ? signature : signature.signature;
   return token["receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"](
-    auth.from, auth.to, auth.value, auth.validAfter, auth.validBefore, auth.nonce, sig, overrides,
+    auth.from,
+    auth.to,
+    auth.value,
+    auth.validAfter,
+    auth.validBefore,
+    auth.nonce,
+    sig,
+    overrides,
   );
 }
 
@@ -54,9 +68,7 @@ export function submitPermit(
   overrides: Overrides = {},
 ): Promise<ContractTransactionResponse> {
   const sig = typeof signature === "string" ? signature : signature.signature;
-  return token["permit(address,address,uint256,uint256,bytes)"](
-    permit.owner, permit.spender, permit.value, permit.deadline, sig, overrides,
-  );
+  return token["permit(address,address,uint256,uint256,bytes)"](permit.owner, permit.spender, permit.value, permit.deadline, sig, overrides);
 }
 
 /**
@@ -65,12 +77,7 @@ export function submitPermit(
  * @example
  * await simulateAndSend(authorizationCall(token, "transfer", auth, signature), [], { symbol: "NETD" });
  */
-export function authorizationCall(
-  token: NetDollar,
-  kind: AuthorizationKind,
-  auth: TransferAuthorization,
-  signature: string,
-): WriteMethod<[]> {
+export function authorizationCall(token: NetDollar, kind: AuthorizationKind, auth: TransferAuthorization, signature: string): WriteMethod<[]> {
   const fn =
     kind === "receive"
       ? token["receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"]

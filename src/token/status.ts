@@ -40,13 +40,12 @@ export async function getImplementation(provider: Provider, proxy: string): Prom
  * Current minters and role holders. AccessControl does not enumerate members, so candidates come from the
  * token's events since `fromBlock` (its deployment block) and each is confirmed against the current state.
  */
-export async function getMembers(
-  token: NetDollar,
-  fromBlock: number,
-): Promise<{ minters: MinterInfo[]; roles: Record<RoleName, string[]> }> {
+export async function getMembers(token: NetDollar, fromBlock: number): Promise<{ minters: MinterInfo[]; roles: Record<RoleName, string[]> }> {
   const provider = token.runner!.provider!;
   const address = await token.getAddress();
-  const topics = ["MinterConfigured", "MinterRemoved", "RoleGranted", "RoleRevoked"].map((name) => token.getEvent(name as "MinterConfigured").fragment.topicHash);
+  const topics = ["MinterConfigured", "MinterRemoved", "RoleGranted", "RoleRevoked"].map(
+    (name) => token.getEvent(name as "MinterConfigured").fragment.topicHash,
+  );
   const minterCandidates = new Set<string>();
   const roleCandidates = new Map<string, Set<string>>();
   const toBlock = await provider.getBlockNumber();
@@ -102,7 +101,20 @@ export async function getTokenStatus(token: NetDollar, fromBlock: number): Promi
     .reserveGuard()
     .then(([oracle, maxAge, bufferBps]) => ({ oracle, maxAge, bufferBps }))
     .catch(() => null);
-  return { address, name, symbol, decimals: Number(decimals), version, totalSupply, paused, implementation, defaultAdmin, ...members, reserveGuard, contract: reserveGuard ? "NetDollarV2" : "NetDollar" };
+  return {
+    address,
+    name,
+    symbol,
+    decimals: Number(decimals),
+    version,
+    totalSupply,
+    paused,
+    implementation,
+    defaultAdmin,
+    ...members,
+    reserveGuard,
+    contract: reserveGuard ? "NetDollarV2" : "NetDollar",
+  };
 }
 
 /** The default admin and its two-step transfer (OpenZeppelin's AccessControlDefaultAdminRules). */

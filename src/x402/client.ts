@@ -120,7 +120,8 @@ export class PayingClient {
 
   /** The wrapped fetch: pays a 402 once and returns the paid response. */
   readonly fetch = async (input: string | URL, init: RequestInit = {}): Promise<Response> => {
-    if (init.body instanceof ReadableStream) throw new PaymentRefusedError("the request body must be replayable (a string or bytes) to be sent again with the payment");
+    if (init.body instanceof ReadableStream)
+      throw new PaymentRefusedError("the request body must be replayable (a string or bytes) to be sent again with the payment");
     const routeKey = `${(init.method ?? "GET").toUpperCase()} ${String(input)}`;
     const known = this.offers.get(routeKey);
     if (known && this.channels) return this.payByChannel(input, init, known, routeKey);
@@ -191,7 +192,15 @@ export class PayingClient {
         errorReason = undefined;
       }
     }
-    this.record(url, paid, settlement, errorReason, { network: requirement.network, asset: requirement.asset, payTo: authorization.to, amount, payer, scheme: "exact", nonce: authorization.nonce });
+    this.record(url, paid, settlement, errorReason, {
+      network: requirement.network,
+      asset: requirement.asset,
+      payTo: authorization.to,
+      amount,
+      payer,
+      scheme: "exact",
+      nonce: authorization.nonce,
+    });
     return paid;
   };
 
@@ -274,7 +283,9 @@ export class PayingClient {
     if (payment.deposit !== undefined && c.maxDeposit !== undefined && payment.deposit > c.maxDeposit) {
       wallet.failed(payment);
       this.unreserve(url.host, amount);
-      throw new PaymentRefusedError(`not paying ${url.host}: the channel needs a deposit of ${formatAmount(payment.deposit)}, above the maximum deposit ${formatAmount(c.maxDeposit)}`);
+      throw new PaymentRefusedError(
+        `not paying ${url.host}: the channel needs a deposit of ${formatAmount(payment.deposit)}, above the maximum deposit ${formatAmount(c.maxDeposit)}`,
+      );
     }
     const headers = new Headers(init.headers);
     headers.set("PAYMENT-SIGNATURE", encodePaymentSignatureHeader({ x402Version: 2, accepted: offer, payload: payment.payload } as PaymentPayload));
@@ -335,9 +346,12 @@ export class PayingClient {
   /** Which limit (per payment, per host, total) paying `amount` to `host` now would break, in words. */
   private overLimit(amount: bigint, host: string): string | undefined {
     const c = this.options.controls ?? {};
-    if (c.maxPerPayment !== undefined && amount > c.maxPerPayment) return `the price ${formatAmount(amount)} is above the maximum per payment ${formatAmount(c.maxPerPayment)}`;
-    if (c.maxPerHost !== undefined && this.spent(host) + amount > c.maxPerHost) return `paying ${formatAmount(amount)} would take ${host} to ${formatAmount(this.spent(host) + amount)}, above its maximum ${formatAmount(c.maxPerHost)}`;
-    if (c.maxTotal !== undefined && this.spentTotal + amount > c.maxTotal) return `paying ${formatAmount(amount)} would take the total to ${formatAmount(this.spentTotal + amount)}, above the maximum ${formatAmount(c.maxTotal)}`;
+    if (c.maxPerPayment !== undefined && amount > c.maxPerPayment)
+      return `the price ${formatAmount(amount)} is above the maximum per payment ${formatAmount(c.maxPerPayment)}`;
+    if (c.maxPerHost !== undefined && this.spent(host) + amount > c.maxPerHost)
+      return `paying ${formatAmount(amount)} would take ${host} to ${formatAmount(this.spent(host) + amount)}, above its maximum ${formatAmount(c.maxPerHost)}`;
+    if (c.maxTotal !== undefined && this.spentTotal + amount > c.maxTotal)
+      return `paying ${formatAmount(amount)} would take the total to ${formatAmount(this.spentTotal + amount)}, above the maximum ${formatAmount(c.maxTotal)}`;
     return undefined;
   }
 
@@ -353,7 +367,9 @@ export class PayingClient {
     const offer = decodePaymentRequiredHeader(header).accepts.find((a) => a.scheme === BATCH_SETTLEMENT_SCHEME);
     if (!offer) throw new PaymentRefusedError(`${String(url)} offers no batch-settlement channel`);
     const { payload, channelId } = await this.channels.refundPayload(offer, amount);
-    const res = await this.baseFetch(url, { headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader({ x402Version: 2, accepted: offer, payload } as PaymentPayload) } });
+    const res = await this.baseFetch(url, {
+      headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader({ x402Version: 2, accepted: offer, payload } as PaymentPayload) },
+    });
     const settlement = settlementOf(res);
     if (!res.ok || !settlement?.success) {
       let reason = settlement?.errorReason;
@@ -387,7 +403,9 @@ export class PayingClient {
         continue;
       }
       if (r.scheme !== "exact" && !(r.scheme === BATCH_SETTLEMENT_SCHEME && this.channels)) {
-        reasons.push(r.scheme === BATCH_SETTLEMENT_SCHEME ? "batch-settlement needs a channel deposit (channels.deposit)" : `scheme ${r.scheme} is not supported`);
+        reasons.push(
+          r.scheme === BATCH_SETTLEMENT_SCHEME ? "batch-settlement needs a channel deposit (channels.deposit)" : `scheme ${r.scheme} is not supported`,
+        );
         continue;
       }
       if (chainIdOf(r.network) === undefined || (c.allowedNetworks && !c.allowedNetworks.includes(r.network))) {

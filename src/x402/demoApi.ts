@@ -49,7 +49,18 @@ export function createDemoApi(options: DemoApiOptions): express.Express {
   const routes: Record<string, PaidRoute> = Object.fromEntries(
     Object.entries(DEMO_ROUTES).map(([key, r]) => [key, options.batch ? { ...r, schemes: ["batch-settlement", "exact"] } : { ...r }]),
   );
-  app.use(paywall({ routes, payTo: options.payTo, network: options.network, asset: options.asset, facilitator: options.facilitator, mode: options.mode, batch: options.batch, served: options.served }));
+  app.use(
+    paywall({
+      routes,
+      payTo: options.payTo,
+      network: options.network,
+      asset: options.asset,
+      facilitator: options.facilitator,
+      mode: options.mode,
+      batch: options.batch,
+      served: options.served,
+    }),
+  );
   app.use(express.json({ limit: "64kb" }));
   app.get("/tick", (_req, res) => {
     options.onServed?.("/tick");

@@ -1,13 +1,4 @@
-import {
-  getAddress,
-  id as topicOf,
-  isError,
-  zeroPadValue,
-  type Provider,
-  type Signer,
-  type TransactionRequest,
-  type TransactionResponse,
-} from "ethers";
+import { getAddress, id as topicOf, isError, zeroPadValue, type Provider, type Signer, type TransactionRequest, type TransactionResponse } from "ethers";
 import { PaymentPayloadV2Schema, PaymentRequirementsV2Schema } from "@x402/core/schemas";
 import type { PaymentPayload, PaymentRequirements, SettleResponse, SupportedResponse, VerifyResponse } from "@x402/core/types";
 import { z } from "zod";
@@ -143,7 +134,8 @@ export class RelayerQueue {
 
   async send(request: TransactionRequest): Promise<TransactionResponse> {
     const fees = await this.feeData();
-    const feeFields = fees.maxFeePerGas !== null ? { maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas } : { gasPrice: fees.gasPrice };
+    const feeFields =
+      fees.maxFeePerGas !== null ? { maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas } : { gasPrice: fees.gasPrice };
     const run = async () => {
       const address = await this.signer.getAddress();
       for (let attempt = 1; ; attempt++) {
@@ -281,15 +273,13 @@ export class NetDollarFacilitator {
     const started = performance.now();
     this.metrics.settleInFlight++;
     try {
-      const result = await this.settleInner(paymentPayload, paymentRequirements, context).catch(
-        (error: unknown): SettleResponse => ({
-          success: false,
-          errorReason: REASON.unexpectedSettleError,
-          errorMessage: error instanceof Error ? error.message.split("\n")[0] : String(error),
-          transaction: "",
-          network: networkOf(paymentRequirements),
-        }),
-      );
+      const result = await this.settleInner(paymentPayload, paymentRequirements, context).catch((error: unknown): SettleResponse => ({
+        success: false,
+        errorReason: REASON.unexpectedSettleError,
+        errorMessage: error instanceof Error ? error.message.split("\n")[0] : String(error),
+        transaction: "",
+        network: networkOf(paymentRequirements),
+      }));
       this.metrics.count(this.metrics.settle, result.success ? "success" : (result.errorReason ?? "failure"));
       return result;
     } finally {
@@ -300,11 +290,19 @@ export class NetDollarFacilitator {
 
   private async settleInner(paymentPayload: unknown, paymentRequirements: unknown, context: SettleContext): Promise<SettleResponse> {
     const batch = this.batchRequest(paymentPayload, paymentRequirements);
-    if (batch && "reason" in batch) return { success: false, errorReason: batch.reason, errorMessage: batch.message, transaction: "", network: networkOf(paymentRequirements) };
+    if (batch && "reason" in batch)
+      return { success: false, errorReason: batch.reason, errorMessage: batch.message, transaction: "", network: networkOf(paymentRequirements) };
     if (batch) return this.batch.settle(batch.payload, batch.requirements, context);
     const check = await this.check(paymentPayload, paymentRequirements);
     if (!check.ok) {
-      return { success: false, errorReason: check.reason, errorMessage: check.message, payer: check.payer, transaction: "", network: (check.network ?? networkOf(paymentRequirements)) as `${string}:${string}` };
+      return {
+        success: false,
+        errorReason: check.reason,
+        errorMessage: check.message,
+        payer: check.payer,
+        transaction: "",
+        network: (check.network ?? networkOf(paymentRequirements)) as `${string}:${string}`,
+      };
     }
     const c = check.value;
     // One key per payment: an EIP-3009 nonce is unique per payer and token.
@@ -336,7 +334,13 @@ export class NetDollarFacilitator {
 
   private async settleChecked(c: Checked): Promise<SettleResponse> {
     const base = { payer: c.payer, network: c.net.network };
-    const fail = (errorReason: string, errorMessage: string, transaction = ""): SettleResponse => ({ success: false, errorReason, errorMessage, transaction, ...base });
+    const fail = (errorReason: string, errorMessage: string, transaction = ""): SettleResponse => ({
+      success: false,
+      errorReason,
+      errorMessage,
+      transaction,
+      ...base,
+    });
 
     const refusal = await this.simulate(c);
     if (refusal) {
@@ -377,7 +381,8 @@ export class NetDollarFacilitator {
       return fail(REASON.invalidTransactionState, `no receipt for ${tx.hash}: ${toNetDollarError(error).shortMessage}`, tx.hash);
     }
     if (!receipt || receipt.status !== 1) return fail(REASON.transactionFailed, "the settlement transaction reverted", tx.hash);
-    if (!paysAuthorization(receipt.logs, c.asset.address, c.payload.authorization)) return fail(REASON.transferEventMismatch, "the transaction has no Transfer of the authorized value to the payee", tx.hash);
+    if (!paysAuthorization(receipt.logs, c.asset.address, c.payload.authorization))
+      return fail(REASON.transferEventMismatch, "the transaction has no Transfer of the authorized value to the payee", tx.hash);
     return { success: true, transaction: tx.hash, ...base };
   }
 
@@ -387,7 +392,15 @@ export class NetDollarFacilitator {
     const head = await c.net.provider.getBlockNumber();
     const fromBlock = Math.max(0, head - (this.options.lookbackBlocks ?? 50_000));
     const indexed = [zeroPadValue(a.from, 32), a.nonce.toLowerCase()]; // AuthorizationUsed(authorizer, nonce)
-    for await (const logs of scanLogs({ provider: c.net.provider, address: c.asset.address, topics: [AUTHORIZATION_USED_TOPIC], indexed, fromBlock, toBlock: head, chunkSize: 50_000 })) {
+    for await (const logs of scanLogs({
+      provider: c.net.provider,
+      address: c.asset.address,
+      topics: [AUTHORIZATION_USED_TOPIC],
+      indexed,
+      fromBlock,
+      toBlock: head,
+      chunkSize: 50_000,
+    })) {
       if (logs.length === 0) continue;
       const receipt = await c.net.provider.getTransactionReceipt(logs[0].transactionHash);
       return receipt && paysAuthorization(receipt.logs, c.asset.address, a) ? receipt.hash : undefined;
@@ -399,7 +412,10 @@ export class NetDollarFacilitator {
    * A `batch-settlement` request, validated as x402 v2 (undefined for any other scheme, which `check` handles), or
    * why it is malformed.
    */
-  private batchRequest(paymentPayload: unknown, paymentRequirements: unknown): { payload: PaymentPayload; requirements: PaymentRequirements } | { reason: Reason; message: string } | undefined {
+  private batchRequest(
+    paymentPayload: unknown,
+    paymentRequirements: unknown,
+  ): { payload: PaymentPayload; requirements: PaymentRequirements } | { reason: Reason; message: string } | undefined {
     if ((paymentRequirements as { scheme?: unknown } | null)?.scheme !== BATCH_SETTLEMENT_SCHEME) return undefined;
     const version = (paymentPayload as { x402Version?: unknown } | null)?.x402Version;
     if (version !== 2) return { reason: REASON.invalidX402Version, message: `x402Version ${JSON.stringify(version)} is not supported (2 is)` };
@@ -435,8 +451,13 @@ export class NetDollarFacilitator {
     const asset = net.assets.find((x) => x.address.toLowerCase() === r.asset.toLowerCase());
     if (!asset) return fail(REASON.eip3009NotSupported, `asset ${r.asset} is not a token this facilitator settles on ${r.network}`);
     if (r.extra.name !== asset.name) return fail(REASON.tokenNameMismatch, `the token's EIP-712 name is "${asset.name}", not "${String(r.extra.name)}"`);
-    if (r.extra.version !== asset.version) return fail(REASON.tokenVersionMismatch, `the token's EIP-712 version is "${asset.version}", not "${String(r.extra.version)}"`);
-    if (p.accepted.asset.toLowerCase() !== r.asset.toLowerCase() || p.accepted.payTo.toLowerCase() !== r.payTo.toLowerCase() || p.accepted.amount !== r.amount) {
+    if (r.extra.version !== asset.version)
+      return fail(REASON.tokenVersionMismatch, `the token's EIP-712 version is "${asset.version}", not "${String(r.extra.version)}"`);
+    if (
+      p.accepted.asset.toLowerCase() !== r.asset.toLowerCase() ||
+      p.accepted.payTo.toLowerCase() !== r.payTo.toLowerCase() ||
+      p.accepted.amount !== r.amount
+    ) {
       return fail(REASON.invalidPayload, "the payment's accepted requirements are not the ones being verified");
     }
 
@@ -448,9 +469,13 @@ export class NetDollarFacilitator {
     if (sigHex.length % 2 !== 0) return fail(REASON.failedToParseSignature, "the signature is not whole bytes of hex");
     const sigBytes = (sigHex.length - 2) / 2;
     if (sigBytes !== 65 && (await net.provider.getCode(payer)) === "0x") {
-      return fail(REASON.failedToParseSignature, `the signature is ${sigBytes} bytes, not an ECDSA signature's 65, and ${payer} is not a smart-contract wallet`);
+      return fail(
+        REASON.failedToParseSignature,
+        `the signature is ${sigBytes} bytes, not an ECDSA signature's 65, and ${payer} is not a smart-contract wallet`,
+      );
     }
-    if (getAddress(a.to) !== getAddress(r.payTo)) return fail(REASON.recipientMismatch, `the authorization pays ${getAddress(a.to)}, not ${getAddress(r.payTo)}`);
+    if (getAddress(a.to) !== getAddress(r.payTo))
+      return fail(REASON.recipientMismatch, `the authorization pays ${getAddress(a.to)}, not ${getAddress(r.payTo)}`);
     const now = BigInt(this.clock());
     if (message.validBefore < now + 6n) return fail(REASON.validBefore, `the authorization expires at ${a.validBefore}, too soon to settle (now ${now})`);
     if (message.validAfter > now) return fail(REASON.validAfter, `the authorization is valid only after ${a.validAfter} (now ${now})`);
@@ -502,7 +527,11 @@ export class NetDollarFacilitator {
 }
 
 /** Whether the logs hold the token's `Transfer` of the authorized value from the payer to the payee. */
-function paysAuthorization(logs: readonly { address: string; topics: readonly string[]; data: string }[], token: string, a: ExactPayload["authorization"]): boolean {
+function paysAuthorization(
+  logs: readonly { address: string; topics: readonly string[]; data: string }[],
+  token: string,
+  a: ExactPayload["authorization"],
+): boolean {
   const from = zeroPadValue(a.from, 32).toLowerCase();
   const to = zeroPadValue(a.to, 32).toLowerCase();
   return logs.some(
@@ -522,7 +551,9 @@ function isNonceTooLow(error: unknown): boolean {
 /** The error's message and, where a node's JSON-RPC error is wrapped, that error's message too. */
 function errorText(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
-  const inner = (error as { error?: { message?: unknown }; info?: { error?: { message?: unknown } } }).error?.message ?? (error as { info?: { error?: { message?: unknown } } }).info?.error?.message;
+  const inner =
+    (error as { error?: { message?: unknown }; info?: { error?: { message?: unknown } } }).error?.message ??
+    (error as { info?: { error?: { message?: unknown } } }).info?.error?.message;
   return `${error.message} ${typeof inner === "string" ? inner : ""}`;
 }
 

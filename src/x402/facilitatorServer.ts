@@ -39,7 +39,11 @@ export function createFacilitatorApp(facilitator: NetDollarFacilitator, options:
   app.post("/verify", async (req, res) => {
     const b = body(req);
     if (!b?.paymentPayload || !b.paymentRequirements) {
-      res.status(400).json({ isValid: false, invalidReason: REASON.invalidPayload, invalidMessage: "the body must be { x402Version, paymentPayload, paymentRequirements }" });
+      res.status(400).json({
+        isValid: false,
+        invalidReason: REASON.invalidPayload,
+        invalidMessage: "the body must be { x402Version, paymentPayload, paymentRequirements }",
+      });
       return;
     }
     res.json(await facilitator.verify(b.paymentPayload, b.paymentRequirements));
@@ -48,7 +52,13 @@ export function createFacilitatorApp(facilitator: NetDollarFacilitator, options:
   app.post("/settle", async (req, res) => {
     const b = body(req);
     if (!b?.paymentPayload || !b.paymentRequirements) {
-      res.status(400).json({ success: false, errorReason: REASON.invalidPayload, errorMessage: "the body must be { x402Version, paymentPayload, paymentRequirements }", transaction: "", network: "" });
+      res.status(400).json({
+        success: false,
+        errorReason: REASON.invalidPayload,
+        errorMessage: "the body must be { x402Version, paymentPayload, paymentRequirements }",
+        transaction: "",
+        network: "",
+      });
       return;
     }
     res.json(await facilitator.settle(b.paymentPayload, b.paymentRequirements, { authenticated: authenticated(req) }));
@@ -82,7 +92,9 @@ export function createFacilitatorApp(facilitator: NetDollarFacilitator, options:
   // Malformed JSON and oversized bodies: a protocol answer, not an HTML error page.
   app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, next: NextFunction) => {
     if (res.headersSent) return next(error);
-    res.status(error.status && error.status < 500 ? error.status : 400).json({ isValid: false, invalidReason: REASON.invalidPayload, invalidMessage: `the request body is not valid JSON: ${error.message}` });
+    res
+      .status(error.status && error.status < 500 ? error.status : 400)
+      .json({ isValid: false, invalidReason: REASON.invalidPayload, invalidMessage: `the request body is not valid JSON: ${error.message}` });
   });
   return app;
 }
@@ -99,7 +111,8 @@ export function listen(app: express.Express, port: number, host = "127.0.0.1"): 
     const failed = (error: NodeJS.ErrnoException) => {
       const where = `${host}:${port}`;
       // Not bad input: the machine refused (exit 1).
-      if (error.code === "EADDRINUSE") reject(new NetDollarError(`port ${port} on ${host} is in use (is another server running there?); choose another with --port`));
+      if (error.code === "EADDRINUSE")
+        reject(new NetDollarError(`port ${port} on ${host} is in use (is another server running there?); choose another with --port`));
       else if (error.code === "EACCES") reject(new NetDollarError(`not allowed to listen on ${where}`));
       else if (error.code === "EADDRNOTAVAIL") reject(new NetDollarError(`cannot listen on ${where}: no such address on this machine`));
       else reject(new NetDollarError(`cannot listen on ${where}: ${error.message}`));

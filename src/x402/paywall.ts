@@ -136,7 +136,14 @@ export function paywall(options: PaywallOptions): RequestHandler {
     const paymentRequired = (error: string, reason?: string, settlement?: SettleResponse, batch?: { extra?: Record<string, unknown>; message: string }) => {
       const extra = batch?.extra;
       const accepts = extra ? route.offers.map((o) => (o.scheme === BATCH_SETTLEMENT_SCHEME ? { ...o, extra: { ...o.extra, ...extra } } : o)) : route.offers;
-      const body: PaymentRequired & { reason?: string; message?: string } = { x402Version: 2, error, resource, accepts, ...(reason ? { reason } : {}), ...(batch ? { message: batch.message } : {}) };
+      const body: PaymentRequired & { reason?: string; message?: string } = {
+        x402Version: 2,
+        error,
+        resource,
+        accepts,
+        ...(reason ? { reason } : {}),
+        ...(batch ? { message: batch.message } : {}),
+      };
       res.status(402).setHeader("PAYMENT-REQUIRED", encodePaymentRequiredHeader(body));
       if (settlement) res.setHeader("PAYMENT-RESPONSE", encodePaymentResponseHeader(settlement));
       res.setHeader("Cache-Control", "no-store");
@@ -152,12 +159,17 @@ export function paywall(options: PaywallOptions): RequestHandler {
       return paymentRequired(`${REASON.invalidPayload}: the PAYMENT-SIGNATURE header is not base64-encoded JSON`, REASON.invalidPayload);
     }
     const version = (decoded as { x402Version?: unknown } | null)?.x402Version;
-    if (version !== 2) return paymentRequired(`${REASON.invalidX402Version}: x402Version ${JSON.stringify(version)} is not supported (2 is)`, REASON.invalidX402Version);
+    if (version !== 2)
+      return paymentRequired(`${REASON.invalidX402Version}: x402Version ${JSON.stringify(version)} is not supported (2 is)`, REASON.invalidX402Version);
     const parsed = PaymentPayloadV2Schema.safeParse(decoded);
     if (!parsed.success) return paymentRequired(`${REASON.invalidPayload}: ${describeIssues(parsed.error)}`, REASON.invalidPayload);
     const payment = parsed.data as PaymentPayload;
     const requirements = route.offers.find((o) => o.scheme === payment.accepted.scheme);
-    if (!requirements) return paymentRequired(`${REASON.unsupportedScheme}: scheme "${payment.accepted.scheme}" is not accepted (${route.offers.map((o) => `"${o.scheme}"`).join(", ")} is)`, REASON.unsupportedScheme);
+    if (!requirements)
+      return paymentRequired(
+        `${REASON.unsupportedScheme}: scheme "${payment.accepted.scheme}" is not accepted (${route.offers.map((o) => `"${o.scheme}"`).join(", ")} is)`,
+        REASON.unsupportedScheme,
+      );
     const mismatch = compare(payment.accepted, requirements);
     if (mismatch) return paymentRequired(`${mismatch.reason}: ${mismatch.message}`, mismatch.reason);
 
@@ -166,13 +178,20 @@ export function paywall(options: PaywallOptions): RequestHandler {
       const outcome = await options.batch!.handle(payment, requirements, route.key);
       if (outcome.kind === "unavailable") return unknownYet(res, "the payment could not be processed now; nothing was charged", outcome.message);
       // The reference client reads the reason from `error` exactly (its corrective path compares it).
-      if (outcome.kind === "refused") return paymentRequired(outcome.reason, outcome.reason, outcome.settlement, { extra: outcome.extra, message: outcome.message });
+      if (outcome.kind === "refused")
+        return paymentRequired(outcome.reason, outcome.reason, outcome.settlement, { extra: outcome.extra, message: outcome.message });
       res.setHeader("PAYMENT-RESPONSE", encodePaymentResponseHeader(outcome.settlement));
       if (outcome.kind === "refunded") return void res.status(200).json(outcome.body);
       // Marked served once the response is handed to the network: until then (the process died first), the same
       // voucher presented again is served again, never charged again; after, it is a replay.
       res.once("finish", () => options.batch!.served(outcome));
-      options.onPaid?.({ route: route.key, scheme: BATCH_SETTLEMENT_SCHEME, payer: outcome.payer, amount: outcome.amount.toString(), transaction: outcome.settlement.transaction });
+      options.onPaid?.({
+        route: route.key,
+        scheme: BATCH_SETTLEMENT_SCHEME,
+        payer: outcome.payer,
+        amount: outcome.amount.toString(),
+        transaction: outcome.settlement.transaction,
+      });
       return next();
     }
 
@@ -181,9 +200,13 @@ export function paywall(options: PaywallOptions): RequestHandler {
     const validBefore = BigInt(/^\d+$/.test(String(auth?.validBefore ?? "")) ? String(auth!.validBefore) : "0");
     const id = key ? { network: requirements.network, payer: String(auth!.from), nonce: String(auth!.nonce), validBefore } : undefined;
     try {
-      if (id && (await served.wasServed(id))) return paymentRequired(`${REASON.nonceAlreadyUsed}: this payment was already used for a request`, REASON.nonceAlreadyUsed);
+      if (id && (await served.wasServed(id)))
+        return paymentRequired(`${REASON.nonceAlreadyUsed}: this payment was already used for a request`, REASON.nonceAlreadyUsed);
     } catch (error) {
-      return unknownYet(res, `the paywall's database could not be read (${(error as Error).message.split("\n")[0]}); nothing was charged; present the same payment again`);
+      return unknownYet(
+        res,
+        `the paywall's database could not be read (${(error as Error).message.split("\n")[0]}); nothing was charged; present the same payment again`,
+      );
     }
     // Being processed here right now (the client resent it after losing the connection): not final, ask again.
     if (key && inFlight.has(key)) return unknownYet(res, "this payment is being processed; present the same payment again in a moment");
@@ -213,9 +236,14 @@ export function paywall(options: PaywallOptions): RequestHandler {
 
       if (mode === "settle-before-serve" || recovering) {
         const s = await settle();
-        if (s.kind === "down") return facilitatorDown(res, s.error, "the payment may have been settled; present the same payment again: it is never charged twice");
+        if (s.kind === "down")
+          return facilitatorDown(res, s.error, "the payment may have been settled; present the same payment again: it is never charged twice");
         if (!s.response.success) {
-          if (recovering) return paymentRequired(`${REASON.nonceAlreadyUsed}${verification.invalidMessage ? `: ${verification.invalidMessage}` : ""}`, REASON.nonceAlreadyUsed);
+          if (recovering)
+            return paymentRequired(
+              `${REASON.nonceAlreadyUsed}${verification.invalidMessage ? `: ${verification.invalidMessage}` : ""}`,
+              REASON.nonceAlreadyUsed,
+            );
           return refused(s.response);
         }
         const taken = await take(s.response);
@@ -260,7 +288,11 @@ export function paywall(options: PaywallOptions): RequestHandler {
         return { kind: "answer", response: await options.facilitator.settle(payment, requirements!) };
       } catch (error) {
         const reason = (error as { errorReason?: string }).errorReason;
-        if (reason) return { kind: "answer", response: { success: false, errorReason: reason, errorMessage: (error as Error).message, transaction: "", network: requirements!.network } };
+        if (reason)
+          return {
+            kind: "answer",
+            response: { success: false, errorReason: reason, errorMessage: (error as Error).message, transaction: "", network: requirements!.network },
+          };
         return { kind: "down", error };
       }
     }
@@ -288,7 +320,10 @@ export function paywall(options: PaywallOptions): RequestHandler {
 /** 502: the facilitator could not be reached; `outcome` says what is known of the money and what to do. */
 function facilitatorDown(res: Response, error: unknown, outcome: string): void {
   res.status(502).setHeader("Retry-After", "1");
-  res.json({ error: `the payment facilitator could not be reached: ${outcome}`, details: error instanceof Error ? error.message.split("\n")[0] : String(error) });
+  res.json({
+    error: `the payment facilitator could not be reached: ${outcome}`,
+    details: error instanceof Error ? error.message.split("\n")[0] : String(error),
+  });
 }
 
 const TAKE_FAILED = "the payment was settled but the paywall's database could not be written; present the same payment again: it is never charged twice";
@@ -301,10 +336,13 @@ function unknownYet(res: Response, message: string, details?: string): void {
 
 /** Why the client's chosen requirements are not this route's, with the reference reason string. */
 function compare(accepted: PaymentRequirements, ours: PaymentRequirements): { reason: string; message: string } | undefined {
-  if (accepted.scheme !== ours.scheme) return { reason: REASON.unsupportedScheme, message: `scheme "${accepted.scheme}" is not accepted ("${ours.scheme}" is)` };
+  if (accepted.scheme !== ours.scheme)
+    return { reason: REASON.unsupportedScheme, message: `scheme "${accepted.scheme}" is not accepted ("${ours.scheme}" is)` };
   if (accepted.network !== ours.network) return { reason: REASON.networkMismatch, message: `network ${accepted.network} is not accepted (${ours.network} is)` };
-  if (accepted.asset.toLowerCase() !== ours.asset.toLowerCase()) return { reason: REASON.invalidPaymentRequirements, message: `asset ${accepted.asset} is not accepted (${ours.asset} is)` };
-  if (accepted.payTo.toLowerCase() !== ours.payTo.toLowerCase()) return { reason: REASON.recipientMismatch, message: `payTo ${accepted.payTo} is not this server's ${ours.payTo}` };
+  if (accepted.asset.toLowerCase() !== ours.asset.toLowerCase())
+    return { reason: REASON.invalidPaymentRequirements, message: `asset ${accepted.asset} is not accepted (${ours.asset} is)` };
+  if (accepted.payTo.toLowerCase() !== ours.payTo.toLowerCase())
+    return { reason: REASON.recipientMismatch, message: `payTo ${accepted.payTo} is not this server's ${ours.payTo}` };
   if (accepted.amount !== ours.amount) return { reason: REASON.valueMismatch, message: `amount ${accepted.amount} is not the price ${ours.amount}` };
   return undefined;
 }
@@ -313,10 +351,7 @@ function compare(accepted: PaymentRequirements, ours: PaymentRequirements): { re
  * Buffers what the handler writes (status, headers, body) until `decide` calls `flush` (send it) or `discard` (drop
  * it and answer something else).
  */
-function holdResponse(
-  res: Response,
-  decide: (flush: () => void, discard: () => void, statusCode: number) => Promise<void>,
-): void {
+function holdResponse(res: Response, decide: (flush: () => void, discard: () => void, statusCode: number) => Promise<void>): void {
   const chunks: Buffer[] = [];
   const write = res.write.bind(res) as (chunk: unknown, encoding?: BufferEncoding) => boolean;
   const end = res.end.bind(res) as (chunk?: unknown, encoding?: BufferEncoding) => Response;

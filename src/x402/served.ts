@@ -26,7 +26,10 @@ export class ServedPayments {
       return true;
     }
     const args = [p.network, p.payer.toLowerCase(), p.nonce.toLowerCase()];
-    const inserted = await this.db.query(`INSERT INTO netd_exact_payments (network, payer, nonce, route, transaction) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING nonce`, [...args, p.route, p.transaction]);
+    const inserted = await this.db.query(
+      `INSERT INTO netd_exact_payments (network, payer, nonce, route, transaction) VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING nonce`,
+      [...args, p.route, p.transaction],
+    );
     if (inserted.rows.length > 0) return true;
     const unserved = await this.db.query(`SELECT nonce FROM netd_exact_payments WHERE network = $1 AND payer = $2 AND nonce = $3 AND served_at IS NULL`, args);
     return unserved.rows.length > 0;
@@ -39,14 +42,22 @@ export class ServedPayments {
       this.memory.set(key, { state: "served", validBefore: p.validBefore });
       return;
     }
-    await this.db.query(`UPDATE netd_exact_payments SET served_at = now() WHERE network = $1 AND payer = $2 AND nonce = $3 AND served_at IS NULL`, [p.network, p.payer.toLowerCase(), p.nonce.toLowerCase()]);
+    await this.db.query(`UPDATE netd_exact_payments SET served_at = now() WHERE network = $1 AND payer = $2 AND nonce = $3 AND served_at IS NULL`, [
+      p.network,
+      p.payer.toLowerCase(),
+      p.nonce.toLowerCase(),
+    ]);
   }
 
   /** Whether it was served (its answer left). */
   async wasServed(p: { network: string; payer: string; nonce: string }): Promise<boolean> {
     const key = `${p.network}:${p.payer}:${p.nonce}`.toLowerCase();
     if (!this.db) return this.memory.get(key)?.state === "served";
-    const { rows } = await this.db.query(`SELECT nonce FROM netd_exact_payments WHERE network = $1 AND payer = $2 AND nonce = $3 AND served_at IS NOT NULL`, [p.network, p.payer.toLowerCase(), p.nonce.toLowerCase()]);
+    const { rows } = await this.db.query(`SELECT nonce FROM netd_exact_payments WHERE network = $1 AND payer = $2 AND nonce = $3 AND served_at IS NOT NULL`, [
+      p.network,
+      p.payer.toLowerCase(),
+      p.nonce.toLowerCase(),
+    ]);
     return rows.length > 0;
   }
 

@@ -57,7 +57,9 @@ describe("BatchSettlement", function () {
       }
       const [c, , collector, data] = await f.depositArgs(f.config(), DEPOSIT);
       await expect(f.channels.deposit(c, 0n, collector, data)).to.be.revertedWithCustomError(f.channels, "BatchSettlementZeroAmount");
-      await expect(f.channels.deposit(c, DEPOSIT, ZERO, data)).to.be.revertedWithCustomError(f.channels, "BatchSettlementZeroAddress").withArgs("collector");
+      await expect(f.channels.deposit(c, DEPOSIT, ZERO, data))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementZeroAddress")
+        .withArgs("collector");
       for (const delay of [MIN_WITHDRAW_DELAY - 1, MAX_WITHDRAW_DELAY + 1]) {
         await expect(f.deposit(f.config({ withdrawDelay: delay })))
           .to.be.revertedWithCustomError(f.channels, "BatchSettlementWithdrawDelayOutOfRange")
@@ -69,12 +71,19 @@ describe("BatchSettlement", function () {
     it("refuses an expired authorization (valid strictly before validBefore: t-1 passes, t and t+1 fail) and one not yet valid", async function () {
       const f = await loadFixture(channelsFixture);
       const t = (await now()) + 100n;
-      for (const [at, ok] of [[t - 1n, true], [t, false], [t + 1n, false]] as const) {
+      for (const [at, ok] of [
+        [t - 1n, true],
+        [t, false],
+        [t + 1n, false],
+      ] as const) {
         const id: string = await ethers.provider.send("evm_snapshot", []);
         const args = await f.depositArgs(f.config(), DEPOSIT, { validBefore: t });
         await atTimestamp(at);
         if (ok) await expect(f.channels.deposit(...args)).not.to.be.reverted;
-        else await expect(f.channels.deposit(...args)).to.be.revertedWithCustomError(f.token, "NetDollarAuthorizationExpired").withArgs(t, at);
+        else
+          await expect(f.channels.deposit(...args))
+            .to.be.revertedWithCustomError(f.token, "NetDollarAuthorizationExpired")
+            .withArgs(t, at);
         await ethers.provider.send("evm_revert", [id]);
       }
       const later = (await now()) + 1_000n;
@@ -90,7 +99,9 @@ describe("BatchSettlement", function () {
       await f.channels.deposit(...args);
       await expect(f.channels.deposit(...args)).to.be.revertedWithCustomError(f.token, "NetDollarAuthorizationAlreadyUsed");
       const forged = await f.depositArgs(f.config(), DEPOSIT, { signer: f.bob });
-      await expect(f.channels.deposit(...forged)).to.be.revertedWithCustomError(f.token, "NetDollarInvalidSignature").withArgs(f.alice.address);
+      await expect(f.channels.deposit(...forged))
+        .to.be.revertedWithCustomError(f.token, "NetDollarInvalidSignature")
+        .withArgs(f.alice.address);
       // The same signature and salt presented for another channel of the same payer: the nonce no longer matches.
       const [, amount, collector, data] = await f.depositArgs(c, DEPOSIT);
       await expect(f.channels.deposit(f.config(), amount, collector, data)).to.be.revertedWithCustomError(f.token, "NetDollarInvalidSignature");
@@ -105,7 +116,9 @@ describe("BatchSettlement", function () {
       await expect(f.channels.deposit(...args)).to.be.revertedWithCustomError(f.token, "NetDollarPaused");
       await f.token.connect(f.pauser).unpause();
       await f.token.connect(f.blocklister).blocklist(f.alice.address);
-      await expect(f.channels.deposit(...args)).to.be.revertedWithCustomError(f.token, "NetDollarBlocklisted").withArgs(f.alice.address);
+      await expect(f.channels.deposit(...args))
+        .to.be.revertedWithCustomError(f.token, "NetDollarBlocklisted")
+        .withArgs(f.alice.address);
       expect(await f.state(c)).to.deep.include({ balance: 0n });
       expect(await f.token.balanceOf(f.channelsAddress)).to.equal(0n);
     });
@@ -117,13 +130,19 @@ describe("BatchSettlement", function () {
       await erc20.mint(await mock.getAddress(), 2n ** 130n);
       const c = f.config({ token: await erc20.getAddress() });
       await mock.setShortfall(1n);
-      await expect(f.channels.deposit(c, 100n, mock, "0x")).to.be.revertedWithCustomError(f.channels, "BatchSettlementDepositNotReceived").withArgs(100n, 99n);
+      await expect(f.channels.deposit(c, 100n, mock, "0x"))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementDepositNotReceived")
+        .withArgs(100n, 99n);
       await mock.setShortfall(100n);
-      await expect(f.channels.deposit(c, 100n, mock, "0x")).to.be.revertedWithCustomError(f.channels, "BatchSettlementDepositNotReceived").withArgs(100n, 0n);
+      await expect(f.channels.deposit(c, 100n, mock, "0x"))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementDepositNotReceived")
+        .withArgs(100n, 0n);
       await mock.setShortfall(0n);
       const max = 2n ** 128n - 1n;
       await f.channels.deposit(c, max, mock, "0x");
-      await expect(f.channels.deposit(c, 1n, mock, "0x")).to.be.revertedWithCustomError(f.channels, "BatchSettlementDepositOverflow").withArgs(max, 1n);
+      await expect(f.channels.deposit(c, 1n, mock, "0x"))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementDepositOverflow")
+        .withArgs(max, 1n);
     });
 
     it("the collector serves only its channel contract", async function () {
@@ -131,7 +150,10 @@ describe("BatchSettlement", function () {
       await expect(f.collector.collect(f.alice.address, f.tokenAddress, 1n, ethers.ZeroHash, "0x"))
         .to.be.revertedWithCustomError(f.collector, "DepositCollectorUnauthorizedCaller")
         .withArgs(f.admin.address);
-      await expect((await ethers.getContractFactory("ERC3009DepositCollector")).deploy(ZERO)).to.be.revertedWithCustomError(f.collector, "DepositCollectorZeroBatchSettlement");
+      await expect((await ethers.getContractFactory("ERC3009DepositCollector")).deploy(ZERO)).to.be.revertedWithCustomError(
+        f.collector,
+        "DepositCollectorZeroBatchSettlement",
+      );
       expect(await f.collector.BATCH_SETTLEMENT()).to.equal(f.channelsAddress);
     });
   });
@@ -147,11 +169,15 @@ describe("BatchSettlement", function () {
     it("claims a voucher signed by the payer authorizer, relayed by anyone with the receiver authorizer's batch signature", async function () {
       const { f, c, id } = await funded();
       const row = await f.row(c, 3n * USD, 2n * USD);
-      await expect(f.claimSigned([row])).to.emit(f.channels, "Claimed").withArgs(id, f.relayer.address, 2n * USD, 2n * USD);
+      await expect(f.claimSigned([row]))
+        .to.emit(f.channels, "Claimed")
+        .withArgs(id, f.relayer.address, 2n * USD, 2n * USD);
       expect(await f.state(c)).to.deep.include({ balance: DEPOSIT, totalClaimed: 2n * USD });
       expect(await f.channels.receivers(f.receiver.address, f.tokenAddress)).to.deep.equal([2n * USD, 0n]);
       // Raised again under the same voucher, up to its ceiling: only the difference is claimed.
-      await expect(f.claimSigned([{ ...row, totalClaimed: 3n * USD }])).to.emit(f.channels, "Claimed").withArgs(id, f.relayer.address, USD, 3n * USD);
+      await expect(f.claimSigned([{ ...row, totalClaimed: 3n * USD }]))
+        .to.emit(f.channels, "Claimed")
+        .withArgs(id, f.relayer.address, USD, 3n * USD);
     });
 
     it("a replayed or superseded row changes nothing and emits nothing", async function () {
@@ -182,16 +208,25 @@ describe("BatchSettlement", function () {
       const good = await f.row(c, USD);
       const s = Signature.from(good.signature);
       const malleable = highS({ signature: good.signature, v: s.v, r: s.r, s: s.s });
-      await expect(f.claimSigned([{ ...good, signature: malleable.signature }])).to.be.revertedWithCustomError(f.channels, "BatchSettlementInvalidVoucherSignature");
+      await expect(f.claimSigned([{ ...good, signature: malleable.signature }])).to.be.revertedWithCustomError(
+        f.channels,
+        "BatchSettlementInvalidVoucherSignature",
+      );
       const other = f.config();
       await f.deposit(other);
       const otherVoucher = await signVoucher(f.alice, f.contract, f.idOf(other), USD);
-      await expect(f.claimSigned([{ ...good, signature: otherVoucher.signature }])).to.be.revertedWithCustomError(f.channels, "BatchSettlementInvalidVoucherSignature");
+      await expect(f.claimSigned([{ ...good, signature: otherVoucher.signature }])).to.be.revertedWithCustomError(
+        f.channels,
+        "BatchSettlementInvalidVoucherSignature",
+      );
     });
 
     it("refuses vouchers signed for another contract or another chain", async function () {
       const { f, c } = await funded();
-      for (const contract of [{ ...f.contract, address: f.collectorAddress }, { ...f.contract, chainId: 1n }]) {
+      for (const contract of [
+        { ...f.contract, address: f.collectorAddress },
+        { ...f.contract, chainId: 1n },
+      ]) {
         const v = await signVoucher(f.alice, contract, f.idOf(c), USD);
         await expect(f.claimSigned([{ channel: c, maxClaimableAmount: USD, signature: v.signature, totalClaimed: USD }])).to.be.revertedWithCustomError(
           f.channels,
@@ -213,11 +248,17 @@ describe("BatchSettlement", function () {
       const v = await signVoucher(f.alice, f.contract, id, USD);
       const row = { channel: c, maxClaimableAmount: USD, signature: v.signature, totalClaimed: USD };
       await wallet.setMode(1); // reject
-      await expect(f.claimSigned([row])).to.be.revertedWithCustomError(f.channels, "BatchSettlementInvalidVoucherSignature").withArgs(id, walletAddress);
+      await expect(f.claimSigned([row]))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementInvalidVoucherSignature")
+        .withArgs(id, walletAddress);
       await wallet.setMode(2); // revert
-      await expect(f.claimSigned([row])).to.be.revertedWithCustomError(f.channels, "BatchSettlementInvalidVoucherSignature").withArgs(id, walletAddress);
+      await expect(f.claimSigned([row]))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementInvalidVoucherSignature")
+        .withArgs(id, walletAddress);
       await wallet.setMode(0); // verify its owner's signature
-      await expect(f.claimSigned([row])).to.emit(f.channels, "Claimed").withArgs(id, f.relayer.address, USD, USD);
+      await expect(f.claimSigned([row]))
+        .to.emit(f.channels, "Claimed")
+        .withArgs(id, f.relayer.address, USD, USD);
       // An EOA payer with a zero authorizer signs for itself.
       const eoa = f.config({ payerAuthorizer: ZERO });
       await f.deposit(eoa);
@@ -227,10 +268,16 @@ describe("BatchSettlement", function () {
     it("claim: only the receiver or the receiver authorizer of every row", async function () {
       const { f, c, id } = await funded();
       const row = toVoucherClaimArgs(await f.row(c, USD));
-      await expect(f.channels.connect(f.bob).claim([row])).to.be.revertedWithCustomError(f.channels, "BatchSettlementNotReceiverSide").withArgs(id, f.bob.address);
-      await expect(f.channels.connect(f.receiver).claim([row])).to.emit(f.channels, "Claimed").withArgs(id, f.receiver.address, USD, USD);
+      await expect(f.channels.connect(f.bob).claim([row]))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementNotReceiverSide")
+        .withArgs(id, f.bob.address);
+      await expect(f.channels.connect(f.receiver).claim([row]))
+        .to.emit(f.channels, "Claimed")
+        .withArgs(id, f.receiver.address, USD, USD);
       const row2 = toVoucherClaimArgs(await f.row(c, 2n * USD));
-      await expect(f.channels.connect(f.authorizer).claim([row2])).to.emit(f.channels, "Claimed").withArgs(id, f.authorizer.address, USD, 2n * USD);
+      await expect(f.channels.connect(f.authorizer).claim([row2]))
+        .to.emit(f.channels, "Claimed")
+        .withArgs(id, f.authorizer.address, USD, 2n * USD);
       await expect(f.channels.connect(f.receiver).claim([])).to.be.revertedWithCustomError(f.channels, "BatchSettlementEmptyBatch");
     });
 
@@ -256,7 +303,13 @@ describe("BatchSettlement", function () {
     it("one batch claims many channels of several receivers; each receiver's total is the sum of its rows", async function () {
       const f = await loadFixture(channelsFixture);
       const other = f.other;
-      const configs = [f.config(), f.config({ receiver: other.address }), f.config(), f.config({ receiver: other.address }), f.config({ payer: f.bob.address, payerAuthorizer: f.bob.address })];
+      const configs = [
+        f.config(),
+        f.config({ receiver: other.address }),
+        f.config(),
+        f.config({ receiver: other.address }),
+        f.config({ payer: f.bob.address, payerAuthorizer: f.bob.address }),
+      ];
       for (const c of configs) await f.deposit(c);
       // The same receiver paid in another token, between two rows in NET Dollar.
       const mock = await (await ethers.getContractFactory("MockDepositCollector")).deploy();
@@ -296,7 +349,9 @@ describe("BatchSettlement", function () {
       await f.deposit(c);
       await f.claimSigned([await f.row(c, USD)]);
       await f.token.connect(f.blocklister).blocklist(f.receiver.address);
-      await expect(f.channels.settle(f.receiver.address, f.tokenAddress)).to.be.revertedWithCustomError(f.token, "NetDollarBlocklisted").withArgs(f.receiver.address);
+      await expect(f.channels.settle(f.receiver.address, f.tokenAddress))
+        .to.be.revertedWithCustomError(f.token, "NetDollarBlocklisted")
+        .withArgs(f.receiver.address);
       expect(await f.channels.receivers(f.receiver.address, f.tokenAddress)).to.deep.equal([USD, 0n]);
     });
   });
@@ -312,7 +367,9 @@ describe("BatchSettlement", function () {
 
     it("refund: the receiver side returns unclaimed escrow (capped at it) and advances the nonce", async function () {
       const { f, c, id } = await funded();
-      await expect(f.channels.connect(f.bob).refund(c, USD)).to.be.revertedWithCustomError(f.channels, "BatchSettlementNotReceiverSide").withArgs(id, f.bob.address);
+      await expect(f.channels.connect(f.bob).refund(c, USD))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementNotReceiverSide")
+        .withArgs(id, f.bob.address);
       await expect(f.channels.connect(f.receiver).refund(c, 0n)).to.be.revertedWithCustomError(f.channels, "BatchSettlementZeroAmount");
       const before = await f.token.balanceOf(f.alice.address);
       await expect(f.channels.connect(f.receiver).refund(c, USD)).to.emit(f.channels, "Refunded").withArgs(id, f.receiver.address, USD);
@@ -341,7 +398,9 @@ describe("BatchSettlement", function () {
       const { f, c, id } = await funded();
       await expect(f.channels.refundWithSignature(c, 0n, 0n, "0x")).to.be.revertedWithCustomError(f.channels, "BatchSettlementZeroAmount");
       const sig = await f.refundSignature(c, 0n, USD);
-      await expect(f.channels.refundWithSignature(c, USD, 1n, sig)).to.be.revertedWithCustomError(f.channels, "BatchSettlementInvalidRefundNonce").withArgs(id, 1n, 0n);
+      await expect(f.channels.refundWithSignature(c, USD, 1n, sig))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementInvalidRefundNonce")
+        .withArgs(id, 1n, 0n);
       await expect(f.channels.refundWithSignature(c, 2n * USD, 0n, sig))
         .to.be.revertedWithCustomError(f.channels, "BatchSettlementInvalidAuthorizerSignature")
         .withArgs(f.authorizer.address);
@@ -349,15 +408,21 @@ describe("BatchSettlement", function () {
         f.channels,
         "BatchSettlementInvalidAuthorizerSignature",
       );
-      await expect(f.channels.connect(f.bob).refundWithSignature(c, USD, 0n, sig)).to.emit(f.channels, "Refunded").withArgs(id, f.bob.address, USD);
-      await expect(f.channels.refundWithSignature(c, USD, 0n, sig)).to.be.revertedWithCustomError(f.channels, "BatchSettlementInvalidRefundNonce").withArgs(id, 0n, 1n);
+      await expect(f.channels.connect(f.bob).refundWithSignature(c, USD, 0n, sig))
+        .to.emit(f.channels, "Refunded")
+        .withArgs(id, f.bob.address, USD);
+      await expect(f.channels.refundWithSignature(c, USD, 0n, sig))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementInvalidRefundNonce")
+        .withArgs(id, 0n, 1n);
     });
 
     it("a direct refund invalidates a signed one for the same nonce (nonce ordering)", async function () {
       const { f, c, id } = await funded();
       const sig = await f.refundSignature(c, 0n, USD);
       await f.channels.connect(f.receiver).refund(c, USD);
-      await expect(f.channels.refundWithSignature(c, USD, 0n, sig)).to.be.revertedWithCustomError(f.channels, "BatchSettlementInvalidRefundNonce").withArgs(id, 0n, 1n);
+      await expect(f.channels.refundWithSignature(c, USD, 0n, sig))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementInvalidRefundNonce")
+        .withArgs(id, 0n, 1n);
       await expect(f.channels.refundWithSignature(c, USD, 1n, await f.refundSignature(c, 1n, USD))).to.emit(f.channels, "Refunded");
     });
 
@@ -381,7 +446,9 @@ describe("BatchSettlement", function () {
 
     it("initiate: by the payer or the payer authorizer, non-zero, within the unclaimed escrow, one at a time", async function () {
       const { f, c, id } = await withdrawing();
-      await expect(f.channels.connect(f.bob).initiateWithdraw(c, USD)).to.be.revertedWithCustomError(f.channels, "BatchSettlementNotPayerSide").withArgs(id, f.bob.address);
+      await expect(f.channels.connect(f.bob).initiateWithdraw(c, USD))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementNotPayerSide")
+        .withArgs(id, f.bob.address);
       await expect(f.channels.connect(f.alice).initiateWithdraw(c, 0n)).to.be.revertedWithCustomError(f.channels, "BatchSettlementZeroAmount");
       await f.claimSigned([await f.row(c, 4n * USD)]);
       await expect(f.channels.connect(f.alice).initiateWithdraw(c, 6n * USD + 1n))
@@ -389,25 +456,41 @@ describe("BatchSettlement", function () {
         .withArgs(id, 6n * USD + 1n, 6n * USD);
       const tx = await f.channels.connect(f.voucherKey).initiateWithdraw(c, 6n * USD);
       const at = BigInt((await ethers.provider.getBlock((await tx.wait())!.blockNumber))!.timestamp);
-      await expect(tx).to.emit(f.channels, "WithdrawInitiated").withArgs(id, 6n * USD, at + BigInt(MIN_WITHDRAW_DELAY));
+      await expect(tx)
+        .to.emit(f.channels, "WithdrawInitiated")
+        .withArgs(id, 6n * USD, at + BigInt(MIN_WITHDRAW_DELAY));
       expect(await f.state(c)).to.deep.include({ withdrawal: 6n * USD, initiatedAt: at });
-      await expect(f.channels.connect(f.alice).initiateWithdraw(c, USD)).to.be.revertedWithCustomError(f.channels, "BatchSettlementWithdrawalPending").withArgs(id, at);
+      await expect(f.channels.connect(f.alice).initiateWithdraw(c, USD))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementWithdrawalPending")
+        .withArgs(id, at);
     });
 
     it("finalize: not before initiatedAt + delay (t-1 fails, t and t+1 pay), by the payer side, paying the payer", async function () {
       const { f, c, id } = await withdrawing();
-      await expect(f.channels.connect(f.alice).finalizeWithdraw(c)).to.be.revertedWithCustomError(f.channels, "BatchSettlementNoWithdrawalPending").withArgs(id);
+      await expect(f.channels.connect(f.alice).finalizeWithdraw(c))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementNoWithdrawalPending")
+        .withArgs(id);
       await f.channels.connect(f.alice).initiateWithdraw(c, 4n * USD);
       const t = (await now()) + BigInt(MIN_WITHDRAW_DELAY);
-      await expect(f.channels.connect(f.bob).finalizeWithdraw(c)).to.be.revertedWithCustomError(f.channels, "BatchSettlementNotPayerSide").withArgs(id, f.bob.address);
-      for (const [at, ok] of [[t - 1n, false], [t, true], [t + 1n, true]] as const) {
+      await expect(f.channels.connect(f.bob).finalizeWithdraw(c))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementNotPayerSide")
+        .withArgs(id, f.bob.address);
+      for (const [at, ok] of [
+        [t - 1n, false],
+        [t, true],
+        [t + 1n, true],
+      ] as const) {
         const snap: string = await ethers.provider.send("evm_snapshot", []);
         await atTimestamp(at);
         if (!ok) {
-          await expect(f.channels.connect(f.alice).finalizeWithdraw(c)).to.be.revertedWithCustomError(f.channels, "BatchSettlementWithdrawDelayNotElapsed").withArgs(id, t);
+          await expect(f.channels.connect(f.alice).finalizeWithdraw(c))
+            .to.be.revertedWithCustomError(f.channels, "BatchSettlementWithdrawDelayNotElapsed")
+            .withArgs(id, t);
         } else {
           const before = await f.token.balanceOf(f.alice.address);
-          await expect(f.channels.connect(f.voucherKey).finalizeWithdraw(c)).to.emit(f.channels, "WithdrawFinalized").withArgs(id, f.voucherKey.address, 4n * USD);
+          await expect(f.channels.connect(f.voucherKey).finalizeWithdraw(c))
+            .to.emit(f.channels, "WithdrawFinalized")
+            .withArgs(id, f.voucherKey.address, 4n * USD);
           expect(await f.token.balanceOf(f.alice.address)).to.equal(before + 4n * USD);
           expect(await f.state(c)).to.deep.include({ balance: DEPOSIT - 4n * USD, withdrawal: 0n, initiatedAt: 0n });
         }
@@ -423,13 +506,17 @@ describe("BatchSettlement", function () {
       // Claim first: the payer gets only what is unclaimed.
       await f.claimSigned([row]);
       await atTimestamp((await now()) + BigInt(MIN_WITHDRAW_DELAY));
-      await expect(f.channels.connect(f.alice).finalizeWithdraw(c)).to.emit(f.channels, "WithdrawFinalized").withArgs(id, f.alice.address, 7n * USD);
+      await expect(f.channels.connect(f.alice).finalizeWithdraw(c))
+        .to.emit(f.channels, "WithdrawFinalized")
+        .withArgs(id, f.alice.address, 7n * USD);
       expect(await f.state(c)).to.deep.include({ balance: 3n * USD, totalClaimed: 3n * USD });
       await ethers.provider.send("evm_revert", [snap]);
       // Finalize first: the whole deposit leaves, the channel closes, and the late claim finds no balance.
       await atTimestamp((await now()) + BigInt(MIN_WITHDRAW_DELAY));
       await expect(f.channels.connect(f.alice).finalizeWithdraw(c)).to.emit(f.channels, "ChannelClosed");
-      await expect(f.claimSigned([row])).to.be.revertedWithCustomError(f.channels, "BatchSettlementClaimExceedsBalance").withArgs(id, 3n * USD, 0n);
+      await expect(f.claimSigned([row]))
+        .to.be.revertedWithCustomError(f.channels, "BatchSettlementClaimExceedsBalance")
+        .withArgs(id, 3n * USD, 0n);
     });
 
     it("a withdrawal of what was claimed meanwhile pays nothing and moves no tokens", async function () {
@@ -454,12 +541,19 @@ describe("BatchSettlement", function () {
       const rows = [await f.row(c, 7n, 6n), await f.row(f.config(), 9n, 9n)];
       expect(await f.channels.getClaimBatchDigest(f.args(rows))).to.equal(claimBatchDigest(f.contract, rows));
       expect(await f.channels.CHANNEL_CONFIG_TYPEHASH()).to.equal(
-        ethers.id("ChannelConfig(address payer,address payerAuthorizer,address receiver,address receiverAuthorizer,address token,uint40 withdrawDelay,bytes32 salt)"),
+        ethers.id(
+          "ChannelConfig(address payer,address payerAuthorizer,address receiver,address receiverAuthorizer,address token,uint40 withdrawDelay,bytes32 salt)",
+        ),
       );
       expect(await f.channels.MIN_WITHDRAW_DELAY()).to.equal(MIN_WITHDRAW_DELAY);
       expect(await f.channels.MAX_WITHDRAW_DELAY()).to.equal(MAX_WITHDRAW_DELAY);
       const [, name, version, chainId, verifyingContract] = await f.channels.eip712Domain();
-      expect({ name, version, chainId, verifyingContract }).to.deep.equal({ name: "x402 Batch Settlement", version: "1", chainId: f.chainId, verifyingContract: f.channelsAddress });
+      expect({ name, version, chainId, verifyingContract }).to.deep.equal({
+        name: "x402 Batch Settlement",
+        version: "1",
+        chainId: f.chainId,
+        verifyingContract: f.channelsAddress,
+      });
     });
 
     it("code built for another home address still signs for the address it runs at", async function () {
@@ -476,7 +570,9 @@ describe("BatchSettlement", function () {
       await f.deposit(c);
       const i = f.channels.interface;
       const r1 = toVoucherClaimArgs(await f.row(c, USD));
-      await f.channels.connect(f.receiver).multicall([i.encodeFunctionData("claim", [[r1]]), i.encodeFunctionData("settle", [f.receiver.address, f.tokenAddress])]);
+      await f.channels
+        .connect(f.receiver)
+        .multicall([i.encodeFunctionData("claim", [[r1]]), i.encodeFunctionData("settle", [f.receiver.address, f.tokenAddress])]);
       expect(await f.channels.receivers(f.receiver.address, f.tokenAddress)).to.deep.equal([USD, USD]);
     });
   });
@@ -541,4 +637,3 @@ describe("BatchSettlement", function () {
     });
   });
 });
-

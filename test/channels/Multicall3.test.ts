@@ -37,9 +37,14 @@ describe("Multicall3 (devnet)", function () {
 
   it("aggregate3 lets each call say whether it may fail", async function () {
     const f = await loadFixture(fixture);
-    const results = await f.multicall.aggregate3.staticCall([{ ...f.ok, allowFailure: false }, { ...f.bad, allowFailure: true }]);
+    const results = await f.multicall.aggregate3.staticCall([
+      { ...f.ok, allowFailure: false },
+      { ...f.bad, allowFailure: true },
+    ]);
     expect(results.map((r) => r.success)).to.deep.equal([true, false]);
-    await expect(f.multicall.aggregate3.staticCall([{ ...f.bad, allowFailure: false }])).to.be.revertedWithCustomError(f.multicall, "Multicall3CallFailed").withArgs(0n, (r: string) => r.length > 2);
+    await expect(f.multicall.aggregate3.staticCall([{ ...f.bad, allowFailure: false }]))
+      .to.be.revertedWithCustomError(f.multicall, "Multicall3CallFailed")
+      .withArgs(0n, (r: string) => r.length > 2);
   });
 
   it("block getters", async function () {

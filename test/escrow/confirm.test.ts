@@ -81,7 +81,9 @@ describe("ConditionalEscrow: confirm and confirmWithReceipt (the verifier releas
   it("refuses a payment that is not funded, already settled, or disputed", async function () {
     const f = await loadFixture(escrowFixture);
     const p = await f.terms({ arbiter: f.arbiter.address });
-    await expect(f.escrow.connect(f.verifier).confirm(toStruct(p))).to.be.revertedWithCustomError(f.escrow, "EscrowNotFunded").withArgs(f.idOf(p));
+    await expect(f.escrow.connect(f.verifier).confirm(toStruct(p)))
+      .to.be.revertedWithCustomError(f.escrow, "EscrowNotFunded")
+      .withArgs(f.idOf(p));
     await f.fundWithAuthorization(p);
     await thenRevert(async () => {
       await f.escrow.connect(f.verifier).confirm(toStruct(p));
@@ -100,7 +102,9 @@ describe("ConditionalEscrow: confirm and confirmWithReceipt (the verifier releas
     const p = await f.terms();
     await f.fundWithAuthorization(p);
     const changed = { ...p, payees: [{ account: f.verifier.address, shareBps: 10_000 }] };
-    await expect(f.escrow.connect(f.verifier).confirm(toStruct(changed))).to.be.revertedWithCustomError(f.escrow, "EscrowNotFunded").withArgs(f.idOf(changed));
+    await expect(f.escrow.connect(f.verifier).confirm(toStruct(changed)))
+      .to.be.revertedWithCustomError(f.escrow, "EscrowNotFunded")
+      .withArgs(f.idOf(changed));
   });
 
   describe("confirmWithReceipt", function () {

@@ -26,7 +26,9 @@ describe("ConditionalEscrow: dispute and rule (the arbiter decides)", function (
       const f = await loadFixture(disputeFixture);
       for (const party of [f.payer, f.payees[0], f.payees[1]]) {
         await thenRevert(async () => {
-          await expect(f.escrow.connect(party).dispute(toStruct(f.p))).to.emit(f.escrow, "PaymentDisputed").withArgs(f.idOf(f.p), party.address);
+          await expect(f.escrow.connect(party).dispute(toStruct(f.p)))
+            .to.emit(f.escrow, "PaymentDisputed")
+            .withArgs(f.idOf(f.p), party.address);
           expect(await stateOf(f, f.p)).to.deep.equal({ status: Status.Disputed, held: AMOUNT, refundable: 0n });
         });
       }
@@ -35,7 +37,9 @@ describe("ConditionalEscrow: dispute and rule (the arbiter decides)", function (
     it("nobody else may dispute", async function () {
       const f = await loadFixture(disputeFixture);
       for (const caller of [f.verifier, f.arbiter, f.feeReceiver, f.other]) {
-        await expect(f.escrow.connect(caller).dispute(toStruct(f.p))).to.be.revertedWithCustomError(f.escrow, "EscrowNotAParty").withArgs(caller.address);
+        await expect(f.escrow.connect(caller).dispute(toStruct(f.p)))
+          .to.be.revertedWithCustomError(f.escrow, "EscrowNotAParty")
+          .withArgs(caller.address);
       }
     });
 
@@ -55,7 +59,9 @@ describe("ConditionalEscrow: dispute and rule (the arbiter decides)", function (
       const f = await loadFixture(disputeFixture);
       const noArbiter = await f.terms();
       await f.fundWithAuthorization(noArbiter);
-      await expect(f.escrow.connect(f.payer).dispute(toStruct(noArbiter))).to.be.revertedWithCustomError(f.escrow, "EscrowNoArbiter").withArgs(f.idOf(noArbiter));
+      await expect(f.escrow.connect(f.payer).dispute(toStruct(noArbiter)))
+        .to.be.revertedWithCustomError(f.escrow, "EscrowNoArbiter")
+        .withArgs(f.idOf(noArbiter));
       await f.escrow.connect(f.payer).dispute(toStruct(f.p));
       await expect(f.escrow.connect(f.payer).dispute(toStruct(f.p)))
         .to.be.revertedWithCustomError(f.escrow, "EscrowWrongStatus")
@@ -104,7 +110,9 @@ describe("ConditionalEscrow: dispute and rule (the arbiter decides)", function (
       await expect(f.escrow.connect(f.payer).rule(toStruct(f.p), 5_000))
         .to.be.revertedWithCustomError(f.escrow, "EscrowUnauthorized")
         .withArgs(f.payer.address, f.arbiter.address);
-      await expect(f.escrow.connect(f.arbiter).rule(toStruct(f.p), 10_001)).to.be.revertedWithCustomError(f.escrow, "EscrowInvalidRuling").withArgs(10_001);
+      await expect(f.escrow.connect(f.arbiter).rule(toStruct(f.p), 10_001))
+        .to.be.revertedWithCustomError(f.escrow, "EscrowInvalidRuling")
+        .withArgs(10_001);
       const q = await f.terms({ arbiter: f.arbiter.address });
       await f.fundWithAuthorization(q);
       await expect(f.escrow.connect(f.arbiter).rule(toStruct(q), 5_000))
@@ -133,6 +141,10 @@ describe("ConditionalEscrow: dispute and rule (the arbiter decides)", function (
     await f.fundWithAuthorization(p);
     await f.escrow.connect(f.payer).dispute(toStruct(p));
     const data = f.escrow.interface.encodeFunctionData("rule", [toStruct(p), 2_500]);
-    await expect(arbiterWallet.connect(f.arbiter).execute(f.escrowAddress, data)).to.changeTokenBalances(f.token, [f.payer, f.payees[0]], [25n * USD, 75n * USD]);
+    await expect(arbiterWallet.connect(f.arbiter).execute(f.escrowAddress, data)).to.changeTokenBalances(
+      f.token,
+      [f.payer, f.payees[0]],
+      [25n * USD, 75n * USD],
+    );
   });
 });

@@ -36,7 +36,9 @@ describe("ConditionalEscrow: funding", function () {
       await f.fundWithAuthorization(p);
       await expect(f.fundWithAuthorization(p)).to.be.revertedWithCustomError(f.escrow, "EscrowAlreadyFunded").withArgs(f.idOf(p));
       await f.token.connect(f.payer).approve(f.escrowAddress, AMOUNT);
-      await expect(f.escrow.connect(f.payer).fund(toStruct(p))).to.be.revertedWithCustomError(f.escrow, "EscrowAlreadyFunded").withArgs(f.idOf(p));
+      await expect(f.escrow.connect(f.payer).fund(toStruct(p)))
+        .to.be.revertedWithCustomError(f.escrow, "EscrowAlreadyFunded")
+        .withArgs(f.idOf(p));
     });
 
     it("a third party that front-runs the signature can only fund the payment it was signed for", async function () {
@@ -53,7 +55,15 @@ describe("ConditionalEscrow: funding", function () {
       await expect(
         f.token
           .connect(f.other)
-          ["receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"](auth.from, auth.to, auth.value, 0n, auth.validBefore, auth.nonce, sig.signature),
+          ["receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"](
+            auth.from,
+            auth.to,
+            auth.value,
+            0n,
+            auth.validBefore,
+            auth.nonce,
+            sig.signature,
+          ),
       )
         .to.be.revertedWithCustomError(f.token, "NetDollarCallerNotPayee")
         .withArgs(f.other.address, f.escrowAddress);
@@ -66,7 +76,12 @@ describe("ConditionalEscrow: funding", function () {
       const p = await f.terms();
       const otherEscrow = ethers.Wallet.createRandom().address;
       for (const nonce of [paymentId(p, f.escrowAddress, f.chainId + 1n), paymentId(p, otherEscrow, f.chainId)]) {
-        const sig = await signTransferAuthorization(f.payer, f.domain, { from: p.payer, to: f.escrowAddress, value: p.amount, validAfter: 0n, validBefore: p.fundBy + 1n, nonce }, "receive");
+        const sig = await signTransferAuthorization(
+          f.payer,
+          f.domain,
+          { from: p.payer, to: f.escrowAddress, value: p.amount, validAfter: 0n, validBefore: p.fundBy + 1n, nonce },
+          "receive",
+        );
         await expect(f.escrow.fundWithAuthorization(toStruct(p), 0n, p.fundBy + 1n, sig.signature))
           .to.be.revertedWithCustomError(f.token, "NetDollarInvalidSignature")
           .withArgs(f.payer.address);
@@ -76,7 +91,9 @@ describe("ConditionalEscrow: funding", function () {
     it("refuses a signature by someone other than the payer", async function () {
       const f = await loadFixture(escrowFixture);
       const p = await f.terms();
-      await expect(f.fundWithAuthorization(p, { signer: f.bob })).to.be.revertedWithCustomError(f.token, "NetDollarInvalidSignature").withArgs(f.payer.address);
+      await expect(f.fundWithAuthorization(p, { signer: f.bob }))
+        .to.be.revertedWithCustomError(f.token, "NetDollarInvalidSignature")
+        .withArgs(f.payer.address);
     });
 
     it("accepts funding until fundBy: t-1 and t succeed, t+1 is refused", async function () {
@@ -130,13 +147,19 @@ describe("ConditionalEscrow: funding", function () {
       const deadline = p.fundBy;
       const sig = await signPermit(f.payer, f.domain, { owner: f.payer.address, spender: f.escrowAddress, value: AMOUNT, nonce: 0n, deadline });
       // Someone copies the permit from the mempool and submits it first: funding still works.
-      await f.token.connect(f.other)["permit(address,address,uint256,uint256,uint8,bytes32,bytes32)"](f.payer, f.escrowAddress, AMOUNT, deadline, sig.v, sig.r, sig.s);
+      await f.token
+        .connect(f.other)
+        ["permit(address,address,uint256,uint256,uint8,bytes32,bytes32)"](f.payer, f.escrowAddress, AMOUNT, deadline, sig.v, sig.r, sig.s);
       await expect(f.escrow.connect(f.payer).fundWithPermit(toStruct(p), deadline, sig.v, sig.r, sig.s))
         .to.emit(f.escrow, "PaymentFunded")
         .withArgs(f.idOf(p), f.payer.address, await f.token.getAddress(), AMOUNT, 1);
       const p2 = await f.terms();
       const sig2 = await signPermit(f.payer, f.domain, { owner: f.payer.address, spender: f.escrowAddress, value: AMOUNT, nonce: 1n, deadline });
-      await expect(f.escrow.connect(f.payer).fundWithPermit(toStruct(p2), deadline, sig2.v, sig2.r, sig2.s)).to.changeTokenBalances(f.token, [f.payer, f.escrowAddress], [-AMOUNT, AMOUNT]);
+      await expect(f.escrow.connect(f.payer).fundWithPermit(toStruct(p2), deadline, sig2.v, sig2.r, sig2.s)).to.changeTokenBalances(
+        f.token,
+        [f.payer, f.escrowAddress],
+        [-AMOUNT, AMOUNT],
+      );
     });
 
     it("only the payer may fund from an approval or a permit, so nobody can spend its allowance on other terms", async function () {
@@ -175,8 +198,16 @@ describe("ConditionalEscrow: funding", function () {
     it("refuses the escrow itself as a payee or fee receiver, whose share would be locked for good (review finding I-02)", async function () {
       const f = await loadFixture(escrowFixture);
       const base = await f.terms();
-      const asPayee = { ...base, payees: [{ ...base.payees[0], shareBps: 5_000 }, { account: f.escrowAddress, shareBps: 5_000 }] };
-      await expect(f.escrow.fundWithAuthorization(toStruct(asPayee), 0n, 0n, "0x")).to.be.revertedWithCustomError(f.escrow, "EscrowInvalidPayee").withArgs(1n);
+      const asPayee = {
+        ...base,
+        payees: [
+          { ...base.payees[0], shareBps: 5_000 },
+          { account: f.escrowAddress, shareBps: 5_000 },
+        ],
+      };
+      await expect(f.escrow.fundWithAuthorization(toStruct(asPayee), 0n, 0n, "0x"))
+        .to.be.revertedWithCustomError(f.escrow, "EscrowInvalidPayee")
+        .withArgs(1n);
       const asFeeReceiver = { ...base, maxFeeBps: 100, feeReceiver: f.escrowAddress };
       await expect(f.escrow.fundWithAuthorization(toStruct(asFeeReceiver), 0n, 0n, "0x"))
         .to.be.revertedWithCustomError(f.escrow, "EscrowInvalidFeeReceiver")
@@ -189,15 +220,47 @@ describe("ConditionalEscrow: funding", function () {
       ["a zero amount", (p) => ({ ...p, amount: 0n }), "EscrowZeroAmount", () => []],
       ["an amount of 2^120", (p) => ({ ...p, amount: 2n ** 120n }), "EscrowAmountTooLarge", () => [2n ** 120n, 2n ** 120n - 1n]],
       ["no payees", (p) => ({ ...p, payees: [] }), "EscrowInvalidPayeeCount", () => [0n, 10n]],
-      ["eleven payees", (p) => ({ ...p, payees: Array.from({ length: 11 }, (_, i) => ({ account: ethers.getAddress("0x" + (i + 1).toString(16).padStart(40, "0")), shareBps: i === 0 ? 1000 : 900 })) }), "EscrowInvalidPayeeCount", () => [11n, 10n]],
+      [
+        "eleven payees",
+        (p) => ({
+          ...p,
+          payees: Array.from({ length: 11 }, (_, i) => ({
+            account: ethers.getAddress("0x" + (i + 1).toString(16).padStart(40, "0")),
+            shareBps: i === 0 ? 1000 : 900,
+          })),
+        }),
+        "EscrowInvalidPayeeCount",
+        () => [11n, 10n],
+      ],
       ["a zero payee", (p) => ({ ...p, payees: [{ account: ethers.ZeroAddress, shareBps: 10_000 }] }), "EscrowInvalidPayee", () => [0n]],
-      ["a payee with no share", (p) => ({ ...p, payees: [{ ...p.payees[0], shareBps: 10_000 }, { account: ethers.Wallet.createRandom().address, shareBps: 0 }] }), "EscrowInvalidPayee", () => [1n]],
+      [
+        "a payee with no share",
+        (p) => ({
+          ...p,
+          payees: [
+            { ...p.payees[0], shareBps: 10_000 },
+            { account: ethers.Wallet.createRandom().address, shareBps: 0 },
+          ],
+        }),
+        "EscrowInvalidPayee",
+        () => [1n],
+      ],
       ["shares that do not sum to 10,000", (p) => ({ ...p, payees: [{ ...p.payees[0], shareBps: 9_999 }] }), "EscrowSharesNotWhole", () => [9_999n]],
       ["min fee above max fee", (p) => ({ ...p, minFeeBps: 2, maxFeeBps: 1, feeReceiver: p.payer }), "EscrowInvalidFeeBounds", () => [2n, 1n]],
       ["a fee above 100%", (p) => ({ ...p, maxFeeBps: 10_001, feeReceiver: p.payer }), "EscrowInvalidFeeBounds", () => [0n, 10_001n]],
       ["a fee without a receiver", (p) => ({ ...p, maxFeeBps: 100 }), "EscrowMissingFeeReceiver", () => []],
-      ["fundBy after confirmBy", (p) => ({ ...p, fundBy: p.confirmBy + 1n }), "EscrowInvalidDeadlines", (p) => [p.confirmBy + 1n, p.confirmBy, p.disputeWindow, p.refundBy]],
-      ["refundBy before the end of the dispute window", (p) => ({ ...p, refundBy: p.confirmBy + p.disputeWindow - 1n }), "EscrowInvalidDeadlines", (p) => [p.fundBy, p.confirmBy, p.disputeWindow, p.confirmBy + p.disputeWindow - 1n]],
+      [
+        "fundBy after confirmBy",
+        (p) => ({ ...p, fundBy: p.confirmBy + 1n }),
+        "EscrowInvalidDeadlines",
+        (p) => [p.confirmBy + 1n, p.confirmBy, p.disputeWindow, p.refundBy],
+      ],
+      [
+        "refundBy before the end of the dispute window",
+        (p) => ({ ...p, refundBy: p.confirmBy + p.disputeWindow - 1n }),
+        "EscrowInvalidDeadlines",
+        (p) => [p.fundBy, p.confirmBy, p.disputeWindow, p.confirmBy + p.disputeWindow - 1n],
+      ],
     ];
     for (const [what, change, error, args] of cases) {
       it(`refuses ${what}`, async function () {

@@ -24,7 +24,9 @@ describe("ConditionalEscrow: undeliverable payouts are credited, never blocking 
     const id = f.idOf(f.p);
     await f.token.connect(f.blocklister).blocklist(f.payees[1]);
     const tx = f.escrow.connect(f.verifier).confirm(toStruct(f.p));
-    await expect(tx).to.emit(f.escrow, "PayoutCredited").withArgs(id, await f.token.getAddress(), f.payees[1].address, 30n * USD);
+    await expect(tx)
+      .to.emit(f.escrow, "PayoutCredited")
+      .withArgs(id, await f.token.getAddress(), f.payees[1].address, 30n * USD);
     await expect(tx).to.changeTokenBalances(f.token, [f.payees[0], f.payees[1], f.payees[2], f.escrowAddress], [50n * USD, 0n, 20n * USD, -70n * USD]);
     expect(await f.escrow.claimable(f.token, f.payees[1])).to.equal(30n * USD);
     expect(await f.token.balanceOf(f.escrowAddress)).to.equal(30n * USD);

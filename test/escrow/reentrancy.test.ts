@@ -81,31 +81,47 @@ describe("ConditionalEscrow: reentrancy through a malicious token or receiver", 
       name: "fundWithAuthorization",
       setup: (a) => a.evilTerms(),
       run: (a, p) => a.escrow.fundWithAuthorization(toStruct(p), 0n, p.fundBy + 1n, "0x"),
-      expected: (a) => [[a.payer.address, -AMOUNT], [a.escrowAddress, AMOUNT]],
+      expected: (a) => [
+        [a.payer.address, -AMOUNT],
+        [a.escrowAddress, AMOUNT],
+      ],
     },
     {
       name: "fund",
       setup: (a) => a.evilTerms(),
       run: (a, p) => a.escrow.connect(a.payer).fund(toStruct(p)),
-      expected: (a) => [[a.payer.address, -AMOUNT], [a.escrowAddress, AMOUNT]],
+      expected: (a) => [
+        [a.payer.address, -AMOUNT],
+        [a.escrowAddress, AMOUNT],
+      ],
     },
     {
       name: "confirm",
       setup: fundedEvil,
       run: (a, p) => a.escrow.connect(a.verifier).confirm(toStruct(p)),
-      expected: (a) => [[a.escrowAddress, -AMOUNT], [a.receiverAddress, AMOUNT / 2n], [a.payees[0].address, AMOUNT / 2n]],
+      expected: (a) => [
+        [a.escrowAddress, -AMOUNT],
+        [a.receiverAddress, AMOUNT / 2n],
+        [a.payees[0].address, AMOUNT / 2n],
+      ],
     },
     {
       name: "capture",
       setup: fundedEvil,
       run: (a, p) => a.escrow.connect(a.operator).capture(toStruct(p), AMOUNT, 0),
-      expected: (a) => [[a.escrowAddress, -AMOUNT], [a.receiverAddress, AMOUNT / 2n]],
+      expected: (a) => [
+        [a.escrowAddress, -AMOUNT],
+        [a.receiverAddress, AMOUNT / 2n],
+      ],
     },
     {
       name: "void",
       setup: fundedEvil,
       run: (a, p) => a.escrow.connect(a.operator).void(toStruct(p)),
-      expected: (a) => [[a.escrowAddress, -AMOUNT], [a.payer.address, AMOUNT]],
+      expected: (a) => [
+        [a.escrowAddress, -AMOUNT],
+        [a.payer.address, AMOUNT],
+      ],
     },
     {
       name: "reclaim",
@@ -115,7 +131,10 @@ describe("ConditionalEscrow: reentrancy through a malicious token or receiver", 
         return p;
       },
       run: (a, p) => a.escrow.reclaim(toStruct(p)),
-      expected: (a) => [[a.escrowAddress, -AMOUNT], [a.payer.address, AMOUNT]],
+      expected: (a) => [
+        [a.escrowAddress, -AMOUNT],
+        [a.payer.address, AMOUNT],
+      ],
     },
     {
       name: "release",
@@ -125,7 +144,10 @@ describe("ConditionalEscrow: reentrancy through a malicious token or receiver", 
         return p;
       },
       run: (a, p) => a.escrow.release(toStruct(p)),
-      expected: (a) => [[a.escrowAddress, -AMOUNT], [a.receiverAddress, AMOUNT / 2n]],
+      expected: (a) => [
+        [a.escrowAddress, -AMOUNT],
+        [a.receiverAddress, AMOUNT / 2n],
+      ],
     },
     {
       name: "rule",
@@ -135,7 +157,11 @@ describe("ConditionalEscrow: reentrancy through a malicious token or receiver", 
         return p;
       },
       run: (a, p) => a.escrow.connect(a.arbiter).rule(toStruct(p), 5_000),
-      expected: (a) => [[a.escrowAddress, -AMOUNT], [a.payer.address, AMOUNT / 2n], [a.receiverAddress, AMOUNT / 4n]],
+      expected: (a) => [
+        [a.escrowAddress, -AMOUNT],
+        [a.payer.address, AMOUNT / 2n],
+        [a.receiverAddress, AMOUNT / 4n],
+      ],
     },
     {
       name: "refund",
@@ -145,7 +171,11 @@ describe("ConditionalEscrow: reentrancy through a malicious token or receiver", 
         return p;
       },
       run: (a, p) => a.escrow.connect(a.operator).refund(toStruct(p), 10n * USD),
-      expected: (a) => [[a.operator.address, -10n * USD], [a.payer.address, 10n * USD], [a.escrowAddress, 0n]],
+      expected: (a) => [
+        [a.operator.address, -10n * USD],
+        [a.payer.address, 10n * USD],
+        [a.escrowAddress, 0n],
+      ],
     },
     {
       name: "withdraw",
@@ -157,7 +187,10 @@ describe("ConditionalEscrow: reentrancy through a malicious token or receiver", 
         return p;
       },
       run: (a) => a.escrow.connect(a.payees[0]).withdraw(a.evilAddress),
-      expected: (a) => [[a.escrowAddress, -AMOUNT / 2n], [a.payees[0].address, AMOUNT / 2n]],
+      expected: (a) => [
+        [a.escrowAddress, -AMOUNT / 2n],
+        [a.payees[0].address, AMOUNT / 2n],
+      ],
     },
   ];
 
@@ -180,13 +213,19 @@ describe("ConditionalEscrow: reentrancy through a malicious token or receiver", 
           const a = await loadFixture(attackFixture);
           const p = await op.setup(a);
           const expected = op.expected(a);
-          const before = await balances(a, expected.map(([x]) => x));
+          const before = await balances(
+            a,
+            expected.map(([x]) => x),
+          );
           await a.evil.setCallback(a.escrowAddress, data);
           await op.run(a, p);
           expect(await a.evil.callbackAttempted(), `${op.name} → ${entry}: callback attempted`).to.equal(true);
           expect(await a.evil.callbackSucceeded(), `${op.name} → ${entry}: re-entry succeeded`).to.equal(false);
           expect(await a.evil.callbackError(), `${op.name} → ${entry}: error`).to.equal(guardError(a.escrow));
-          const after = await balances(a, expected.map(([x]) => x));
+          const after = await balances(
+            a,
+            expected.map(([x]) => x),
+          );
           expected.forEach(([, delta], k) => expect(after[k] - before[k], `${op.name} → ${entry}: balance ${k}`).to.equal(delta));
         }
       });
@@ -202,14 +241,20 @@ describe("ConditionalEscrow: reentrancy through a malicious token or receiver", 
           const a = await loadFixture(attackFixture);
           const p = await op.setup(a);
           const expected = op.expected(a);
-          const before = await balances(a, expected.map(([x]) => x));
+          const before = await balances(
+            a,
+            expected.map(([x]) => x),
+          );
           await a.evil.setHooked(a.receiverAddress, true);
           await a.receiver.configure(2, a.escrowAddress, data);
           await op.run(a, p);
           expect(await a.receiver.reentryAttempted(), `${op.name} → ${entry}: attempted`).to.equal(true);
           expect(await a.receiver.reentrySucceeded(), `${op.name} → ${entry}: re-entry succeeded`).to.equal(false);
           expect(await a.receiver.reentryError(), `${op.name} → ${entry}: error`).to.equal(guardError(a.escrow));
-          const after = await balances(a, expected.map(([x]) => x));
+          const after = await balances(
+            a,
+            expected.map(([x]) => x),
+          );
           expected.forEach(([, delta], k) => expect(after[k] - before[k], `${op.name} → ${entry}: balance ${k}`).to.equal(delta));
         }
       });

@@ -116,7 +116,9 @@ describe("ConditionalEscrow: void, reclaim and refund (money back to the payer)"
       const p = await f.terms({ defaultOutcome: Outcome.Release });
       await f.fundWithAuthorization(p);
       await atTimestamp(p.confirmBy + p.disputeWindow + 1n);
-      await expect(f.escrow.reclaim(toStruct(p))).to.be.revertedWithCustomError(f.escrow, "EscrowWrongOutcome").withArgs(Outcome.Release);
+      await expect(f.escrow.reclaim(toStruct(p)))
+        .to.be.revertedWithCustomError(f.escrow, "EscrowWrongOutcome")
+        .withArgs(Outcome.Release);
     });
 
     it("after an unruled dispute, the payer still gets 100% once refundBy has passed", async function () {
@@ -146,14 +148,20 @@ describe("ConditionalEscrow: void, reclaim and refund (money back to the payer)"
     it("a payee refunds part of what it received; the payer gets exactly that", async function () {
       const f = await loadFixture(refundFixture);
       const tx = f.escrow.connect(f.payees[0]).refund(toStruct(f.p), 30n * USD);
-      await expect(tx).to.emit(f.escrow, "PaymentRefunded").withArgs(f.idOf(f.p), f.payees[0].address, 30n * USD);
+      await expect(tx)
+        .to.emit(f.escrow, "PaymentRefunded")
+        .withArgs(f.idOf(f.p), f.payees[0].address, 30n * USD);
       await expect(tx).to.changeTokenBalances(f.token, [f.payees[0], f.payer, f.escrowAddress], [-30n * USD, 30n * USD, 0n]);
       expect(await stateOf(f, f.p)).to.deep.equal({ status: Status.Settled, held: 0n, refundable: AMOUNT - 30n * USD });
     });
 
     it("the operator refunds from its own funds", async function () {
       const f = await loadFixture(refundFixture);
-      await expect(f.escrow.connect(f.operator).refund(toStruct(f.p), 50n * USD)).to.changeTokenBalances(f.token, [f.operator, f.payer], [-50n * USD, 50n * USD]);
+      await expect(f.escrow.connect(f.operator).refund(toStruct(f.p), 50n * USD)).to.changeTokenBalances(
+        f.token,
+        [f.operator, f.payer],
+        [-50n * USD, 50n * USD],
+      );
     });
 
     it("never refunds more than was released", async function () {
@@ -168,7 +176,9 @@ describe("ConditionalEscrow: void, reclaim and refund (money back to the payer)"
     it("only the operator or a payee may refund", async function () {
       const f = await loadFixture(refundFixture);
       for (const caller of [f.payer, f.verifier, f.other]) {
-        await expect(f.escrow.connect(caller).refund(toStruct(f.p), 1n)).to.be.revertedWithCustomError(f.escrow, "EscrowNotARefunder").withArgs(caller.address);
+        await expect(f.escrow.connect(caller).refund(toStruct(f.p), 1n))
+          .to.be.revertedWithCustomError(f.escrow, "EscrowNotARefunder")
+          .withArgs(caller.address);
       }
     });
 
@@ -187,7 +197,9 @@ describe("ConditionalEscrow: void, reclaim and refund (money back to the payer)"
     it("refuses terms that were never funded", async function () {
       const f = await loadFixture(refundFixture);
       const q = await f.terms({ operator: f.operator.address });
-      await expect(f.escrow.connect(f.operator).refund(toStruct(q), 1n)).to.be.revertedWithCustomError(f.escrow, "EscrowNotFunded").withArgs(f.idOf(q));
+      await expect(f.escrow.connect(f.operator).refund(toStruct(q), 1n))
+        .to.be.revertedWithCustomError(f.escrow, "EscrowNotFunded")
+        .withArgs(f.idOf(q));
     });
   });
 });

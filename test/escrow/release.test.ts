@@ -33,7 +33,9 @@ describe("ConditionalEscrow: release (the default outcome pays the payees when n
     const p = await f.terms({ defaultOutcome: Outcome.Refund });
     await f.fundWithAuthorization(p);
     await atTimestamp(p.confirmBy + p.disputeWindow + 1n);
-    await expect(f.escrow.release(toStruct(p))).to.be.revertedWithCustomError(f.escrow, "EscrowWrongOutcome").withArgs(Outcome.Refund);
+    await expect(f.escrow.release(toStruct(p)))
+      .to.be.revertedWithCustomError(f.escrow, "EscrowWrongOutcome")
+      .withArgs(Outcome.Refund);
   });
 
   it("after a dispute nobody ruled on, the payees still get 100% once refundBy has passed (t+1), not before (t)", async function () {
@@ -51,8 +53,12 @@ describe("ConditionalEscrow: release (the default outcome pays the payees when n
     const f = await loadFixture(releaseFixture);
     await atTimestamp(f.deadline + 1n);
     await f.escrow.release(toStruct(f.p));
-    await expect(f.escrow.release(toStruct(f.p))).to.be.revertedWithCustomError(f.escrow, "EscrowWrongStatus").withArgs(f.idOf(f.p), Status.Settled);
+    await expect(f.escrow.release(toStruct(f.p)))
+      .to.be.revertedWithCustomError(f.escrow, "EscrowWrongStatus")
+      .withArgs(f.idOf(f.p), Status.Settled);
     const q = await f.terms({ defaultOutcome: Outcome.Release });
-    await expect(f.escrow.release(toStruct(q))).to.be.revertedWithCustomError(f.escrow, "EscrowNotFunded").withArgs(f.idOf(q));
+    await expect(f.escrow.release(toStruct(q)))
+      .to.be.revertedWithCustomError(f.escrow, "EscrowNotFunded")
+      .withArgs(f.idOf(q));
   });
 });

@@ -49,10 +49,20 @@ export interface ReferenceBatchServer extends RunningServer {
  * A paid API built with the reference batch-settlement server (@x402/express, the batch-settlement server scheme with
  * its own receiver-authorizer key, the in-memory channel store and the channel manager) over a facilitator URL.
  */
-export async function startReferenceBatchServer(params: { facilitatorUrl: string; asset: FacilitatorAsset; payTo: string; amount: string; authorizerKey: string; minDeposit?: string }): Promise<ReferenceBatchServer> {
+export async function startReferenceBatchServer(params: {
+  facilitatorUrl: string;
+  asset: FacilitatorAsset;
+  payTo: string;
+  amount: string;
+  authorizerKey: string;
+  minDeposit?: string;
+}): Promise<ReferenceBatchServer> {
   const v = await viem();
   const facilitator = new HTTPFacilitatorClient({ url: params.facilitatorUrl });
-  const scheme = new ReferenceServerScheme(params.payTo as `0x${string}`, { receiverAuthorizerSigner: v.privateKeyToAccount(params.authorizerKey as `0x${string}`), withdrawDelay: 900 });
+  const scheme = new ReferenceServerScheme(params.payTo as `0x${string}`, {
+    receiverAuthorizerSigner: v.privateKeyToAccount(params.authorizerKey as `0x${string}`),
+    withdrawDelay: 900,
+  });
   const server = new x402ResourceServer(facilitator).register(NETWORK, scheme);
   const manager = scheme.createChannelManager(facilitator, NETWORK, params.asset.address as `0x${string}`);
   const app = express();
@@ -61,7 +71,16 @@ export async function startReferenceBatchServer(params: { facilitatorUrl: string
     paymentMiddleware(
       {
         "GET /micro": {
-          accepts: { scheme: "batch-settlement", price: { amount: params.amount, asset: params.asset.address, extra: { name: params.asset.name, version: params.asset.version, ...(params.minDeposit ? { minDeposit: params.minDeposit } : {}) } }, network: NETWORK, payTo: params.payTo },
+          accepts: {
+            scheme: "batch-settlement",
+            price: {
+              amount: params.amount,
+              asset: params.asset.address,
+              extra: { name: params.asset.name, version: params.asset.version, ...(params.minDeposit ? { minDeposit: params.minDeposit } : {}) },
+            },
+            network: NETWORK,
+            payTo: params.payTo,
+          },
           description: "served by the x402 reference batch-settlement server",
         },
       },
@@ -83,7 +102,12 @@ export async function startReferenceBatchServer(params: { facilitatorUrl: string
 }
 
 /** A paying fetch of the reference batch-settlement client (@x402/fetch + @x402/evm), for a devnet key. */
-export async function referenceBatchFetch(rpcUrl: string, payer: Wallet, asset: string, options: { depositMultiplier?: number; maxAmountPerPayment?: string } = {}) {
+export async function referenceBatchFetch(
+  rpcUrl: string,
+  payer: Wallet,
+  asset: string,
+  options: { depositMultiplier?: number; maxAmountPerPayment?: string } = {},
+) {
   const v = await viem();
   const chain = await devnetChain(rpcUrl);
   const account = v.privateKeyToAccount(payer.privateKey as `0x${string}`);

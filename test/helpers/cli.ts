@@ -78,7 +78,10 @@ export async function startCliEnvironment(): Promise<CliEnvironment> {
 export async function deployWithAgentFunds(env: CliEnvironment): Promise<{ provider: JsonRpcProvider; token: NetDollar }> {
   const provider = new JsonRpcProvider(env.node.url, undefined, { cacheTimeout: -1 });
   const deployed = ok(await env.run(["deploy", "--json"]));
-  const token = NetDollar__factory.connect((deployed.json.deployment as { contracts: { NetDollar: { address: string } } }).contracts.NetDollar.address, provider);
+  const token = NetDollar__factory.connect(
+    (deployed.json.deployment as { contracts: { NetDollar: { address: string } } }).contracts.NetDollar.address,
+    provider,
+  );
   ok(await env.run(["minter", "configure", ADDRESSES.minter, "100000", "--yes"]));
   ok(await env.run(["mint", ADDRESSES.agent, "100", "--yes"], { key: KEYS.minter }));
   return { provider, token };
@@ -120,7 +123,11 @@ export interface CliServer {
 
 export function startCliServer(args: string[], env: Record<string, string>, cwd = tmpdir()): Promise<CliServer> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let output = "";
     let started = false;
     const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));

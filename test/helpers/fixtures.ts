@@ -27,8 +27,7 @@ export interface Accounts {
 }
 
 export async function namedAccounts(): Promise<Accounts> {
-  const [admin, minterAdmin, pauser, blocklister, seizer, rescuer, upgrader, minter, alice, bob, carol, relayer, other] =
-    await ethers.getSigners();
+  const [admin, minterAdmin, pauser, blocklister, seizer, rescuer, upgrader, minter, alice, bob, carol, relayer, other] = await ethers.getSigners();
   return { admin, minterAdmin, pauser, blocklister, seizer, rescuer, upgrader, minter, alice, bob, carol, relayer, other };
 }
 

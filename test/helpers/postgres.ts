@@ -8,7 +8,8 @@ import { randomBytes } from "node:crypto";
 export function postgresUrl(): string | undefined {
   const url = process.env.NETD_TEST_DATABASE_URL?.trim();
   if (url) return url;
-  if (process.env.NETD_REQUIRE_POSTGRES === "1") throw new Error("NETD_REQUIRE_POSTGRES=1 but NETD_TEST_DATABASE_URL is not set: the PostgreSQL suites must run here");
+  if (process.env.NETD_REQUIRE_POSTGRES === "1")
+    throw new Error("NETD_REQUIRE_POSTGRES=1 but NETD_TEST_DATABASE_URL is not set: the PostgreSQL suites must run here");
   return undefined;
 }
 

@@ -25,7 +25,10 @@ export class NetdProcess {
 
   async start(): Promise<void> {
     this.output = "";
-    const child = spawn(process.execPath, [BIN, ...this.args, "--port", String(this.port)], { env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...this.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(process.execPath, [BIN, ...this.args, "--port", String(this.port)], {
+      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...this.env },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       const onData = (chunk: Buffer) => {

@@ -14,7 +14,17 @@ import { connect } from "../../src/provider";
 import { setupDevnet } from "../../src/deploy/devnetSetup";
 import type { Deployment } from "../../src/deployments";
 import { devnetWallet, startHardhatNode, type HardhatNode } from "../../src/devnet";
-import { NetDollarFacilitator, createDemoApi, createFacilitatorApp, facilitatorByUrl, listen, type FacilitatorAsset, type PaywallMode, type RunningServer, type ServedPayments } from "../../src/x402";
+import {
+  NetDollarFacilitator,
+  createDemoApi,
+  createFacilitatorApp,
+  facilitatorByUrl,
+  listen,
+  type FacilitatorAsset,
+  type PaywallMode,
+  type RunningServer,
+  type ServedPayments,
+} from "../../src/x402";
 
 export const NETWORK = "eip155:31337" as const;
 
@@ -91,7 +101,12 @@ export async function startReferenceFacilitator(rpcUrl: string, relayerKey: stri
   // viem ships its types as ES modules: load it the way an ES module is loaded from CommonJS.
   const { createWalletClient, defineChain, http, publicActions } = await import("viem");
   const { privateKeyToAccount } = await import("viem/accounts");
-  const chain = defineChain({ id: 31337, name: "devnet", nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 }, rpcUrls: { default: { http: [rpcUrl] } } });
+  const chain = defineChain({
+    id: 31337,
+    name: "devnet",
+    nativeCurrency: { name: "Ether", symbol: "ETH", decimals: 18 },
+    rpcUrls: { default: { http: [rpcUrl] } },
+  });
   const account = privateKeyToAccount(relayerKey as `0x${string}`);
   const client = createWalletClient({ account, chain, transport: http(rpcUrl) }).extend(publicActions);
   const signer = toFacilitatorEvmSigner(Object.assign(client, { address: account.address }) as unknown as Parameters<typeof toFacilitatorEvmSigner>[0]);
@@ -162,7 +177,12 @@ export async function signPayment(
   };
   const extra = requirements.extra as { name: string; version: string };
   const signature = await signer.signTypedData(
-    { name: overrides.name ?? extra.name, version: extra.version, chainId: overrides.chainId ?? 31337n, verifyingContract: overrides.verifyingContract ?? requirements.asset },
+    {
+      name: overrides.name ?? extra.name,
+      version: extra.version,
+      chainId: overrides.chainId ?? 31337n,
+      verifyingContract: overrides.verifyingContract ?? requirements.asset,
+    },
     TYPES.TransferWithAuthorization,
     authorization,
   );
@@ -171,7 +191,12 @@ export async function signPayment(
     accepted: { ...requirements, ...overrides.accepted },
     payload: {
       signature,
-      authorization: { ...authorization, value: authorization.value.toString(), validAfter: authorization.validAfter.toString(), validBefore: authorization.validBefore.toString() },
+      authorization: {
+        ...authorization,
+        value: authorization.value.toString(),
+        validAfter: authorization.validAfter.toString(),
+        validBefore: authorization.validBefore.toString(),
+      },
     },
   };
 }

@@ -244,14 +244,20 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
         const sig = await signTransferAuthorization(f.payer, f.domain, auth, "receive");
         await tick(m);
         err = refused();
-        await act(r, err, () => f.escrow.connect(f.relayer).fundWithAuthorization(toStruct(p), 0n, auth.validBefore, sig.signature), new Map([[p.payer, -p.amount]]));
+        await act(
+          r,
+          err,
+          () => f.escrow.connect(f.relayer).fundWithAuthorization(toStruct(p), 0n, auth.validBefore, sig.signature),
+          new Map([[p.payer, -p.amount]]),
+        );
       }
       if (!err) {
         m.payments.push({ p, id, status: 1, held: p.amount, refundable: 0n, funded: p.amount, released: 0n, refundedFromHeld: 0n, refundedAfterRelease: 0n });
       }
       await checkInvariants(m, r);
     }
-    toString = () => `fund(${this.amount}, ${this.payeeCount} payees, op=${this.withOperator}, arb=${this.withArbiter}, fee=${this.fee}, ${this.release ? "release" : "refund"}, ${this.byApproval ? "approval" : "3009"})`;
+    toString = () =>
+      `fund(${this.amount}, ${this.payeeCount} payees, op=${this.withOperator}, arb=${this.withArbiter}, fee=${this.fee}, ${this.release ? "release" : "refund"}, ${this.byApproval ? "approval" : "3009"})`;
   }
 
   abstract class OnPayment implements fc.AsyncCommand<Model, Real> {
@@ -277,7 +283,11 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
   }
 
   class Capture extends OnPayment {
-    constructor(index: number, readonly fraction: number, readonly feeBps: number) {
+    constructor(
+      index: number,
+      readonly fraction: number,
+      readonly feeBps: number,
+    ) {
       super(index);
     }
     override async run(m: Model, r: Real) {
@@ -321,14 +331,22 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
         if (release) applyRelease(m, mp, mp.held, mp.p.minFeeBps, expected);
         else applyRefundHeld(m, mp, mp.held, expected);
       }
-      await act(r, err, () => (release ? r.f.escrow.connect(r.f.other).release(toStruct(mp.p)) : r.f.escrow.connect(r.f.other).reclaim(toStruct(mp.p))), expected);
+      await act(
+        r,
+        err,
+        () => (release ? r.f.escrow.connect(r.f.other).release(toStruct(mp.p)) : r.f.escrow.connect(r.f.other).reclaim(toStruct(mp.p))),
+        expected,
+      );
       await checkInvariants(m, r);
     }
     override toString = () => `defaultOutcome(${this.index})`;
   }
 
   class Dispute extends OnPayment {
-    constructor(index: number, readonly byPayee: boolean) {
+    constructor(
+      index: number,
+      readonly byPayee: boolean,
+    ) {
       super(index);
     }
     override async run(m: Model, r: Real) {
@@ -346,7 +364,10 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
   }
 
   class Rule extends OnPayment {
-    constructor(index: number, readonly payerShareBps: number) {
+    constructor(
+      index: number,
+      readonly payerShareBps: number,
+    ) {
       super(index);
     }
     override async run(m: Model, r: Real) {
@@ -368,7 +389,11 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
   }
 
   class Refund extends OnPayment {
-    constructor(index: number, readonly fraction: number, readonly byOperator: boolean) {
+    constructor(
+      index: number,
+      readonly fraction: number,
+      readonly byOperator: boolean,
+    ) {
       super(index);
     }
     override async run(m: Model, r: Real) {
@@ -478,29 +503,53 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
 
   const index = fc.nat(5);
   const fund = fc
-      .tuple(
-        fc.bigInt(1n, 500n * USD),
-        fc.integer({ min: 1, max: 4 }),
-        fc.array(fc.nat(20), { minLength: 4, maxLength: 4 }),
-        fc.boolean(),
-        fc.boolean(),
-        fc.tuple(fc.constantFrom(0, 50, 100), fc.constantFrom(0, 100, 300)),
-        fc.boolean(),
-        fc.boolean(),
-      )
-      .map(([a, n, s, o, arb, fee, rel, appr]) => new CreateAndFund(a, n, s, o, arb, fee, rel, appr));
+    .tuple(
+      fc.bigInt(1n, 500n * USD),
+      fc.integer({ min: 1, max: 4 }),
+      fc.array(fc.nat(20), { minLength: 4, maxLength: 4 }),
+      fc.boolean(),
+      fc.boolean(),
+      fc.tuple(fc.constantFrom(0, 50, 100), fc.constantFrom(0, 100, 300)),
+      fc.boolean(),
+      fc.boolean(),
+    )
+    .map(([a, n, s, o, arb, fee, rel, appr]) => new CreateAndFund(a, n, s, o, arb, fee, rel, appr));
   const commands = [
     fund,
     fund, // (weighted: most other actions need a payment to act on)
     fund,
-    timed(index.map((i) => new Confirm(i)), "confirmBy"),
-    timed(fc.tuple(index, fc.integer({ min: 0, max: 100 }), fc.constantFrom(0, 50, 100, 200, 300)).map(([i, p, fee]) => new Capture(i, p, fee)), "confirmBy"),
-    timed(index.map((i) => new Void(i)), "disputeDeadline"),
-    timed(index.map((i) => new DefaultOutcome(i)), "disputeDeadline"),
-    timed(index.map((i) => new DefaultOutcome(i)), "refundBy"),
-    timed(fc.tuple(index, fc.boolean()).map(([i, b]) => new Dispute(i, b)), "disputeDeadline"),
-    timed(fc.tuple(index, fc.integer({ min: 0, max: 10_000 })).map(([i, bps]) => new Rule(i, bps)), "refundBy"),
-    timed(fc.tuple(index, fc.integer({ min: 0, max: 100 }), fc.boolean()).map(([i, p, b]) => new Refund(i, p, b)), "refundBy"),
+    timed(
+      index.map((i) => new Confirm(i)),
+      "confirmBy",
+    ),
+    timed(
+      fc.tuple(index, fc.integer({ min: 0, max: 100 }), fc.constantFrom(0, 50, 100, 200, 300)).map(([i, p, fee]) => new Capture(i, p, fee)),
+      "confirmBy",
+    ),
+    timed(
+      index.map((i) => new Void(i)),
+      "disputeDeadline",
+    ),
+    timed(
+      index.map((i) => new DefaultOutcome(i)),
+      "disputeDeadline",
+    ),
+    timed(
+      index.map((i) => new DefaultOutcome(i)),
+      "refundBy",
+    ),
+    timed(
+      fc.tuple(index, fc.boolean()).map(([i, b]) => new Dispute(i, b)),
+      "disputeDeadline",
+    ),
+    timed(
+      fc.tuple(index, fc.integer({ min: 0, max: 10_000 })).map(([i, bps]) => new Rule(i, bps)),
+      "refundBy",
+    ),
+    timed(
+      fc.tuple(index, fc.integer({ min: 0, max: 100 }), fc.boolean()).map(([i, p, b]) => new Refund(i, p, b)),
+      "refundBy",
+    ),
     fc.nat(4).map((w) => new Withdraw(w)),
     fc.nat(4).map((w) => new Block(w)),
     fc.constant(new TogglePause()),

@@ -4,7 +4,14 @@ import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import fc from "fast-check";
 import { MaxUint256, ZeroAddress, ZeroHash, id as keccakText, randomBytes, hexlify, type Signer } from "ethers";
-import { InvariantReader__factory, MockERC1271Wallet__factory, ReserveOracle__factory, type InvariantReader, type NetDollarV2, type ReserveOracle } from "../../typechain-types";
+import {
+  InvariantReader__factory,
+  MockERC1271Wallet__factory,
+  ReserveOracle__factory,
+  type InvariantReader,
+  type NetDollarV2,
+  type ReserveOracle,
+} from "../../typechain-types";
 import { ChainRefusedError } from "../../src/errors";
 import { toNetDollarError } from "../../src/decode";
 import { TYPES, authorizationTypes, type TokenDomain } from "../../src/eip712";
@@ -160,7 +167,11 @@ describe("Token system: model-based invariants over random sequences (fast-check
   }
 
   async function checkState(m: Model, r: Real, before: { paused: boolean; balances: bigint[] } | undefined): Promise<{ paused: boolean; balances: bigint[] }> {
-    const [supply, paused, states, allowances] = await r.reader.snapshot(r.token, r.tracked, r.users.map((u) => u.address));
+    const [supply, paused, states, allowances] = await r.reader.snapshot(
+      r.token,
+      r.tracked,
+      r.users.map((u) => u.address),
+    );
     expect(supply, "totalSupply").to.equal(m.supply);
     expect(paused, "paused").to.equal(m.paused);
     let sum = 0n;
@@ -257,7 +268,9 @@ describe("Token system: model-based invariants over random sequences (fast-check
 
   function permit(owner: number, spender: number, value: bigint, deadlineDelta: number, rightSigner: boolean, bytesForm: boolean, replay: boolean): Action {
     return {
-      label: replay ? "permit(replay the last one)" : `permit(owner ${owner}, spender ${spender}, ${value}, deadline now${deadlineDelta >= 0 ? "+" : ""}${deadlineDelta}, ${rightSigner ? "owner" : "wrong signer"}, ${bytesForm ? "bytes" : "v,r,s"})`,
+      label: replay
+        ? "permit(replay the last one)"
+        : `permit(owner ${owner}, spender ${spender}, ${value}, deadline now${deadlineDelta >= 0 ? "+" : ""}${deadlineDelta}, ${rightSigner ? "owner" : "wrong signer"}, ${bytesForm ? "bytes" : "v,r,s"})`,
       async run(m, r) {
         let p: { owner: string; spender: string; value: bigint; deadline: bigint; signature: string };
         let valid: boolean;
@@ -279,9 +292,10 @@ describe("Token system: model-based invariants over random sequences (fast-check
         else if (!valid) err = ["NetDollarInvalidSignature", [p.owner]];
         else if (p.spender === ZERO) err = ["ERC20InvalidSpender", [ZERO]];
         const sig = ethers.Signature.from(p.signature);
-        const send = bytesForm || p.owner === r.wallet
-          ? () => r.token["permit(address,address,uint256,uint256,bytes)"](p.owner, p.spender, p.value, p.deadline, p.signature)
-          : () => r.token["permit(address,address,uint256,uint256,uint8,bytes32,bytes32)"](p.owner, p.spender, p.value, p.deadline, sig.v, sig.r, sig.s);
+        const send =
+          bytesForm || p.owner === r.wallet
+            ? () => r.token["permit(address,address,uint256,uint256,bytes)"](p.owner, p.spender, p.value, p.deadline, p.signature)
+            : () => r.token["permit(address,address,uint256,uint256,uint8,bytes32,bytes32)"](p.owner, p.spender, p.value, p.deadline, sig.v, sig.r, sig.s);
         if (await outcome(this.label, err, send)) {
           m.nonces.set(p.owner, (m.nonces.get(p.owner) ?? 0n) + 1n);
           m.allowances.set(k2(p.owner, p.spender), p.value);
@@ -367,7 +381,9 @@ describe("Token system: model-based invariants over random sequences (fast-check
         if (m.used.has(k2(who, nonce))) err = ["NetDollarAuthorizationAlreadyUsed", [who, nonce]];
         else if (!validSig) err = ["NetDollarInvalidSignature", [who]];
         const s = ethers.Signature.from(signature);
-        const send = bytesForm ? () => r.token["cancelAuthorization(address,bytes32,bytes)"](who, nonce, signature) : () => r.token["cancelAuthorization(address,bytes32,uint8,bytes32,bytes32)"](who, nonce, s.v, s.r, s.s);
+        const send = bytesForm
+          ? () => r.token["cancelAuthorization(address,bytes32,bytes)"](who, nonce, signature)
+          : () => r.token["cancelAuthorization(address,bytes32,uint8,bytes32,bytes32)"](who, nonce, s.v, s.r, s.s);
         if (await outcome(this.label, err, send)) useNonce(m, who, nonce);
         return { nonce: [who, nonce] };
       },
@@ -619,7 +635,9 @@ describe("Token system: model-based invariants over random sequences (fast-check
       })
       .map((spec) => withAuthorization(spec as AuthSpec)),
     fc.tuple(holder, fc.boolean(), fc.boolean(), fc.boolean()).map(([a, reuse, right, bytes]) => cancel(a, reuse, right, bytes)),
-    fc.tuple(minterIndex, holderOrZeroArb, fc.oneof(amountArb, fc.constantFrom<"allowance" | "allowance+1">("allowance", "allowance+1"))).map(([c, t, a]) => mint(c, t, a)),
+    fc
+      .tuple(minterIndex, holderOrZeroArb, fc.oneof(amountArb, fc.constantFrom<"allowance" | "allowance+1">("allowance", "allowance+1")))
+      .map(([c, t, a]) => mint(c, t, a)),
     fc.tuple(minterIndex, amountArb).map(([c, a]) => burn(c, a)),
     fc.tuple(minterIndex, amountArb).map(([c, a]) => redeem(c, a)),
     fc.tuple(caller, fc.boolean()).map(([c, p]) => setPaused(c, p)),
@@ -628,8 +646,12 @@ describe("Token system: model-based invariants over random sequences (fast-check
     fc.tuple(caller, fc.nat(6), fc.constantFrom(0n, 100n * USD, 2_000n * USD)).map(([c, w, v]) => configureMinter(c, w, v)),
     fc.tuple(caller, fc.nat(5)).map(([c, w]) => removeMinter(c, w)),
     fc.tuple(caller, fc.constantFrom(...GRANTABLE), anyone, fc.boolean()).map(([c, role, w, g]) => changeRole(c, role, w, g)),
-    fc.tuple(fc.boolean(), fc.constantFrom(1_000n * USD, 2_500n * USD, 5_000n * USD), fc.constantFrom("t-5", "t", "t+1", "latest")).map(([a, v, t]) => publish(a, v, t as "t-5" | "t" | "t+1" | "latest")),
-    fc.tuple(caller, fc.boolean(), fc.constantFrom(60n, 3_600n, 86_400n), fc.constantFrom(0n, 100n, 500n)).map(([c, on, age, buf]) => configureGuard(c, on, age, buf)),
+    fc
+      .tuple(fc.boolean(), fc.constantFrom(1_000n * USD, 2_500n * USD, 5_000n * USD), fc.constantFrom("t-5", "t", "t+1", "latest"))
+      .map(([a, v, t]) => publish(a, v, t as "t-5" | "t" | "t+1" | "latest")),
+    fc
+      .tuple(caller, fc.boolean(), fc.constantFrom(60n, 3_600n, 86_400n), fc.constantFrom(0n, 100n, 500n))
+      .map(([c, on, age, buf]) => configureGuard(c, on, age, buf)),
     fc.integer({ min: 1, max: 7_200 }).map(wait),
   ];
 
@@ -712,7 +734,17 @@ describe("Token system: model-based invariants over random sequences (fast-check
       users,
       holders: [...users.map((u) => u.address), s.wallet],
       callers: [a.admin, a.minterAdmin, a.pauser, a.blocklister, a.seizer, a.minter, ...users],
-      tracked: [a.admin.address, a.minterAdmin.address, a.pauser.address, a.blocklister.address, a.seizer.address, a.minter.address, ...users.map((u) => u.address), s.wallet, await token.getAddress()],
+      tracked: [
+        a.admin.address,
+        a.minterAdmin.address,
+        a.pauser.address,
+        a.blocklister.address,
+        a.seizer.address,
+        a.minter.address,
+        ...users.map((u) => u.address),
+        s.wallet,
+        await token.getAddress(),
+      ],
       roleIds,
       attestor: a.rescuer,
     };
@@ -749,11 +781,17 @@ describe("Token system: model-based invariants over random sequences (fast-check
     const params = fcParameters("token", { numRuns: 250 });
     const started = Date.now();
     await fc.assert(
-      fc.asyncProperty(fc.commands(actions.map((arb) => arb.map((a) => new Step(a))), { maxCommands: 30, size: "max" }), async (cmds) => {
-        const { model, real } = await initial();
-        await checkState(model, real, undefined);
-        await fc.asyncModelRun(() => ({ model, real }), cmds);
-      }),
+      fc.asyncProperty(
+        fc.commands(
+          actions.map((arb) => arb.map((a) => new Step(a))),
+          { maxCommands: 30, size: "max" },
+        ),
+        async (cmds) => {
+          const { model, real } = await initial();
+          await checkState(model, real, undefined);
+          await fc.asyncModelRun(() => ({ model, real }), cmds);
+        },
+      ),
       params,
     );
     const top = [...stats.byError.entries()].sort((x, y) => y[1] - x[1]);

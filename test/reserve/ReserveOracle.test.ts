@@ -41,13 +41,17 @@ describe("ReserveOracle", function () {
     const first = await f.data();
     const sig = await f.sign(first);
     await f.oracle.publish(first, f.attestor, sig);
-    await expect(f.oracle.publish(first, f.attestor, sig)).to.be.revertedWithCustomError(f.oracle, "ReserveOracleNotNewer").withArgs(first.asOf, first.asOf);
+    await expect(f.oracle.publish(first, f.attestor, sig))
+      .to.be.revertedWithCustomError(f.oracle, "ReserveOracleNotNewer")
+      .withArgs(first.asOf, first.asOf);
     const older = { ...first, asOf: first.asOf - 1n };
     await expect(f.oracle.publish(older, f.attestor, await f.sign(older)))
       .to.be.revertedWithCustomError(f.oracle, "ReserveOracleNotNewer")
       .withArgs(first.asOf - 1n, first.asOf);
     const newer = await f.data({ asOf: first.asOf + 1n, reservesTotal: 6_000n * USD });
-    await expect(f.oracle.publish(newer, f.attestor, await f.sign(newer))).to.emit(f.oracle, "ReservesAttested").withArgs(2, f.attestor.address, 6_000n * USD, first.asOf + 1n, attestationDigest(newer));
+    await expect(f.oracle.publish(newer, f.attestor, await f.sign(newer)))
+      .to.emit(f.oracle, "ReservesAttested")
+      .withArgs(2, f.attestor.address, 6_000n * USD, first.asOf + 1n, attestationDigest(newer));
     expect((await f.oracle.getRoundData(1))[1]).to.equal(5_000n * USD);
   });
 
@@ -64,7 +68,9 @@ describe("ReserveOracle", function () {
       { ...data, lines: [{ ...data.lines[0], kind: "crypto" }, data.lines[1]] },
     ];
     for (const t of tampered) {
-      await expect(f.oracle.publish(t, f.attestor, sig)).to.be.revertedWithCustomError(f.oracle, "ReserveOracleInvalidSignature").withArgs(f.attestor.address);
+      await expect(f.oracle.publish(t, f.attestor, sig))
+        .to.be.revertedWithCustomError(f.oracle, "ReserveOracleInvalidSignature")
+        .withArgs(f.attestor.address);
     }
   });
 
@@ -112,9 +118,17 @@ describe("ReserveOracle", function () {
     const entry = async (t: NetDollarV2) => ({ chainId, token: await t.getAddress(), blockNumber: 1n, outstanding: 0n });
     // Version 1 has no allocations: listing both would let each mint the whole $1,000 (what the review showed).
     const v1 = { ...base, deployments: [await entry(a.t), await entry(b.t)] };
-    await expect(a.o.publish(v1, f.attestor, await f.sign(v1))).to.be.revertedWithCustomError(a.o, "ReserveOracleSeveralDeployments").withArgs(2n);
+    await expect(a.o.publish(v1, f.attestor, await f.sign(v1)))
+      .to.be.revertedWithCustomError(a.o, "ReserveOracleSeveralDeployments")
+      .withArgs(2n);
     // Version 2: allocations summing above the reserves are refused; $600 + $400 is accepted, each oracle keeps its own.
-    const make = async (x: bigint, y: bigint): Promise<AttestationDataV2> => ({ ...base, deployments: [{ ...(await entry(a.t)), allocation: x }, { ...(await entry(b.t)), allocation: y }] });
+    const make = async (x: bigint, y: bigint): Promise<AttestationDataV2> => ({
+      ...base,
+      deployments: [
+        { ...(await entry(a.t)), allocation: x },
+        { ...(await entry(b.t)), allocation: y },
+      ],
+    });
     const over = await make(700n * USD, 400n * USD);
     await expect(a.o.publishV2(over, f.attestor, await signAttestationDataV2(f.attestor, over)))
       .to.be.revertedWithCustomError(a.o, "ReserveOracleAllocationsExceedReserves")
@@ -123,7 +137,9 @@ describe("ReserveOracle", function () {
     const sig = await signAttestationDataV2(f.attestor, good);
     expect(await a.o.attestationDigestV2(good)).to.equal(attestationDigestV2(good));
     const published = await a.o.publishV2(good, f.attestor, sig);
-    await expect(published).to.emit(a.o, "ReservesAttested").withArgs(1, f.attestor.address, 600n * USD, base.asOf, attestationDigestV2(good));
+    await expect(published)
+      .to.emit(a.o, "ReservesAttested")
+      .withArgs(1, f.attestor.address, 600n * USD, base.asOf, attestationDigestV2(good));
     const publishedAt = BigInt((await ethers.provider.getBlock((await published.wait())!.blockNumber))!.timestamp);
     await b.o.publishV2(good, f.attestor, sig);
     expect((await b.o.latestReserves())[0]).to.equal(400n * USD);
@@ -132,12 +148,17 @@ describe("ReserveOracle", function () {
     for (const { t, o } of [a, b]) await t.connect(f.admin).configureReserveGuard(o, 86_400, 0);
     await a.t.connect(f.minter).mint(f.carol, 600n * USD);
     await b.t.connect(f.minter).mint(f.carol, 400n * USD);
-    await expect(a.t.connect(f.minter).mint(f.carol, 1n)).to.be.revertedWithCustomError(a.t, "NetDollarReservesExceeded").withArgs(600n * USD + 1n, 600n * USD, 600n * USD);
+    await expect(a.t.connect(f.minter).mint(f.carol, 1n))
+      .to.be.revertedWithCustomError(a.t, "NetDollarReservesExceeded")
+      .withArgs(600n * USD + 1n, 600n * USD, 600n * USD);
     await expect(b.t.connect(f.minter).mint(f.carol, 1n)).to.be.revertedWithCustomError(b.t, "NetDollarReservesExceeded");
     expect((await a.t.totalSupply()) + (await b.t.totalSupply())).to.equal(1_000n * USD);
     // A version-2 attestation that does not list this deployment is refused like a version-1 one.
     const elsewhere = { ...good, asOf: good.asOf + 1n, deployments: [good.deployments[1]] };
-    await expect(a.o.publishV2(elsewhere, f.attestor, await signAttestationDataV2(f.attestor, elsewhere))).to.be.revertedWithCustomError(a.o, "ReserveOracleDeploymentNotCovered");
+    await expect(a.o.publishV2(elsewhere, f.attestor, await signAttestationDataV2(f.attestor, elsewhere))).to.be.revertedWithCustomError(
+      a.o,
+      "ReserveOracleDeploymentNotCovered",
+    );
     const unsigned = { ...good, asOf: good.asOf + 1n };
     await expect(a.o.publishV2(unsigned, f.attestor, sig)).to.be.revertedWithCustomError(a.o, "ReserveOracleInvalidSignature");
   });

@@ -31,7 +31,9 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
   async function fixture() {
     const f = await tokenV2Fixture();
     const accountant = (await ethers.getSigners())[15];
-    const oracle = (await (await ethers.getContractFactory("ReserveOracle")).deploy(await f.token.getAddress(), f.admin, 0, [accountant])) as unknown as ReserveOracle;
+    const oracle = (await (
+      await ethers.getContractFactory("ReserveOracle")
+    ).deploy(await f.token.getAddress(), f.admin, 0, [accountant])) as unknown as ReserveOracle;
     await f.token.connect(f.admin).configureReserveGuard(oracle, 30 * 86_400, 0);
     await mine(1);
     const supply = await f.token.totalSupply(); // $2,000 (alice and bob), minted before the guard
@@ -49,7 +51,13 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
       return signAttestation(doc, accountant);
     };
     const check = (document: AttestationDocument, overrides: Partial<Parameters<typeof checkAttestation>[0]> = {}) =>
-      checkAttestation({ document, providers: [ethers.provider], trustedAttestors: [accountant.address], now: BigInt(Math.floor(Date.now() / 1000)) + 10n ** 6n, ...overrides });
+      checkAttestation({
+        document,
+        providers: [ethers.provider],
+        trustedAttestors: [accountant.address],
+        now: BigInt(Math.floor(Date.now() / 1000)) + 10n ** 6n,
+        ...overrides,
+      });
     return { ...f, accountant, oracle, supply, attest, check };
   }
 
@@ -103,9 +111,13 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
     const starved = await signAttestation({ ...unsigned, deployments: [{ ...doc.deployments[0], allocation: (f.supply - 1n).toString() }] }, f.accountant);
     const report = await f.check(starved);
     expect(report).to.include({ verdict: "under-backed" });
-    expect(report.problems.map((p) => p.message)).to.deep.include(`under-backed on chain 31337: ${f.supply} outstanding, more than the ${f.supply - 1n} allocated to it (base units)`);
+    expect(report.problems.map((p) => p.message)).to.deep.include(
+      `under-backed on chain 31337: ${f.supply} outstanding, more than the ${f.supply - 1n} allocated to it (base units)`,
+    );
     // Allocations above the total, or an allocation in version 1, are refused by the schema.
-    expect(() => parseAttestationDocument({ ...starved, deployments: [{ ...starved.deployments[0], allocation: (5_001n * USD).toString() }] })).to.throw(InvalidInputError);
+    expect(() => parseAttestationDocument({ ...starved, deployments: [{ ...starved.deployments[0], allocation: (5_001n * USD).toString() }] })).to.throw(
+      InvalidInputError,
+    );
     const { allocation: _a, ...v1Deployment } = doc.deployments[0];
     void _a;
     const v1 = await signAttestation({ ...unsigned, version: 1, deployments: [v1Deployment] }, f.accountant);
@@ -116,12 +128,46 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
   });
 
   it("allocations: given per chain (summing to at most the total), or proportional to supply with the remainder first", function () {
-    expect(allocate(1_000n, [{ chainId: "1", outstanding: 300n }, { chainId: "8453", outstanding: 100n }])).to.deep.equal([750n, 250n]);
-    expect(allocate(1_001n, [{ chainId: "1", outstanding: 1n }, { chainId: "8453", outstanding: 2n }])).to.deep.equal([334n, 667n]);
-    expect(allocate(10n, [{ chainId: "1", outstanding: 0n }, { chainId: "2", outstanding: 0n }, { chainId: "3", outstanding: 0n }])).to.deep.equal([4n, 3n, 3n]);
-    expect(allocate(1_000n, [{ chainId: "1", outstanding: 0n }, { chainId: "8453", outstanding: 0n }], { "1": 600n, "8453": 300n })).to.deep.equal([600n, 300n]);
+    expect(
+      allocate(1_000n, [
+        { chainId: "1", outstanding: 300n },
+        { chainId: "8453", outstanding: 100n },
+      ]),
+    ).to.deep.equal([750n, 250n]);
+    expect(
+      allocate(1_001n, [
+        { chainId: "1", outstanding: 1n },
+        { chainId: "8453", outstanding: 2n },
+      ]),
+    ).to.deep.equal([334n, 667n]);
+    expect(
+      allocate(10n, [
+        { chainId: "1", outstanding: 0n },
+        { chainId: "2", outstanding: 0n },
+        { chainId: "3", outstanding: 0n },
+      ]),
+    ).to.deep.equal([4n, 3n, 3n]);
+    expect(
+      allocate(
+        1_000n,
+        [
+          { chainId: "1", outstanding: 0n },
+          { chainId: "8453", outstanding: 0n },
+        ],
+        { "1": 600n, "8453": 300n },
+      ),
+    ).to.deep.equal([600n, 300n]);
     expect(() => allocate(1_000n, [{ chainId: "1", outstanding: 0n }], { "1": 1_001n })).to.throw(InvalidInputError, /more than the reserves/);
-    expect(() => allocate(1_000n, [{ chainId: "1", outstanding: 0n }, { chainId: "2", outstanding: 0n }], { "1": 1n })).to.throw(InvalidInputError, /no allocation given for chain 2/);
+    expect(() =>
+      allocate(
+        1_000n,
+        [
+          { chainId: "1", outstanding: 0n },
+          { chainId: "2", outstanding: 0n },
+        ],
+        { "1": 1n },
+      ),
+    ).to.throw(InvalidInputError, /no allocation given for chain 2/);
     expect(() => allocate(1_000n, [{ chainId: "1", outstanding: 0n }], { "1": 1n, "5": 1n })).to.throw(InvalidInputError, /chain 5/);
   });
 
@@ -131,7 +177,9 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
     expect(equal).to.include({ verdict: "backed", headroom: 0n, collateralization: "100.0000%" });
     const short = await f.check(await f.attest(f.supply - 1n));
     expect(short).to.include({ verdict: "under-backed", headroom: -1n });
-    expect(short.problems.map((p) => p.message)).to.deep.include(`under-backed: reserves ${f.supply - 1n} are 1 short of the ${f.supply} outstanding (base units)`);
+    expect(short.problems.map((p) => p.message)).to.deep.include(
+      `under-backed: reserves ${f.supply - 1n} are 1 short of the ${f.supply} outstanding (base units)`,
+    );
   });
 
   it("reconciles the supply with the events since deployment and reports minters' unused allowances", async function () {
@@ -187,7 +235,14 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
   it("refuses by name: a tampered field, a wrong key, an untrusted attestor, a stale one (exit 2)", async function () {
     const f = await loadFixture(fixture);
     const doc = await f.attest(5_000n * USD);
-    const tampered = { ...doc, reserves: { ...doc.reserves, total: (BigInt(doc.reserves.total) + 1n).toString(), lines: [doc.reserves.lines[0], { ...doc.reserves.lines[1], amount: (BigInt(doc.reserves.lines[1].amount) + 1n).toString() }] } };
+    const tampered = {
+      ...doc,
+      reserves: {
+        ...doc.reserves,
+        total: (BigInt(doc.reserves.total) + 1n).toString(),
+        lines: [doc.reserves.lines[0], { ...doc.reserves.lines[1], amount: (BigInt(doc.reserves.lines[1].amount) + 1n).toString() }],
+      },
+    };
     const r1 = await f.check(tampered);
     expect(r1).to.include({ verdict: "invalid" });
     expect(r1.problems[0].message).to.match(/the signature is not 0x\w+'s \(a field was changed after signing, or another key signed\)/);
@@ -289,6 +344,10 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
       [{ ...base, report: { sha256: "0x12" } }, /report\.sha256: not 32 bytes of hex/],
       [{ ...base, signature: "0x12" }, /signature: attestor and signature come together/],
     ];
-    for (const [doc, message] of bad) expect(() => parseAttestationDocument(doc)).to.throw(InvalidInputError).with.property("details").that.match(message);
+    for (const [doc, message] of bad)
+      expect(() => parseAttestationDocument(doc))
+        .to.throw(InvalidInputError)
+        .with.property("details")
+        .that.match(message);
   });
 });

@@ -18,7 +18,9 @@ export interface OracleFixture extends TokenFixture {
 export async function oracleFixture(): Promise<OracleFixture> {
   const f = await tokenFixture();
   const attestor = (await ethers.getSigners())[14];
-  const oracle = (await (await ethers.getContractFactory("ReserveOracle")).deploy(await f.token.getAddress(), f.admin, 0, [attestor])) as unknown as ReserveOracle;
+  const oracle = (await (
+    await ethers.getContractFactory("ReserveOracle")
+  ).deploy(await f.token.getAddress(), f.admin, 0, [attestor])) as unknown as ReserveOracle;
   const chainId = (await ethers.provider.getNetwork()).chainId;
   const tokenAddress = await f.token.getAddress();
   return {

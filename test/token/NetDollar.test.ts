@@ -1,16 +1,7 @@
 import { expect } from "chai";
 import { ethers, upgrades } from "hardhat";
 import { loadFixture } from "@nomicfoundation/hardhat-network-helpers";
-import {
-  ADMIN_DELAY,
-  INITIAL_BALANCE,
-  MINTER_ALLOWANCE,
-  USD,
-  deployNetDollar,
-  initParams,
-  namedAccounts,
-  tokenFixture,
-} from "../helpers/fixtures";
+import { ADMIN_DELAY, INITIAL_BALANCE, MINTER_ALLOWANCE, USD, deployNetDollar, initParams, namedAccounts, tokenFixture } from "../helpers/fixtures";
 import { shouldBehaveLikeERC20 } from "./behaviors/ERC20.behavior";
 import { shouldBehaveLikePermit } from "./behaviors/ERC20Permit.behavior";
 import { shouldBehaveLikeERC3009 } from "./behaviors/ERC3009.behavior";
@@ -79,9 +70,7 @@ describe("NetDollar (behind its UUPS proxy)", function () {
         await expect(proxyFactory.deploy(impl, data)).to.be.revertedWithCustomError(impl, "NetDollarInvalidRoleHolder").withArgs(role(roles[i]));
       }
       const noAdmin = factory.interface.encodeFunctionData("initialize", [{ ...initParams(accounts), admin: ethers.ZeroAddress }]);
-      await expect(proxyFactory.deploy(impl, noAdmin))
-        .to.be.revertedWithCustomError(impl, "AccessControlInvalidDefaultAdmin")
-        .withArgs(ethers.ZeroAddress);
+      await expect(proxyFactory.deploy(impl, noAdmin)).to.be.revertedWithCustomError(impl, "AccessControlInvalidDefaultAdmin").withArgs(ethers.ZeroAddress);
       const noSymbol = factory.interface.encodeFunctionData("initialize", [{ ...initParams(accounts), symbol: "" }]);
       await expect(proxyFactory.deploy(impl, noSymbol)).to.be.revertedWithCustomError(impl, "NetDollarEmptySymbol");
     });
@@ -123,10 +112,7 @@ describe("NetDollar (behind its UUPS proxy)", function () {
       await expect(token.connect(minterAdmin).configureMinter(carol, MAX_AMOUNT + 1n))
         .to.be.revertedWithCustomError(token, "NetDollarMinterAllowanceTooLarge")
         .withArgs(MAX_AMOUNT + 1n, MAX_AMOUNT);
-      await expect(token.connect(minterAdmin).configureMinter(ethers.ZeroAddress, 1n)).to.be.revertedWithCustomError(
-        token,
-        "NetDollarZeroAddress",
-      );
+      await expect(token.connect(minterAdmin).configureMinter(ethers.ZeroAddress, 1n)).to.be.revertedWithCustomError(token, "NetDollarZeroAddress");
     });
 
     it("removeMinter takes away minting and burning and emits MinterRemoved", async function () {
@@ -145,8 +131,12 @@ describe("NetDollar (behind its UUPS proxy)", function () {
       const supply = await token.totalSupply();
       const allowance = await token.minterAllowance(minter);
       const tx = token.connect(minter).mint(carol, 25n * USD);
-      await expect(tx).to.emit(token, "Transfer").withArgs(ethers.ZeroAddress, carol.address, 25n * USD);
-      await expect(tx).to.emit(token, "Mint").withArgs(minter.address, carol.address, 25n * USD);
+      await expect(tx)
+        .to.emit(token, "Transfer")
+        .withArgs(ethers.ZeroAddress, carol.address, 25n * USD);
+      await expect(tx)
+        .to.emit(token, "Mint")
+        .withArgs(minter.address, carol.address, 25n * USD);
       expect(await token.balanceOf(carol)).to.equal(25n * USD);
       expect(await token.totalSupply()).to.equal(supply + 25n * USD);
       expect(await token.minterAllowance(minter)).to.equal(allowance - 25n * USD);
@@ -209,8 +199,12 @@ describe("NetDollar (behind its UUPS proxy)", function () {
       await token.connect(alice).transfer(minter, 10n * USD);
       const supply = await token.totalSupply();
       const tx = token.connect(minter).burn(4n * USD);
-      await expect(tx).to.emit(token, "Transfer").withArgs(minter.address, ethers.ZeroAddress, 4n * USD);
-      await expect(tx).to.emit(token, "Burn").withArgs(minter.address, 4n * USD);
+      await expect(tx)
+        .to.emit(token, "Transfer")
+        .withArgs(minter.address, ethers.ZeroAddress, 4n * USD);
+      await expect(tx)
+        .to.emit(token, "Burn")
+        .withArgs(minter.address, 4n * USD);
       expect(await token.balanceOf(minter)).to.equal(6n * USD);
       expect(await token.totalSupply()).to.equal(supply - 4n * USD);
     });
@@ -247,8 +241,12 @@ describe("NetDollar (behind its UUPS proxy)", function () {
       const { token, alice } = await loadFixture(redeemerFixture);
       const supply = await token.totalSupply();
       const tx = token.connect(alice).redeem(100n * USD, ref);
-      await expect(tx).to.emit(token, "Transfer").withArgs(alice.address, ethers.ZeroAddress, 100n * USD);
-      await expect(tx).to.emit(token, "Redeemed").withArgs(alice.address, 100n * USD, ref);
+      await expect(tx)
+        .to.emit(token, "Transfer")
+        .withArgs(alice.address, ethers.ZeroAddress, 100n * USD);
+      await expect(tx)
+        .to.emit(token, "Redeemed")
+        .withArgs(alice.address, 100n * USD, ref);
       expect(await token.balanceOf(alice)).to.equal(INITIAL_BALANCE - 100n * USD);
       expect(await token.totalSupply()).to.equal(supply - 100n * USD);
     });
@@ -339,7 +337,9 @@ describe("NetDollar (behind its UUPS proxy)", function () {
       const { token, blocklister, alice, bob } = await loadFixture(tokenFixture);
       await token.connect(blocklister).blocklist(alice);
       await expect(token.connect(alice).approve(bob, 5n)).to.emit(token, "Approval").withArgs(alice.address, bob.address, 5n);
-      await expect(token.connect(bob).transferFrom(alice, bob, 5n)).to.be.revertedWithCustomError(token, "NetDollarBlocklisted").withArgs(alice.address);
+      await expect(token.connect(bob).transferFrom(alice, bob, 5n))
+        .to.be.revertedWithCustomError(token, "NetDollarBlocklisted")
+        .withArgs(alice.address);
     });
   });
 
@@ -444,10 +444,7 @@ describe("NetDollar (behind its UUPS proxy)", function () {
 
     it("the default admin is transferred in two steps, after the delay", async function () {
       const { token, admin, carol } = await loadFixture(tokenFixture);
-      await expect(token.connect(admin).grantRole(ethers.ZeroHash, carol)).to.be.revertedWithCustomError(
-        token,
-        "AccessControlEnforcedDefaultAdminRules",
-      );
+      await expect(token.connect(admin).grantRole(ethers.ZeroHash, carol)).to.be.revertedWithCustomError(token, "AccessControlEnforcedDefaultAdminRules");
       await token.connect(admin).beginDefaultAdminTransfer(carol);
       const [, schedule] = await token.pendingDefaultAdmin();
       await expect(token.connect(carol).acceptDefaultAdminTransfer())

@@ -14,8 +14,7 @@ import { shouldBehaveLikeERC3009 } from "./behaviors/ERC3009.behavior";
 /** keccak256(abi.encode(uint256(keccak256("netdollar.storage.NetDollar")) - 1)) & ~bytes32(uint256(0xff)) */
 const LOCATION = 0x3ee7e199e8b674f112a815ff5807cf3d67c2ba4dbb2b02de6ba8eeb679a09400n;
 const coder = AbiCoder.defaultAbiCoder();
-const mappingSlot = (key: string, slot: bigint | string, keyType = "address") =>
-  keccak256(coder.encode([keyType, "uint256"], [key, slot]));
+const mappingSlot = (key: string, slot: bigint | string, keyType = "address") => keccak256(coder.encode([keyType, "uint256"], [key, slot]));
 const BLOCKLISTED = 1n << 255n;
 
 async function upgradeToV2(f: TokenFixture): Promise<NetDollarNextMock> {
@@ -37,11 +36,7 @@ async function upgradedFixture(): Promise<TokenFixture> {
 describe("NetDollar upgrades", function () {
   it("the implementation passes the Upgrades plugin's safety checks", async function () {
     await upgrades.validateImplementation(await ethers.getContractFactory("NetDollar"), { kind: "uups" });
-    await upgrades.validateUpgrade(
-      await ethers.getContractFactory("NetDollar"),
-      await ethers.getContractFactory("NetDollarNextMock"),
-      { kind: "uups" },
-    );
+    await upgrades.validateUpgrade(await ethers.getContractFactory("NetDollar"), await ethers.getContractFactory("NetDollarNextMock"), { kind: "uups" });
   });
 
   describe("to a compatible next version, all state survives", function () {
@@ -98,12 +93,8 @@ describe("NetDollar upgrades", function () {
   it("the Upgrades plugin refuses a version whose storage layout is incompatible", async function () {
     const f = await loadFixture(tokenFixture);
     const bad = await ethers.getContractFactory("NetDollarBadLayoutMock", f.upgrader);
-    await expect(upgrades.upgradeProxy(await f.token.getAddress(), bad, { kind: "uups" })).to.be.rejectedWith(
-      /New storage layout is incompatible/,
-    );
-    await expect(upgrades.validateUpgrade(await ethers.getContractFactory("NetDollar"), bad, { kind: "uups" })).to.be.rejectedWith(
-      /Inserted `feeBps`/,
-    );
+    await expect(upgrades.upgradeProxy(await f.token.getAddress(), bad, { kind: "uups" })).to.be.rejectedWith(/New storage layout is incompatible/);
+    await expect(upgrades.validateUpgrade(await ethers.getContractFactory("NetDollar"), bad, { kind: "uups" })).to.be.rejectedWith(/Inserted `feeBps`/);
   });
 
   it("refuses, on-chain, an upgrade to a contract that is not UUPS", async function () {
@@ -136,9 +127,7 @@ describe("NetDollar upgrades", function () {
       // +1 allowances[owner][spender] (the permit replaced alice's approval of bob)
       expect(BigInt(await read(mappingSlot(bob.address, mappingSlot(alice.address, LOCATION + 1n))))).to.equal(1n);
       // +2 minterState: allowance in bits 0-254, is-minter in bit 255
-      expect(BigInt(await read(mappingSlot(minter.address, LOCATION + 2n)))).to.equal(
-        BLOCKLISTED | (MINTER_ALLOWANCE - 2n * INITIAL_BALANCE),
-      );
+      expect(BigInt(await read(mappingSlot(minter.address, LOCATION + 2n)))).to.equal(BLOCKLISTED | (MINTER_ALLOWANCE - 2n * INITIAL_BALANCE));
       // +3 authorizationStates[authorizer][nonce]
       expect(BigInt(await read(mappingSlot(auth.nonce, mappingSlot(alice.address, LOCATION + 3n), "bytes32")))).to.equal(1n);
       // +4 nonces

@@ -161,9 +161,7 @@ describe("NetDollarV2 (reserve guard)", function () {
       await f.oracle.set(0n, 0n);
       const t = (await now()) + 5n;
       await atTimestamp(t);
-      await expect(f.token.connect(f.minter).mint(f.carol, 1n))
-        .to.be.revertedWithCustomError(f.token, "NetDollarReserveAttestationStale")
-        .withArgs(0n, DAY, t);
+      await expect(f.token.connect(f.minter).mint(f.carol, 1n)).to.be.revertedWithCustomError(f.token, "NetDollarReserveAttestationStale").withArgs(0n, DAY, t);
       await f.oracle.set(5_000n * USD, t);
       await f.oracle.setDown(true);
       await expect(f.token.connect(f.minter).mint(f.carol, 1n)).to.be.revertedWithCustomError(f.oracle, "MockReserveOracleDown");

@@ -85,4 +85,3 @@ describe("x402 prices (parsePrice)", function () {
     expect(() => parsePrice("five")).to.throw(/is not a decimal number/);
   });
 });
-

@@ -25,7 +25,14 @@ const config: ChannelConfig = {
 };
 let next = 0;
 const newId = () => `0x${(++next).toString(16).padStart(64, "0")}`;
-const state = (channelId: string, balance: bigint, totalClaimed = 0n, withdrawRequestedAt = 0): ChannelState => ({ channelId, balance, totalClaimed, withdrawRequestedAt, withdrawAmount: 0n, refundNonce: 0n });
+const state = (channelId: string, balance: bigint, totalClaimed = 0n, withdrawRequestedAt = 0): ChannelState => ({
+  channelId,
+  balance,
+  totalClaimed,
+  withdrawRequestedAt,
+  withdrawAmount: 0n,
+  refundNonce: 0n,
+});
 
 function suite(name: string, open: (ctx: Mocha.Context) => Promise<{ a: Database; b: Database; close(): Promise<void> }>) {
   describe(`channel store on ${name}`, function () {
@@ -56,7 +63,11 @@ function suite(name: string, open: (ctx: Mocha.Context) => Promise<{ a: Database
 
     it("applies its migrations once (a second process opening the same database changes nothing)", async function () {
       const { rows } = await a.db.query<{ name: string }>("SELECT name FROM netd_migrations ORDER BY name");
-      expect(rows.map((r) => r.name)).to.deep.equal(readdirSync(path.join(__dirname, "..", "..", "db", "migrations")).filter((f) => f.endsWith(".sql")).sort());
+      expect(rows.map((r) => r.name)).to.deep.equal(
+        readdirSync(path.join(__dirname, "..", "..", "db", "migrations"))
+          .filter((f) => f.endsWith(".sql"))
+          .sort(),
+      );
       expect(rows.map((r) => r.name)).to.include.members(["0001_channels.sql", "0002_exact_payments.sql"]);
     });
 
@@ -169,9 +180,13 @@ function suite(name: string, open: (ctx: Mocha.Context) => Promise<{ a: Database
             } else {
               const ceiling = BigInt(o.ceiling);
               const price = BigInt(o.price);
-              const expected = !model.used.has(ceiling) && ceiling <= model.balance && model.charged + price <= (ceiling > model.signedMax ? ceiling : model.signedMax);
+              const expected =
+                !model.used.has(ceiling) && ceiling <= model.balance && model.charged + price <= (ceiling > model.signedMax ? ceiling : model.signedMax);
               const got = await charge(o.who ? a : b, id, ceiling, price);
-              expect(got.ok, `charge ${ceiling} at ${price} with ${JSON.stringify(model, (_k, v) => (typeof v === "bigint" ? String(v) : v instanceof Set ? [...v].map(String) : v))}`).to.equal(expected);
+              expect(
+                got.ok,
+                `charge ${ceiling} at ${price} with ${JSON.stringify(model, (_k, v) => (typeof v === "bigint" ? String(v) : v instanceof Set ? [...v].map(String) : v))}`,
+              ).to.equal(expected);
               if (expected) {
                 model.used.add(ceiling);
                 model.charged += price;

@@ -100,7 +100,10 @@ describe("netd: admin transfer, allowance, approve, cancel-authorization, blockl
     expect(submit.stderr).to.include(`has already used or cancelled authorization nonce ${nonce}`);
     expect(await token.balanceOf(ADDRESSES.merchant)).to.equal(before);
 
-    refused(await env.run(["cancel-authorization", nonce, "--yes"], { key: KEYS.agent }), `nonce ${nonce} of ${ADDRESSES.agent} is already used or cancelled: nothing to cancel`);
+    refused(
+      await env.run(["cancel-authorization", nonce, "--yes"], { key: KEYS.agent }),
+      `nonce ${nonce} of ${ADDRESSES.agent} is already used or cancelled: nothing to cancel`,
+    );
     refused(await env.run(["cancel-authorization", "0x12", "--yes"], { key: KEYS.agent }), 'nonce "0x12" is not 32 bytes of hex');
     refused(await env.run(["cancel-authorization", path.join(env.dir, "missing.json"), "--yes"], { key: KEYS.agent }), "missing.json");
 

@@ -28,7 +28,15 @@ describe("netd attest and netd reserve, end to end against a Hardhat node", func
 
   function writeReserves(dollars: string): string {
     const file = path.join(env.dir, `reserves-${dollars}.json`);
-    writeFileSync(file, JSON.stringify({ issuer: "NET Dollar Inc.", accountant: "Example LLP", report: "report.pdf", lines: [{ kind: "cash", custodian: "First Bank", amount: dollars }] }));
+    writeFileSync(
+      file,
+      JSON.stringify({
+        issuer: "NET Dollar Inc.",
+        accountant: "Example LLP",
+        report: "report.pdf",
+        lines: [{ kind: "cash", custodian: "First Bank", amount: dollars }],
+      }),
+    );
     return file;
   }
 
@@ -59,7 +67,11 @@ describe("netd attest and netd reserve, end to end against a Hardhat node", func
     const out = path.join(env.dir, "allocated.json");
     ok(await env.run(["attest", "create", "--reserves", writeReserves("1500"), "--as-of", asOf, "--allocate", "31337=1200.50", "--out", out], { key: null }));
     expect(JSON.parse(readFileSync(out, "utf8")).deployments[0].allocation).to.equal("1200500000");
-    for (const [flag, message] of [["31337=1500.01", /more than the reserves/], ["1=10", /no allocation given for chain 31337/], ["31337", /not CHAINID=DOLLARS/]] as const) {
+    for (const [flag, message] of [
+      ["31337=1500.01", /more than the reserves/],
+      ["1=10", /no allocation given for chain 31337/],
+      ["31337", /not CHAINID=DOLLARS/],
+    ] as const) {
       const run = await env.run(["attest", "create", "--reserves", writeReserves("1500"), "--as-of", asOf, "--allocate", flag], { key: null });
       expect(run.code, run.stderr).to.equal(2);
       expect(run.stderr).to.match(message);
@@ -161,7 +173,9 @@ describe("netd attest and netd reserve, end to end against a Hardhat node", func
 
   it("check: a chain that cannot be read → exit 3", async function () {
     const signed = await attest("2000", "unreadable");
-    const run = await env.run(["attest", "check", signed, "--trusted-attestor", accountant.address, "--rpc-url", `http://127.0.0.1:${await freePort()}`], { key: null });
+    const run = await env.run(["attest", "check", signed, "--trusted-attestor", accountant.address, "--rpc-url", `http://127.0.0.1:${await freePort()}`], {
+      key: null,
+    });
     expect(run.code).to.equal(3);
     expect(run.stderr).to.match(/cannot reach the RPC endpoint/);
   });

@@ -45,7 +45,28 @@ describe("netd pay --scheme batch-settlement and netd channel, end to end", func
 
   it("pays 30 calls (5 in flight) over one channel with one deposit; the server claims them on its own", async function () {
     const [agentBefore, merchantBefore] = await Promise.all([token.balanceOf(ADDRESSES.agent), token.balanceOf(ADDRESSES.merchant)]);
-    const run = ok(await env.run(["pay", `${api.url}/tick`, "--scheme", "batch-settlement", "--deposit", "0.02", "--max", "0.01", "--count", "30", "--parallel", "5", "--state", state, "--json"], { key: KEYS.agent }));
+    const run = ok(
+      await env.run(
+        [
+          "pay",
+          `${api.url}/tick`,
+          "--scheme",
+          "batch-settlement",
+          "--deposit",
+          "0.02",
+          "--max",
+          "0.01",
+          "--count",
+          "30",
+          "--parallel",
+          "5",
+          "--state",
+          state,
+          "--json",
+        ],
+        { key: KEYS.agent },
+      ),
+    );
     expect(run.json).to.deep.include({ ok: true, count: 30, served: 30, paid: "3000", deposited: "20000", payments: 30 });
     expect(agentBefore - (await token.balanceOf(ADDRESSES.agent))).to.equal(20_000n);
     const one = ok(await env.run(["pay", `${api.url}/tick`, "--scheme", "batch-settlement", "--max", "0.01", "--state", state], { key: KEYS.agent }));
@@ -60,7 +81,14 @@ describe("netd pay --scheme batch-settlement and netd channel, end to end", func
   it("channel status shows the channel as the chain and the server see it", async function () {
     const run = ok(await env.run(["channel", "status", "--state", state, "--json"], { key: KEYS.agent }));
     const [ch] = run.json.channels as Record<string, unknown>[];
-    expect(ch).to.deep.include({ receiver: ADDRESSES.merchant, balance: "20000", totalClaimed: "3100", charged: "3100", signed: "3100", withdrawRequestedAt: 0 });
+    expect(ch).to.deep.include({
+      receiver: ADDRESSES.merchant,
+      balance: "20000",
+      totalClaimed: "3100",
+      charged: "3100",
+      signed: "3100",
+      withdrawRequestedAt: 0,
+    });
   });
 
   it("channel refund takes back what is unspent, through the server", async function () {
@@ -77,7 +105,11 @@ describe("netd pay --scheme batch-settlement and netd channel, end to end", func
 
   it("channel withdraw and finalize, without the server: it claims what it charged during the delay, the rest comes back", async function () {
     const own = mkdtempSync(path.join(env.dir, "channels-"));
-    ok(await env.run(["pay", `${api.url}/tick`, "--scheme", "batch-settlement", "--deposit", "0.01", "--max", "0.01", "--count", "3", "--state", own], { key: KEYS.creator1 }));
+    ok(
+      await env.run(["pay", `${api.url}/tick`, "--scheme", "batch-settlement", "--deposit", "0.01", "--max", "0.01", "--count", "3", "--state", own], {
+        key: KEYS.creator1,
+      }),
+    );
     const [ch] = ok(await env.run(["channel", "status", "--state", own, "--json"], { key: KEYS.creator1 })).json.channels as Record<string, unknown>[];
     const id = String(ch.channelId);
     const started = ok(await env.run(["channel", "withdraw", id, "--state", own, "--yes", "--json"], { key: KEYS.creator1 }));
@@ -115,7 +147,9 @@ describe("netd pay --scheme batch-settlement and netd channel, end to end", func
       expect(run.stderr).to.match(message);
     }
     const port = new URL(api.url).port;
-    const busy = await env.run(["x402", "serve-demo", "--port", port, "--scheme", "batch-settlement", "--database", path.join(env.dir, "db2")], { key: KEYS.merchant });
+    const busy = await env.run(["x402", "serve-demo", "--port", port, "--scheme", "batch-settlement", "--database", path.join(env.dir, "db2")], {
+      key: KEYS.merchant,
+    });
     expect(busy.code).to.equal(1);
     expect(busy.stderr).to.include(`port ${port} on 127.0.0.1 is in use`);
     expect(busy.stdout).to.not.include("listening");

@@ -110,9 +110,12 @@ describe("netd escrow, end to end against a Hardhat node", function () {
   it("fund --approve, capture part with a fee, void the rest (operator)", async function () {
     const { file } = await create([
       `--payee=${creators[1].address}`,
-      "--operator", operator.address,
-      "--fee-bps", "100:300",
-      "--fee-receiver", ADDRESSES.merchant,
+      "--operator",
+      operator.address,
+      "--fee-bps",
+      "100:300",
+      "--fee-receiver",
+      ADDRESSES.merchant,
     ]);
     ok(await env.run(["escrow", "fund", file, "--approve", "--yes"], { key: KEYS.agent }));
     const captured = ok(await env.run(["escrow", "capture", file, "10", "--fee-bps", "300", "--yes", "--json"], { key: operator.privateKey }));

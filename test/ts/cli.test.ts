@@ -61,10 +61,16 @@ describe("netd CLI, end to end against a Hardhat node", function () {
       // The x402 batch-settlement contracts, where the reference client and facilitator expect them.
       expect(file.contracts.BatchSettlement.address).to.equal("0x4020074e9dF2ce1deE5A9C1b5c3f541D02a10003");
       expect(file.contracts.ERC3009DepositCollector.address).to.equal("0x4020806089470a89826cB9fB1f4059150b550004");
-      for (const address of [file.contracts.BatchSettlement.address, file.contracts.ERC3009DepositCollector.address, "0xcA11bde05977b3631167028862bE2a173976CA11"]) {
+      for (const address of [
+        file.contracts.BatchSettlement.address,
+        file.contracts.ERC3009DepositCollector.address,
+        "0xcA11bde05977b3631167028862bE2a173976CA11",
+      ]) {
         expect(await provider.getCode(address)).to.not.equal("0x");
       }
-      expect((run.json.deployment as { contracts: Record<string, { address: string }> }).contracts.BatchSettlement.address).to.equal(file.contracts.BatchSettlement.address);
+      expect((run.json.deployment as { contracts: Record<string, { address: string }> }).contracts.BatchSettlement.address).to.equal(
+        file.contracts.BatchSettlement.address,
+      );
     });
 
     it("skips what is already deployed on a re-run, and redeploys with --fresh", async function () {
@@ -102,7 +108,7 @@ describe("netd CLI, end to end against a Hardhat node", function () {
       expect(mint.json).to.include({ command: "mint", balance: (2505n * USD) / 10n + "", minterAllowance: ((7495n * USD) / 10n).toString() });
       const tx = mint.json.transaction as { hash: string; gasUsed: string };
       expect((await provider.getTransactionReceipt(tx.hash))!.gasUsed.toString()).to.equal(tx.gasUsed);
-      expect(await token.balanceOf(ADDRESSES.agent)).to.equal(2505n * USD / 10n);
+      expect(await token.balanceOf(ADDRESSES.agent)).to.equal((2505n * USD) / 10n);
     });
 
     it("prints a human summary with the transaction hash and gas used", async function () {
@@ -141,7 +147,7 @@ describe("netd CLI, end to end against a Hardhat node", function () {
     it("minter list and minter remove", async function () {
       const list = await env.run(["minter", "list", "--json"], { key: null });
       expect(list.code, list.stderr).to.equal(0);
-      expect(list.json.minters).to.deep.equal([{ address: ADDRESSES.minter, allowance: (7395n * USD / 10n).toString() }]);
+      expect(list.json.minters).to.deep.equal([{ address: ADDRESSES.minter, allowance: ((7395n * USD) / 10n).toString() }]);
       const remove = await env.run(["minter", "remove", ADDRESSES.minter, "--yes", "--json"]);
       expect(remove.code).to.equal(0);
       expect(await token.isMinter(ADDRESSES.minter)).to.equal(false);
@@ -156,7 +162,13 @@ describe("netd CLI, end to end against a Hardhat node", function () {
       const run = await env.run(["status", "--json"], { key: null });
       expect(run.code, run.stderr).to.equal(0);
       const roles = run.json.roles as Record<string, string[]>;
-      expect(run.json).to.include({ name: "NET Dollar", symbol: "NETD", paused: false, totalSupply: (await token.totalSupply()).toString(), contract: "NetDollarV2" });
+      expect(run.json).to.include({
+        name: "NET Dollar",
+        symbol: "NETD",
+        paused: false,
+        totalSupply: (await token.totalSupply()).toString(),
+        contract: "NetDollarV2",
+      });
       expect(run.json.implementation).to.equal(JSON.parse(readFileSync(env.deployment, "utf8")).contracts.NetDollar.implementation);
       expect(roles.redeemer).to.deep.equal([ADDRESSES.merchant]);
       expect(roles.pauser).to.deep.equal([ADDRESSES.issuer]);
@@ -318,10 +330,7 @@ describe("netd CLI, end to end against a Hardhat node", function () {
     }
 
     it("a missing deployment file", async function () {
-      expectInputError(
-        await env.run(["status"], { env: { NETD_DEPLOYMENT: path.join(env.dir, "missing.json") } }),
-        /no deployment file at .*missing\.json/,
-      );
+      expectInputError(await env.run(["status"], { env: { NETD_DEPLOYMENT: path.join(env.dir, "missing.json") } }), /no deployment file at .*missing\.json/);
     });
 
     it("a deployment file for another chain than the endpoint", async function () {

@@ -35,7 +35,10 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
 
   it("x402 facilitator prints its network, relayer and asset, and answers /supported", async function () {
     expect(facilitator.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
-    expect(facilitator.output()).to.include("eip155:31337").and.include(devnetWallet(10).address).and.include(await token.getAddress());
+    expect(facilitator.output())
+      .to.include("eip155:31337")
+      .and.include(devnetWallet(10).address)
+      .and.include(await token.getAddress());
     const supported = (await (await fetch(`${facilitator.url}/supported`)).json()) as { kinds: unknown[]; signers: Record<string, string[]> };
     expect(supported.kinds).to.deep.equal([
       { x402Version: 2, scheme: "exact", network: "eip155:31337" },
@@ -47,14 +50,22 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
   it("x402 serve-demo lists its prices for free at /", async function () {
     const index = (await (await fetch(`${api.url}/`)).json()) as { payTo: string; routes: { route: string; price: string }[] };
     expect(index.payTo).to.equal(ADDRESSES.merchant);
-    expect(index.routes.map((r: { route: string; price: string }) => `${r.route} ${r.price}`)).to.deep.equal(["GET /tick $0.0001", "GET /joke $0.001", "GET /weather $0.01", "POST /summarize $0.05"]);
+    expect(index.routes.map((r: { route: string; price: string }) => `${r.route} ${r.price}`)).to.deep.equal([
+      "GET /tick $0.0001",
+      "GET /joke $0.001",
+      "GET /weather $0.01",
+      "POST /summarize $0.05",
+    ]);
   });
 
   it("pay prints the response and the receipt, and moves exactly the price", async function () {
     const before = await balances();
     const run = ok(await env.run(["pay", `${api.url}/joke`, "--max", "0.01"], { key: KEYS.agent }));
     expect(JSON.parse(run.stdout)).to.have.property("joke");
-    expect(run.stderr).to.match(/HTTP 200/).and.match(/paid\s+0\.001 NETD to 0x90F79bf6EB2c4f870365E785982E1f101E93b906/).and.match(/status\s+settled/);
+    expect(run.stderr)
+      .to.match(/HTTP 200/)
+      .and.match(/paid\s+0\.001 NETD to 0x90F79bf6EB2c4f870365E785982E1f101E93b906/)
+      .and.match(/status\s+settled/);
     const tx = /transaction\s+(0x[0-9a-f]{64})/.exec(run.stderr)![1];
     expect((await provider.getTransactionReceipt(tx))!.status).to.equal(1);
     expect(await balances()).to.deep.equal([before[0] - 1_000n, before[1] + 1_000n]);
@@ -76,7 +87,11 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
   });
 
   it("pay --json with a POST body: the parsed body and the payment record", async function () {
-    const run = ok(await env.run(["pay", `${api.url}/summarize`, "--method", "POST", "--data", '{"text":"agents pay per call in NET Dollar"}', "--json"], { key: KEYS.agent }));
+    const run = ok(
+      await env.run(["pay", `${api.url}/summarize`, "--method", "POST", "--data", '{"text":"agents pay per call in NET Dollar"}', "--json"], {
+        key: KEYS.agent,
+      }),
+    );
     expect(run.json).to.deep.include({ ok: true, httpStatus: 200, body: { summary: "agents pay per call in" } });
     expect(run.json.payment).to.deep.include({ amount: "50000", status: "settled", payer: ADDRESSES.agent, payTo: ADDRESSES.merchant });
   });

@@ -16,7 +16,9 @@ describe("the demo (npm run demo)", function () {
     expect(text).to.match(/minting \$2,000,000 is refused before anything is sent: "minter 0x7099…79C8 has an allowance of/);
     expect(text).to.match(/held in escrow\s+30\.00 NETD/);
     expect(text).to.match(/creator 1\s+15\.00 NETD\n\s+creator 2\s+9\.00 NETD\n\s+creator 3\s+6\.00 NETD/);
-    expect(text).to.match(/minting \$1 more is refused: "minting would take the supply to 100\.50 NETD, above the 100\.00 NETD the attested reserves of \$100\.00 allow"/);
+    expect(text).to.match(
+      /minting \$1 more is refused: "minting would take the supply to 100\.50 NETD, above the 100\.00 NETD the attested reserves of \$100\.00 allow"/,
+    );
     expect(text).to.match(/netd attest check: BACKED\n\s+reserves\s+\$100\.00\n\s+outstanding\s+99\.50 NETD\n\s+collateralization\s+100\.5025%/);
     expect(text).to.match(/without payment: HTTP 402, PAYMENT-REQUIRED asks 0\.001 NETD \(1000 base units\) to 0x90F7…b906, scheme exact/);
     expect(text).to.match(/ten calls to GET \/joke: 10 answered, 10 payments settled on chain/);
@@ -25,7 +27,9 @@ describe("the demo (npm run demo)", function () {
     expect(text).to.match(/1000 calls \(the last 100 with 50 in flight on the one channel\): 1000 answered/);
     expect(text).to.match(/it received 0\.10 NETD\n\s+- exactly \$0\.10: a thousand times a hundredth of a cent/);
     expect(text).to.match(/a cooperative refund\): it spent 0\.10 NETD in all/);
-    expect(text).to.match(/transactions\s+4 \(deposit, claim, settle, refund\) for 1000 paid calls\n\s+gas per call\s+\d{3} over a channel, against \d{2},\d{3} for an exact payment \(\d+× less\)/);
+    expect(text).to.match(
+      /transactions\s+4 \(deposit, claim, settle, refund\) for 1000 paid calls\n\s+gas per call\s+\d{3} over a channel, against \d{2},\d{3} for an exact payment \(\d+× less\)/,
+    );
     expect(text).to.match(/Where every dollar is ==\n\s+agent\s+69\.64 NETD\n\s+merchant\s+0\.36 NETD/);
     expect(text).to.match(/total supply\s+100\.00 NETD\n\s+- the balances add up to the supply, to the last base unit/);
   });

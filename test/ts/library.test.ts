@@ -24,16 +24,24 @@ describe("library (src/)", function () {
     it("turns the token's custom errors into plain words with the figures", async function () {
       const { token, minter, minterAdmin, carol } = await loadFixture(tokenFixture);
       await token.connect(minterAdmin).configureMinter(minter, 10n * USD);
-      const error = await token.connect(minter).mint.staticCall(carol, 25n * USD).catch((e: unknown) => e);
+      const error = await token
+        .connect(minter)
+        .mint.staticCall(carol, 25n * USD)
+        .catch((e: unknown) => e);
       const decoded = toNetDollarError(error);
       expect(decoded).to.be.instanceOf(ChainRefusedError);
-      expect(decoded.shortMessage).to.equal(`minter ${minter.address.slice(0, 6)}…${minter.address.slice(-4)} has an allowance of 10.00 NETD; minting 25.00 needs 15.00 more`);
+      expect(decoded.shortMessage).to.equal(
+        `minter ${minter.address.slice(0, 6)}…${minter.address.slice(-4)} has an allowance of 10.00 NETD; minting 25.00 needs 15.00 more`,
+      );
       expect((decoded as ChainRefusedError).errorName).to.equal("NetDollarMinterAllowanceExceeded");
     });
 
     it("names the missing role", async function () {
       const { token, alice } = await loadFixture(tokenFixture);
-      const error = await token.connect(alice).pause.staticCall().catch((e: unknown) => e);
+      const error = await token
+        .connect(alice)
+        .pause.staticCall()
+        .catch((e: unknown) => e);
       expect(toNetDollarError(error).shortMessage).to.match(/^0x\w{4}…\w{4} does not hold PAUSER_ROLE$/);
     });
 
@@ -173,7 +181,15 @@ describe("library (src/)", function () {
       const { provider, calls } = limitedProvider(100, 2);
       const seen: number[] = [];
       const progress: number[] = [];
-      for await (const logs of scanLogs({ provider, address: ethers.ZeroAddress, topics: [], fromBlock: 0, toBlock: 999, chunkSize: 1000, onProgress: (b) => progress.push(b) })) {
+      for await (const logs of scanLogs({
+        provider,
+        address: ethers.ZeroAddress,
+        topics: [],
+        fromBlock: 0,
+        toBlock: 999,
+        chunkSize: 1000,
+        onProgress: (b) => progress.push(b),
+      })) {
         for (const log of logs) seen.push(log.blockNumber);
       }
       expect(seen.length).to.equal(2000);
@@ -199,7 +215,11 @@ describe("receipt polling (provider)", function () {
     expect(pollingIntervalFor(1n, {})).to.equal(1_000);
     expect(pollingIntervalFor(1n, { NETD_POLL_INTERVAL_MS: "2500" })).to.equal(2_500);
     expect(pollingIntervalFor(31337n, { NETD_POLL_INTERVAL_MS: "" })).to.equal(200);
-    for (const bad of ["0", "fast", "-5", "100000"]) expect(() => pollingIntervalFor(1n, { NETD_POLL_INTERVAL_MS: bad })).to.throw(ConfigurationError, `NETD_POLL_INTERVAL_MS "${bad}" is not a number of milliseconds from 10 to 60000`);
+    for (const bad of ["0", "fast", "-5", "100000"])
+      expect(() => pollingIntervalFor(1n, { NETD_POLL_INTERVAL_MS: bad })).to.throw(
+        ConfigurationError,
+        `NETD_POLL_INTERVAL_MS "${bad}" is not a number of milliseconds from 10 to 60000`,
+      );
   });
 });
 

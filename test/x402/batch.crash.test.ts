@@ -5,7 +5,15 @@ import { expect } from "chai";
 import { Wallet } from "ethers";
 import { devnetWallet } from "../../src/devnet";
 import { openDatabase, type Database } from "../../src/db";
-import { BATCH_SETTLEMENT_ADDRESS, BatchSettlementServer, ChannelClaimer, ChannelStore, PayingClient, facilitatorByUrl, readChannelState } from "../../src/x402";
+import {
+  BATCH_SETTLEMENT_ADDRESS,
+  BatchSettlementServer,
+  ChannelClaimer,
+  ChannelStore,
+  PayingClient,
+  facilitatorByUrl,
+  readChannelState,
+} from "../../src/x402";
 import { NETWORK, startX402Environment, type X402Environment } from "../helpers/x402";
 import { freshDatabase, requirePostgres } from "../helpers/postgres";
 import { NetdProcess, freePort } from "../helpers/process";
@@ -34,7 +42,12 @@ describe("x402 batch-settlement: two paywall processes on one PostgreSQL, one ki
     const dir = mkdtempSync(path.join(tmpdir(), "netd-crash-"));
     const deployment = path.join(dir, "deployment.json");
     writeFileSync(deployment, JSON.stringify(env.deployment, null, 2));
-    const childEnv = { NETD_RPC_URL: env.node.url, NETD_DEPLOYMENT: deployment, NETD_PRIVATE_KEY: env.merchant.privateKey, NETD_RECEIVER_AUTHORIZER_KEY: authorizer.privateKey };
+    const childEnv = {
+      NETD_RPC_URL: env.node.url,
+      NETD_DEPLOYMENT: deployment,
+      NETD_PRIVATE_KEY: env.merchant.privateKey,
+      NETD_RECEIVER_AUTHORIZER_KEY: authorizer.privateKey,
+    };
     const args = ["--scheme", "batch-settlement", "--database", fresh.url, "--facilitator-url", env.facilitatorServer.url, "--claim-interval", "1s"];
     for (const port of [await freePort(), await freePort()]) processes.push(new NetdProcess(port, ["x402", "serve-demo", ...args], childEnv));
     await Promise.all(processes.map((p) => p.start()));
@@ -107,7 +120,15 @@ describe("x402 batch-settlement: two paywall processes on one PostgreSQL, one ki
     // Claim what is left (a killed process may hold the claim lease until it expires), then compare with the chain.
     for (const p of processes) await p.stop();
     const store = new ChannelStore(db);
-    const server = await BatchSettlementServer.create({ store, facilitator: facilitatorByUrl(env.facilitatorServer.url), provider: env.provider, network: NETWORK, asset: env.asset, payTo: env.merchant.address, receiverAuthorizer: authorizer });
+    const server = await BatchSettlementServer.create({
+      store,
+      facilitator: facilitatorByUrl(env.facilitatorServer.url),
+      provider: env.provider,
+      network: NETWORK,
+      asset: env.asset,
+      payTo: env.merchant.address,
+      receiverAuthorizer: authorizer,
+    });
     const deadline = Date.now() + 60_000;
     while ((await store.unclaimedTotal(NETWORK, env.merchant.address, env.asset.address)).amount > 0n && Date.now() < deadline) {
       await new ChannelClaimer(server).claimAndSettle();
@@ -115,7 +136,10 @@ describe("x402 batch-settlement: two paywall processes on one PostgreSQL, one ki
     }
     const channels = await db.query<{ channel_id: string; charged: string }>("SELECT channel_id, charged::text AS charged FROM netd_channels");
     expect(channels.rows).to.have.length(4);
-    for (const c of channels.rows) expect((await readChannelState(env.provider, BATCH_SETTLEMENT_ADDRESS, c.channel_id)).totalClaimed).to.equal(BigInt(c.charged));
-    console.log(`      [crash] ${KILLS} kills, ${served} paid calls served, ${dropped} connections dropped and resent, ${rows[0].late} vouchers served after a resend (charged by a process that died first), ${rows[0].unserved} answered whose "served" mark died with its process`);
+    for (const c of channels.rows)
+      expect((await readChannelState(env.provider, BATCH_SETTLEMENT_ADDRESS, c.channel_id)).totalClaimed).to.equal(BigInt(c.charged));
+    console.log(
+      `      [crash] ${KILLS} kills, ${served} paid calls served, ${dropped} connections dropped and resent, ${rows[0].late} vouchers served after a resend (charged by a process that died first), ${rows[0].unserved} answered whose "served" mark died with its process`,
+    );
   });
 });

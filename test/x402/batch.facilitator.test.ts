@@ -37,7 +37,10 @@ describe("x402 batch-settlement: our facilitator", function () {
 
   before(async function () {
     env = await startX402Environment();
-    const facilitator = new NetDollarFacilitator({ networks: [{ network: NETWORK, provider: env.provider, relayer: new Wallet(devnetWallet(14).privateKey, env.provider), assets: [env.asset] }], receiverAuthorizer: authorizer });
+    const facilitator = new NetDollarFacilitator({
+      networks: [{ network: NETWORK, provider: env.provider, relayer: new Wallet(devnetWallet(14).privateKey, env.provider), assets: [env.asset] }],
+      receiverAuthorizer: authorizer,
+    });
     withAuthorizer = await listen(createFacilitatorApp(facilitator, { apiKeys: [API_KEY] }), 0);
     env.servers.push(withAuthorizer);
   });
@@ -57,10 +60,35 @@ describe("x402 batch-settlement: our facilitator", function () {
       ...overrides,
     }) as PaymentRequirements;
   const configOf = (payer: string, overrides: Partial<ChannelConfig> = {}): ChannelConfig =>
-    normalizeConfig({ payer, payerAuthorizer: payer, receiver: env.merchant.address, receiverAuthorizer: authorizer.address, token: env.asset.address, withdrawDelay: MIN_WITHDRAW_DELAY, salt: randomNonce(), ...overrides });
+    normalizeConfig({
+      payer,
+      payerAuthorizer: payer,
+      receiver: env.merchant.address,
+      receiverAuthorizer: authorizer.address,
+      token: env.asset.address,
+      withdrawDelay: MIN_WITHDRAW_DELAY,
+      salt: randomNonce(),
+      ...overrides,
+    });
   const now = () => BigInt(Math.floor(Date.now() / 1000));
-  const deposit = (payer: Signer & { address: string }, config: ChannelConfig, amount = 10_000n, maxClaimableAmount = 100n, extra: { voucherSigner?: Signer; validBefore?: bigint } = {}) =>
-    createDepositPayload({ payer, voucherSigner: extra.voucherSigner, contract, collector: ERC3009_DEPOSIT_COLLECTOR_ADDRESS, token: { name: env.asset.name, version: env.asset.version, chainId: 31337n, verifyingContract: env.asset.address }, config, amount, maxClaimableAmount, validBefore: extra.validBefore ?? now() + 300n });
+  const deposit = (
+    payer: Signer & { address: string },
+    config: ChannelConfig,
+    amount = 10_000n,
+    maxClaimableAmount = 100n,
+    extra: { voucherSigner?: Signer; validBefore?: bigint } = {},
+  ) =>
+    createDepositPayload({
+      payer,
+      voucherSigner: extra.voucherSigner,
+      contract,
+      collector: ERC3009_DEPOSIT_COLLECTOR_ADDRESS,
+      token: { name: env.asset.name, version: env.asset.version, chainId: 31337n, verifyingContract: env.asset.address },
+      config,
+      amount,
+      maxClaimableAmount,
+      validBefore: extra.validBefore ?? now() + 300n,
+    });
   const post = async <T>(url: string, path: "verify" | "settle", payload: object, reqs = requirements(), headers: Record<string, string> = {}): Promise<T> => {
     const res = await fetch(`${url}/${path}`, {
       method: "POST",
@@ -69,8 +97,10 @@ describe("x402 batch-settlement: our facilitator", function () {
     });
     return (await res.json()) as T;
   };
-  const verify = (payload: object, reqs?: PaymentRequirements) => post<VerifyResponse & { extra?: Record<string, unknown> }>(env.facilitatorServer.url, "verify", payload, reqs);
-  const settle = (payload: object, reqs?: PaymentRequirements, url = env.facilitatorServer.url, headers: Record<string, string> = {}) => post<SettleResponse & { extra?: { channelState?: Record<string, unknown> } }>(url, "settle", payload, reqs, headers);
+  const verify = (payload: object, reqs?: PaymentRequirements) =>
+    post<VerifyResponse & { extra?: Record<string, unknown> }>(env.facilitatorServer.url, "verify", payload, reqs);
+  const settle = (payload: object, reqs?: PaymentRequirements, url = env.facilitatorServer.url, headers: Record<string, string> = {}) =>
+    post<SettleResponse & { extra?: { channelState?: Record<string, unknown> } }>(url, "settle", payload, reqs, headers);
 
   it("/supported lists batch-settlement, with the receiver authorizer only when it has one", async function () {
     const plain = (await (await fetch(`${env.facilitatorServer.url}/supported`)).json()) as { kinds: unknown[] };
@@ -99,7 +129,10 @@ describe("x402 batch-settlement: our facilitator", function () {
     expect((await readChannelState(env.provider, BATCH_SETTLEMENT_ADDRESS, id)).balance).to.equal(10_000n);
     // Then vouchers verify against the channel, each ceiling above what is claimed and within the balance.
     expect(await verify(await createVoucherPayload(env.agent, contract, config, 300n))).to.deep.include({ isValid: true });
-    expect(await verify(await createVoucherPayload(env.agent, contract, config, 10_001n))).to.deep.include({ isValid: false, invalidReason: BATCH_REASON.cumulativeExceedsBalance });
+    expect(await verify(await createVoucherPayload(env.agent, contract, config, 10_001n))).to.deep.include({
+      isValid: false,
+      invalidReason: BATCH_REASON.cumulativeExceedsBalance,
+    });
   });
 
   it("50 concurrent deposits from one relayer all land (the reference facilitator's single key fails with 'nonce too low')", async function () {
@@ -119,14 +152,29 @@ describe("x402 batch-settlement: our facilitator", function () {
       ["wrong voucher signer", await deposit(payer, c, 1_000n, 10n, { voucherSigner: stranger }), undefined, BATCH_REASON.voucherSignature],
       ["channel id of another config", { ...(await deposit(payer, c)), channelConfig: configOf(payer.address) }, undefined, BATCH_REASON.channelIdMismatch],
       ["pays someone else", await deposit(payer, configOf(payer.address, { receiver: stranger.address })), undefined, BATCH_REASON.receiverMismatch],
-      ["another receiver authorizer", await deposit(payer, configOf(payer.address, { receiverAuthorizer: stranger.address })), undefined, BATCH_REASON.receiverAuthorizerMismatch],
+      [
+        "another receiver authorizer",
+        await deposit(payer, configOf(payer.address, { receiverAuthorizer: stranger.address })),
+        undefined,
+        BATCH_REASON.receiverAuthorizerMismatch,
+      ],
       ["another token", await deposit(payer, configOf(payer.address, { token: stranger.address })), undefined, BATCH_REASON.tokenMismatch],
       ["another withdraw delay", await deposit(payer, configOf(payer.address, { withdrawDelay: 1000 })), undefined, BATCH_REASON.withdrawDelayMismatch],
       ["a ceiling above the deposit", await deposit(payer, c, 1_000n, 1_001n), undefined, BATCH_REASON.cumulativeExceedsBalance],
       ["an authorization about to expire", await deposit(payer, c, 1_000n, 10n, { validBefore: now() + 3n }), undefined, BATCH_REASON.validBefore],
       ["more than the payer holds", await deposit(payer, c, before + 1n, 10n), undefined, BATCH_REASON.insufficientBalance],
-      ["signed by someone else", { ...(await deposit(payer, c)), deposit: { ...(await deposit(stranger, configOf(stranger.address))).deposit } }, undefined, BATCH_REASON.receiveAuthorizationSignature],
-      ["a voucher for a channel never funded", await createVoucherPayload(payer, contract, configOf(payer.address), 10n), undefined, BATCH_REASON.channelNotFound],
+      [
+        "signed by someone else",
+        { ...(await deposit(payer, c)), deposit: { ...(await deposit(stranger, configOf(stranger.address))).deposit } },
+        undefined,
+        BATCH_REASON.receiveAuthorizationSignature,
+      ],
+      [
+        "a voucher for a channel never funded",
+        await createVoucherPayload(payer, contract, configOf(payer.address), 10n),
+        undefined,
+        BATCH_REASON.channelNotFound,
+      ],
       ["a malformed amount", { ...(await deposit(payer, c)), deposit: { amount: "1.5", authorization: {} } }, undefined, BATCH_REASON.depositPayload],
       ["an unknown payload type", { type: "withdraw" }, undefined, BATCH_REASON.payloadType],
       ["the wrong scheme", await deposit(payer, c), requirements({ scheme: "exact" }), "invalid_exact_evm_payload_authorization_value_mismatch"],
@@ -165,7 +213,10 @@ describe("x402 batch-settlement: our facilitator", function () {
     // No signature: our plain facilitator has no key; the signing one wants credentials.
     expect(await settle(claim)).to.deep.include({ success: false, errorReason: BATCH_REASON.authorizerNotConfigured });
     expect(await settle(claim, undefined, withAuthorizer.url)).to.deep.include({ success: false, errorReason: BATCH_REASON.unauthenticated });
-    expect(await settle(claim, undefined, withAuthorizer.url, { authorization: "Bearer wrong-key-0123456789" })).to.deep.include({ success: false, errorReason: BATCH_REASON.unauthenticated });
+    expect(await settle(claim, undefined, withAuthorizer.url, { authorization: "Bearer wrong-key-0123456789" })).to.deep.include({
+      success: false,
+      errorReason: BATCH_REASON.unauthenticated,
+    });
     const claimed = await settle(claim, undefined, withAuthorizer.url, { authorization: `Bearer ${API_KEY}` });
     expect(claimed).to.deep.include({ success: true, amount: "" });
     const channels = BatchSettlement__factory.connect(BATCH_SETTLEMENT_ADDRESS, env.provider);
@@ -178,14 +229,27 @@ describe("x402 batch-settlement: our facilitator", function () {
     const settled = await settle({ type: "settle", receiver: env.merchant.address, token: env.asset.address });
     expect(settled).to.deep.include({ success: true, amount: (owedClaimed - owedSettled).toString() });
     expect((await env.token.balanceOf(env.merchant.address)) - merchantBefore).to.equal(owedClaimed - owedSettled);
-    expect(await settle({ type: "settle", receiver: env.merchant.address, token: env.asset.address })).to.deep.include({ success: false, errorReason: BATCH_REASON.nothingToSettle });
+    expect(await settle({ type: "settle", receiver: env.merchant.address, token: env.asset.address })).to.deep.include({
+      success: false,
+      errorReason: BATCH_REASON.nothingToSettle,
+    });
     // A cooperative refund of the rest, signed by the facilitator for the authenticated server.
-    const refund = { type: "refund", channelConfig: c, voucher: { channelId: channelId(contract, c), maxClaimableAmount: "700", signature: v.signature }, amount: "19300", refundNonce: "0", claims: [] };
+    const refund = {
+      type: "refund",
+      channelConfig: c,
+      voucher: { channelId: channelId(contract, c), maxClaimableAmount: "700", signature: v.signature },
+      amount: "19300",
+      refundNonce: "0",
+      claims: [],
+    };
     const payerBefore = await env.token.balanceOf(payer.address);
     const refunded = await settle(refund, undefined, withAuthorizer.url, { authorization: `Bearer ${API_KEY}` });
     expect(refunded).to.deep.include({ success: true, amount: "19300" });
     expect(refunded.extra?.channelState).to.deep.include({ balance: "700", totalClaimed: "700", refundNonce: "1" });
     expect((await env.token.balanceOf(payer.address)) - payerBefore).to.equal(19_300n);
-    expect(await settle({ ...refund, refundNonce: "1" }, undefined, withAuthorizer.url, { authorization: `Bearer ${API_KEY}` })).to.deep.include({ success: false, errorReason: BATCH_REASON.refundNoBalance });
+    expect(await settle({ ...refund, refundNonce: "1" }, undefined, withAuthorizer.url, { authorization: `Bearer ${API_KEY}` })).to.deep.include({
+      success: false,
+      errorReason: BATCH_REASON.refundNoBalance,
+    });
   });
 });

@@ -23,13 +23,21 @@ describe("x402 batch-settlement: interoperability with the reference packages", 
   });
 
   it("netd deploy left our channel contract, collector and a Multicall3 at the canonical addresses", async function () {
-    for (const address of [BATCH_SETTLEMENT_ADDRESS, ERC3009_DEPOSIT_COLLECTOR_ADDRESS, MULTICALL3_ADDRESS]) expect(await env.provider.getCode(address)).to.not.equal("0x");
+    for (const address of [BATCH_SETTLEMENT_ADDRESS, ERC3009_DEPOSIT_COLLECTOR_ADDRESS, MULTICALL3_ADDRESS])
+      expect(await env.provider.getCode(address)).to.not.equal("0x");
   });
 
   for (const which of ["reference", "ours"] as const) {
     it(`reference client → reference server → ${which} facilitator: deposits, vouchers, one claim, one settle; the merchant gains exactly what was served`, async function () {
-      const facilitatorUrl = which === "reference" ? (await startReferenceBatchFacilitator(env.node.url, devnetWallet(12).privateKey)).url : env.facilitatorServer.url;
-      const server = await startReferenceBatchServer({ facilitatorUrl, asset: env.asset, payTo: env.merchant.address, amount: "1000", authorizerKey: devnetWallet(13).privateKey });
+      const facilitatorUrl =
+        which === "reference" ? (await startReferenceBatchFacilitator(env.node.url, devnetWallet(12).privateKey)).url : env.facilitatorServer.url;
+      const server = await startReferenceBatchServer({
+        facilitatorUrl,
+        asset: env.asset,
+        payTo: env.merchant.address,
+        amount: "1000",
+        authorizerKey: devnetWallet(13).privateKey,
+      });
       env.servers.push(server);
       const payer = which === "reference" ? env.agent : devnetWallet(5).connect(env.provider);
       if (which === "ours") await (await env.token.connect(env.agent).transfer(payer.address, 1_000_000n)).wait();
@@ -57,7 +65,13 @@ describe("x402 batch-settlement: interoperability with the reference packages", 
   it("our client → reference server → reference facilitator: one deposit, a voucher per call (some in parallel); the reference channel manager claims and settles exactly what was served", async function () {
     const facilitator = await startReferenceBatchFacilitator(env.node.url, devnetWallet(16).privateKey);
     env.servers.push(facilitator);
-    const server = await startReferenceBatchServer({ facilitatorUrl: facilitator.url, asset: env.asset, payTo: env.merchant.address, amount: "1000", authorizerKey: devnetWallet(17).privateKey });
+    const server = await startReferenceBatchServer({
+      facilitatorUrl: facilitator.url,
+      asset: env.asset,
+      payTo: env.merchant.address,
+      amount: "1000",
+      authorizerKey: devnetWallet(17).privateKey,
+    });
     env.servers.push(server);
     const payer = Wallet.createRandom().connect(env.provider);
     await (await env.token.connect(env.agent).transfer(payer.address, 1_000_000n)).wait();

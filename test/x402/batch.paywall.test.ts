@@ -57,8 +57,26 @@ describe("x402 batch-settlement: our paywall", function () {
     env = await startX402Environment();
     db = await openDatabase("memory:");
     store = new ChannelStore(db);
-    server = await BatchSettlementServer.create({ store, facilitator: facilitatorByUrl(env.facilitatorServer.url), provider: env.provider, network: NETWORK, asset: env.asset, payTo: env.merchant.address, receiverAuthorizer: authorizer, stateTtlMs: 0 });
-    api = await listen(createDemoApi({ payTo: env.merchant.address, network: NETWORK, asset: env.asset, facilitator: facilitatorByUrl(env.facilitatorServer.url), batch: server }), 0);
+    server = await BatchSettlementServer.create({
+      store,
+      facilitator: facilitatorByUrl(env.facilitatorServer.url),
+      provider: env.provider,
+      network: NETWORK,
+      asset: env.asset,
+      payTo: env.merchant.address,
+      receiverAuthorizer: authorizer,
+      stateTtlMs: 0,
+    });
+    api = await listen(
+      createDemoApi({
+        payTo: env.merchant.address,
+        network: NETWORK,
+        asset: env.asset,
+        facilitator: facilitatorByUrl(env.facilitatorServer.url),
+        batch: server,
+      }),
+      0,
+    );
     env.servers.push(api);
   });
   after(async function () {
@@ -79,22 +97,46 @@ describe("x402 batch-settlement: our paywall", function () {
     return required.accepts.find((a) => a.scheme === "batch-settlement")!;
   };
   const configOf = (payer: string, overrides: Partial<ChannelConfig> = {}): ChannelConfig =>
-    normalizeConfig({ payer, payerAuthorizer: payer, receiver: env.merchant.address, receiverAuthorizer: authorizer.address, token: env.asset.address, withdrawDelay: MIN_WITHDRAW_DELAY, salt: randomNonce(), ...overrides });
+    normalizeConfig({
+      payer,
+      payerAuthorizer: payer,
+      receiver: env.merchant.address,
+      receiverAuthorizer: authorizer.address,
+      token: env.asset.address,
+      withdrawDelay: MIN_WITHDRAW_DELAY,
+      salt: randomNonce(),
+      ...overrides,
+    });
   const token = () => ({ name: env.asset.name, version: env.asset.version, chainId: 31337n, verifyingContract: env.asset.address });
   /** Chain time (a test moves it forward). */
   const now = async () => BigInt((await env.provider.getBlock("latest"))!.timestamp);
   const send = async (accepted: PaymentRequirements, payload: object, path = "/tick") => {
-    const res = await fetch(`${api.url}${path}`, { headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader({ x402Version: 2, accepted, payload } as never) } });
+    const res = await fetch(`${api.url}${path}`, {
+      headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader({ x402Version: 2, accepted, payload } as never) },
+    });
     const body = (await res.json()) as Json;
-    const settlement = res.headers.get("PAYMENT-RESPONSE") ? (decodePaymentResponseHeader(res.headers.get("PAYMENT-RESPONSE")!) as SettleResponse & { extra?: Json }) : undefined;
-    const required = res.headers.get("PAYMENT-REQUIRED") ? (decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED")!) as PaymentRequired & { reason?: string }) : undefined;
+    const settlement = res.headers.get("PAYMENT-RESPONSE")
+      ? (decodePaymentResponseHeader(res.headers.get("PAYMENT-RESPONSE")!) as SettleResponse & { extra?: Json })
+      : undefined;
+    const required = res.headers.get("PAYMENT-REQUIRED")
+      ? (decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED")!) as PaymentRequired & { reason?: string })
+      : undefined;
     return { status: res.status, body, settlement, required };
   };
   const open = async (deposit = 20_000n) => {
     const payer = await fund();
     const config = configOf(payer.address);
     const accepted = await offerOf();
-    const payload = await createDepositPayload({ payer, contract, collector: ERC3009_DEPOSIT_COLLECTOR_ADDRESS, token: token(), config, amount: deposit, maxClaimableAmount: PRICE, validBefore: (await now()) + 300n });
+    const payload = await createDepositPayload({
+      payer,
+      contract,
+      collector: ERC3009_DEPOSIT_COLLECTOR_ADDRESS,
+      token: token(),
+      config,
+      amount: deposit,
+      maxClaimableAmount: PRICE,
+      validBefore: (await now()) + 300n,
+    });
     const first = await send(accepted, payload);
     expect(first.status, JSON.stringify(first.body)).to.equal(200);
     return { payer, config, accepted, id: channelId(contract, config) };
@@ -112,7 +154,13 @@ describe("x402 batch-settlement: our paywall", function () {
     const required = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED")!);
     expect(required.accepts.map((a) => a.scheme)).to.deep.equal(["batch-settlement", "exact"]);
     expect(required.accepts[0]).to.deep.include({ amount: "100", payTo: env.merchant.address, asset: env.asset.address, network: NETWORK });
-    expect(required.accepts[0].extra).to.deep.equal({ name: env.asset.name, version: env.asset.version, receiverAuthorizer: authorizer.address, withdrawDelay: 900, minDeposit: "2000" });
+    expect(required.accepts[0].extra).to.deep.equal({
+      name: env.asset.name,
+      version: env.asset.version,
+      receiverAuthorizer: authorizer.address,
+      withdrawDelay: 900,
+      minDeposit: "2000",
+    });
     // $0.001 × 20: between the $0.002 and $0.05 the reference client can deposit under a $0.01 cap.
     expect((await offerOf("/joke")).extra!.minDeposit).to.equal("20000");
   });
@@ -125,7 +173,9 @@ describe("x402 batch-settlement: our paywall", function () {
     for (let i = 0; i < calls; i++) {
       const res = await pay(`${api.url}/tick`);
       expect(res.status, await res.clone().text()).to.equal(200);
-      const s = decodePaymentResponseHeader(res.headers.get("PAYMENT-RESPONSE")!) as SettleResponse & { extra: { chargedAmount: string; channelState: { chargedCumulativeAmount: string } } };
+      const s = decodePaymentResponseHeader(res.headers.get("PAYMENT-RESPONSE")!) as SettleResponse & {
+        extra: { chargedAmount: string; channelState: { chargedCumulativeAmount: string } };
+      };
       expect(s.success).to.equal(true);
       expect(s.extra.chargedAmount).to.equal("100");
       expect(s.extra.channelState.chargedCumulativeAmount).to.equal(String(100 * (i + 1)));
@@ -148,7 +198,12 @@ describe("x402 batch-settlement: our paywall", function () {
       requests++;
       return fetch(input, init);
     };
-    const client = new PayingClient({ signer: payer, fetch: counting, channels: { deposit: 20_000n, stateDir }, controls: { maxPerPayment: 1_000n, maxDeposit: 50_000n } });
+    const client = new PayingClient({
+      signer: payer,
+      fetch: counting,
+      channels: { deposit: 20_000n, stateDir },
+      controls: { maxPerPayment: 1_000n, maxDeposit: 50_000n },
+    });
     const payerBefore = await env.token.balanceOf(payer.address);
     for (let i = 0; i < 10; i++) expect((await client.fetch(`${api.url}/tick`)).status).to.equal(200);
     expect(requests).to.equal(11); // one 402 to learn the offer, then one request per call
@@ -196,7 +251,16 @@ describe("x402 batch-settlement: our paywall", function () {
   it("a deposit below the route's minimum is refused before anything moves", async function () {
     const payer = await fund();
     const config = configOf(payer.address);
-    const payload = await createDepositPayload({ payer, contract, collector: ERC3009_DEPOSIT_COLLECTOR_ADDRESS, token: token(), config, amount: 1_999n, maxClaimableAmount: PRICE, validBefore: (await now()) + 300n });
+    const payload = await createDepositPayload({
+      payer,
+      contract,
+      collector: ERC3009_DEPOSIT_COLLECTOR_ADDRESS,
+      token: token(),
+      config,
+      amount: 1_999n,
+      maxClaimableAmount: PRICE,
+      validBefore: (await now()) + 300n,
+    });
     const before = await env.token.balanceOf(payer.address);
     await expectRefused(await send(await offerOf(), payload), BATCH_REASON.depositBelowMinDeposit);
     expect(await env.token.balanceOf(payer.address)).to.equal(before);
@@ -216,7 +280,10 @@ describe("x402 batch-settlement: our paywall", function () {
     // wrong channel: the id is not the config's
     await expectRefused(await send(ch.accepted, { ...good, voucher: { ...good.voucher, channelId: `0x${"11".repeat(32)}` } }), BATCH_REASON.channelIdMismatch);
     // a channel that does not exist on chain
-    await expectRefused(await send(ch.accepted, await createVoucherPayload(ch.payer, contract, configOf(ch.payer.address), PRICE)), BATCH_REASON.channelNotFound);
+    await expectRefused(
+      await send(ch.accepted, await createVoucherPayload(ch.payer, contract, configOf(ch.payer.address), PRICE)),
+      BATCH_REASON.channelNotFound,
+    );
     // equal to what is charged: behind, with the corrective state
     const behind = await send(ch.accepted, await voucher(ch, PRICE));
     await expectRefused(behind, BATCH_REASON.cumulativeAmountMismatch);
@@ -275,7 +342,8 @@ describe("x402 batch-settlement: our paywall", function () {
       const channels = BatchSettlement__factory.connect(BATCH_SETTLEMENT_ADDRESS, ch.payer);
       await (await channels.initiateWithdraw(ch.config, 20_000n - 5n * PRICE)).wait();
       const deadline = Date.now() + 20_000;
-      while ((await readChannelState(env.provider, BATCH_SETTLEMENT_ADDRESS, ch.id)).totalClaimed < 5n * PRICE && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      while ((await readChannelState(env.provider, BATCH_SETTLEMENT_ADDRESS, ch.id)).totalClaimed < 5n * PRICE && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 100));
       expect((await readChannelState(env.provider, BATCH_SETTLEMENT_ADDRESS, ch.id)).totalClaimed).to.equal(5n * PRICE);
       expect(events.slice(0, 2)).to.deep.equal(["withdrawal", "claimed"]);
       await expectRefused(await send(ch.accepted, await voucher(ch, 6n * PRICE)), BATCH_REASON.withdrawalPending);
@@ -293,7 +361,10 @@ describe("x402 batch-settlement: our paywall", function () {
   it("a cooperative refund returns the unspent deposit and claims what was charged, in one transaction", async function () {
     const ch = await open();
     expect((await send(ch.accepted, await voucher(ch, 2n * PRICE))).status).to.equal(200);
-    const [payerBefore, merchantClaimed] = [await env.token.balanceOf(ch.payer.address), (await readChannelState(env.provider, BATCH_SETTLEMENT_ADDRESS, ch.id)).totalClaimed];
+    const [payerBefore, merchantClaimed] = [
+      await env.token.balanceOf(ch.payer.address),
+      (await readChannelState(env.provider, BATCH_SETTLEMENT_ADDRESS, ch.id)).totalClaimed,
+    ];
     const refund = { ...(await voucher(ch, 2n * PRICE)), type: "refund" };
     const r = await send(ch.accepted, refund);
     expect(r.status, JSON.stringify(r.body)).to.equal(200);

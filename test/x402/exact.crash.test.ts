@@ -30,7 +30,11 @@ describe("x402 exact: the facilitator killed under load", function () {
     const dir = mkdtempSync(path.join(tmpdir(), "netd-exact-crash-"));
     const deployment = path.join(dir, "deployment.json");
     writeFileSync(deployment, JSON.stringify(env.deployment, null, 2));
-    facilitator = new NetdProcess(await freePort(), ["x402", "facilitator"], { NETD_RPC_URL: env.node.url, NETD_DEPLOYMENT: deployment, NETD_PRIVATE_KEY: devnetWallet(11).privateKey });
+    facilitator = new NetdProcess(await freePort(), ["x402", "facilitator"], {
+      NETD_RPC_URL: env.node.url,
+      NETD_DEPLOYMENT: deployment,
+      NETD_PRIVATE_KEY: devnetWallet(11).privateKey,
+    });
     await facilitator.start();
   });
   after(async function () {
@@ -41,7 +45,17 @@ describe("x402 exact: the facilitator killed under load", function () {
 
   for (const mode of ["settle-before-serve", "verify-then-settle"] as PaywallMode[]) {
     it(`${mode}: ${KILLS} kills; every payment that moved money was served once, every one served was settled, none hung`, async function () {
-      const api = await listen(createDemoApi({ payTo: env.merchant.address, network: NETWORK, asset: env.asset, facilitator: facilitatorByUrl(facilitator.url, 10_000), mode, served: new ServedPayments(db) }), 0);
+      const api = await listen(
+        createDemoApi({
+          payTo: env.merchant.address,
+          network: NETWORK,
+          asset: env.asset,
+          facilitator: facilitatorByUrl(facilitator.url, 10_000),
+          mode,
+          served: new ServedPayments(db),
+        }),
+        0,
+      );
       env.servers.push(api);
       const agents: { wallet: Wallet; client: PayingClient }[] = [];
       for (let i = 0; i < AGENTS; i++) {
@@ -82,12 +96,21 @@ describe("x402 exact: the facilitator killed under load", function () {
         const key = `${e.args.authorizer}:${e.args.nonce}`.toLowerCase();
         if (agents.some((a) => a.wallet.address === e.args.authorizer)) paid.set(key, (paid.get(key) ?? 0) + 1);
       }
-      const servedKeys = new Set(agents.flatMap((a) => a.client.payments.filter((p) => p.httpStatus === 200).map((p) => `${p.payer}:${p.nonce}`.toLowerCase())));
+      const servedKeys = new Set(
+        agents.flatMap((a) => a.client.payments.filter((p) => p.httpStatus === 200).map((p) => `${p.payer}:${p.nonce}`.toLowerCase())),
+      );
       const chargedNotServed = [...paid.keys()].filter((k) => !servedKeys.has(k)).length;
       const servedNotSettled = [...servedKeys].filter((k) => !paid.has(k)).length;
       const settledTwice = [...paid.values()].filter((n) => n > 1).length;
-      console.log(`      [exact crash, ${mode}] ${KILLS} kills, ${outcome.served} served, ${outcome.failed} refused or failed, ${outcome.hung} hung; charged-not-served ${chargedNotServed}, served-not-settled ${servedNotSettled}, settled twice ${settledTwice}`);
-      expect({ chargedNotServed, servedNotSettled, settledTwice, hung: outcome.hung }).to.deep.equal({ chargedNotServed: 0, servedNotSettled: 0, settledTwice: 0, hung: 0 });
+      console.log(
+        `      [exact crash, ${mode}] ${KILLS} kills, ${outcome.served} served, ${outcome.failed} refused or failed, ${outcome.hung} hung; charged-not-served ${chargedNotServed}, served-not-settled ${servedNotSettled}, settled twice ${settledTwice}`,
+      );
+      expect({ chargedNotServed, servedNotSettled, settledTwice, hung: outcome.hung }).to.deep.equal({
+        chargedNotServed: 0,
+        servedNotSettled: 0,
+        settledTwice: 0,
+        hung: 0,
+      });
       expect(outcome.served).to.be.greaterThan(KILLS);
       expect((await env.token.balanceOf(env.merchant.address)) - merchantBefore).to.equal(BigInt(paid.size) * 1_000n);
     });

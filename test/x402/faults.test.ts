@@ -7,7 +7,17 @@ import type { NetDollarV2 } from "../../typechain-types";
 import { devnetWallet, freePort } from "../../src/devnet";
 import { randomNonce, signCancelAuthorization } from "../../src/eip712";
 import { submitCancelAuthorization } from "../../src/token/authorizations";
-import { NetDollarFacilitator, REASON, ServedPayments, createFacilitatorApp, facilitatorByUrl, listen, paywall, type FacilitatorLike, type RunningServer } from "../../src/x402";
+import {
+  NetDollarFacilitator,
+  REASON,
+  ServedPayments,
+  createFacilitatorApp,
+  facilitatorByUrl,
+  listen,
+  paywall,
+  type FacilitatorLike,
+  type RunningServer,
+} from "../../src/x402";
 import { NETWORK, requirementsOf, sendPayment, signPayment, startX402Environment, type X402Environment } from "../helpers/x402";
 
 /**
@@ -35,7 +45,11 @@ describe("x402: bad payments and faults", function () {
   const balances = async () => Promise.all([env.token.balanceOf(env.agent.address), env.token.balanceOf(env.merchant.address)]);
 
   /** Sends the payment, expects `status` with `reason`, nothing served and no balance changed. */
-  async function expectRefused(payment: PaymentPayload | string, reason: string | undefined, options: { status?: number; url?: string; message?: RegExp } = {}) {
+  async function expectRefused(
+    payment: PaymentPayload | string,
+    reason: string | undefined,
+    options: { status?: number; url?: string; message?: RegExp } = {},
+  ) {
     const before = await balances();
     const servedBefore = served.length;
     const result = await sendPayment(options.url ?? `${api.url}/joke`, payment);
@@ -65,7 +79,9 @@ describe("x402: bad payments and faults", function () {
     });
 
     it("wrong x402 version → invalid_x402_version", async function () {
-      await expectRefused(await signPayment(env.agent, requirements, { x402Version: 1 }), REASON.invalidX402Version, { message: /x402Version 1 is not supported/ });
+      await expectRefused(await signPayment(env.agent, requirements, { x402Version: 1 }), REASON.invalidX402Version, {
+        message: /x402Version 1 is not supported/,
+      });
     });
 
     it("wrong network → invalid_exact_evm_network_mismatch", async function () {
@@ -73,12 +89,16 @@ describe("x402: bad payments and faults", function () {
     });
 
     it("wrong asset → invalid_payment_requirements", async function () {
-      await expectRefused(await signPayment(env.agent, requirements, { accepted: { asset: env.merchant.address } }), REASON.invalidPaymentRequirements, { message: /asset .* is not accepted/ });
+      await expectRefused(await signPayment(env.agent, requirements, { accepted: { asset: env.merchant.address } }), REASON.invalidPaymentRequirements, {
+        message: /asset .* is not accepted/,
+      });
     });
 
     it("an amount other than the price (accepted or authorized) → invalid_exact_evm_payload_authorization_value_mismatch", async function () {
       await expectRefused(await signPayment(env.agent, requirements, { accepted: { amount: "999" } }), REASON.valueMismatch);
-      await expectRefused(await signPayment(env.agent, requirements, { value: 999n }), REASON.valueMismatch, { message: /the authorization is for 999, the price is 1000/ });
+      await expectRefused(await signPayment(env.agent, requirements, { value: 999n }), REASON.valueMismatch, {
+        message: /the authorization is for 999, the price is 1000/,
+      });
       await expectRefused(await signPayment(env.agent, requirements, { value: 1001n }), REASON.valueMismatch);
     });
 
@@ -90,7 +110,9 @@ describe("x402: bad payments and faults", function () {
 
   describe("signatures and time (the facilitator)", function () {
     it("wrong signer → invalid_exact_evm_signature", async function () {
-      await expectRefused(await signPayment(Wallet.createRandom(), requirements, { from: env.agent.address }), REASON.signature, { message: new RegExp(`the signature is not ${env.agent.address}'s`) });
+      await expectRefused(await signPayment(Wallet.createRandom(), requirements, { from: env.agent.address }), REASON.signature, {
+        message: new RegExp(`the signature is not ${env.agent.address}'s`),
+      });
     });
 
     it("signed for another chain, or another token → invalid_exact_evm_signature", async function () {
@@ -118,7 +140,10 @@ describe("x402: bad payments and faults", function () {
     it("time boundaries at the facilitator: validBefore must be at least now + 6, validAfter at most now", async function () {
       const head = await env.provider.getBlock("latest");
       const t = BigInt(head!.timestamp) + 100n; // a clock ahead of the chain: the chain accepts what the clock does
-      const facilitator = new NetDollarFacilitator({ networks: [{ network: NETWORK, provider: env.provider, relayer: env.relayer, assets: [env.asset] }], clock: () => Number(t) });
+      const facilitator = new NetDollarFacilitator({
+        networks: [{ network: NETWORK, provider: env.provider, relayer: env.relayer, assets: [env.asset] }],
+        clock: () => Number(t),
+      });
       const verdict = async (o: { validAfter?: bigint; validBefore?: bigint }) => {
         const payment = await signPayment(env.agent, requirements, { validAfter: 0n, validBefore: t + 600n, ...o });
         return facilitator.verify(payment, requirements);
@@ -156,7 +181,11 @@ describe("x402: bad payments and faults", function () {
 
     it("a cancelled authorization → invalid_exact_evm_nonce_already_used", async function () {
       const nonce = randomNonce();
-      const cancel = await signCancelAuthorization(env.agent, { name: env.asset.name, version: env.asset.version, chainId: 31337n, verifyingContract: env.asset.address }, { authorizer: env.agent.address, nonce });
+      const cancel = await signCancelAuthorization(
+        env.agent,
+        { name: env.asset.name, version: env.asset.version, chainId: 31337n, verifyingContract: env.asset.address },
+        { authorizer: env.agent.address, nonce },
+      );
       await (await submitCancelAuthorization(issuer, env.agent.address, nonce, cancel)).wait();
       await expectRefused(await signPayment(env.agent, requirements, { nonce }), REASON.nonceAlreadyUsed);
     });
@@ -191,7 +220,11 @@ describe("x402: bad payments and faults", function () {
       const port = await freePort();
       const down = await env.paidApi({ facilitatorUrl: `http://127.0.0.1:${port}`, onServed: (route) => served.push(route) });
       const payment = await signPayment(env.agent, requirements);
-      const result = await expectRefused(payment, undefined, { status: 502, url: `${down.url}/joke`, message: /could not be reached: nothing was settled for this request; present the same payment again/ });
+      const result = await expectRefused(payment, undefined, {
+        status: 502,
+        url: `${down.url}/joke`,
+        message: /could not be reached: nothing was settled for this request; present the same payment again/,
+      });
       expect(result.body.error).to.equal("the payment facilitator could not be reached: nothing was settled for this request; present the same payment again");
       const back = await listen(createFacilitatorApp(env.facilitator), port);
       env.servers.push(back);
@@ -221,14 +254,18 @@ describe("x402: bad payments and faults", function () {
     });
 
     it("the facilitator's HTTP API answers malformed requests with 400 and the reason", async function () {
-      const post = (path: string, body: string) => fetch(`${env.facilitatorServer.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
+      const post = (path: string, body: string) =>
+        fetch(`${env.facilitatorServer.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body });
       const bad = await post("/verify", "{ not json");
       expect(bad.status).to.equal(400);
       expect(await bad.json()).to.deep.include({ isValid: false, invalidReason: REASON.invalidPayload });
       const empty = await post("/settle", "{}");
       expect(empty.status).to.equal(400);
       expect(await empty.json()).to.deep.include({ success: false, errorReason: REASON.invalidPayload });
-      const wrongNetwork = await env.facilitator.verify(await signPayment(env.agent, requirements, { accepted: { network: "eip155:1" } }), { ...requirements, network: "eip155:1" });
+      const wrongNetwork = await env.facilitator.verify(await signPayment(env.agent, requirements, { accepted: { network: "eip155:1" } }), {
+        ...requirements,
+        network: "eip155:1",
+      });
       expect(wrongNetwork).to.deep.include({ isValid: false, invalidReason: REASON.invalidNetwork });
     });
 
@@ -258,7 +295,11 @@ describe("x402: bad payments and faults", function () {
         async verify(payment, reqs) {
           const verdict = await inner.verify(payment, reqs);
           const { from, nonce } = (payment.payload as { authorization: { from: string; nonce: string } }).authorization;
-          const cancel = await signCancelAuthorization(env.agent, { name: env.asset.name, version: env.asset.version, chainId: 31337n, verifyingContract: env.asset.address }, { authorizer: from, nonce });
+          const cancel = await signCancelAuthorization(
+            env.agent,
+            { name: env.asset.name, version: env.asset.version, chainId: 31337n, verifyingContract: env.asset.address },
+            { authorizer: from, nonce },
+          );
           await (await submitCancelAuthorization(issuer, from, nonce, cancel)).wait();
           return verdict;
         },
@@ -270,7 +311,16 @@ describe("x402: bad payments and faults", function () {
       it(`${mode}: a payer who cancels after verification gets a 402 and not the response`, async function () {
         let handled = 0;
         const app = express();
-        app.use(paywall({ routes: { "GET /secret": { price: "$0.001" } }, payTo: env.merchant.address, network: NETWORK, asset: env.asset, facilitator: cancellingFacilitator(facilitatorByUrl(env.facilitatorServer.url)), mode }));
+        app.use(
+          paywall({
+            routes: { "GET /secret": { price: "$0.001" } },
+            payTo: env.merchant.address,
+            network: NETWORK,
+            asset: env.asset,
+            facilitator: cancellingFacilitator(facilitatorByUrl(env.facilitatorServer.url)),
+            mode,
+          }),
+        );
         app.get("/secret", (_req, res) => {
           handled++;
           res.json({ secret: "the paid content" });

@@ -21,7 +21,15 @@ describe(`x402 under load: ${REQUESTS} paid requests, ${IN_FLIGHT} in flight`, f
   it("serves every paid request exactly once and settles each exactly once, none lost", async function () {
     const servedCount = new Map<string, number>();
     const app = express();
-    app.use(paywall({ routes: { "GET /item": { price: "$0.001" } }, payTo: env.merchant.address, network: NETWORK, asset: env.asset, facilitator: facilitatorByUrl(env.facilitatorServer.url, 60_000) }));
+    app.use(
+      paywall({
+        routes: { "GET /item": { price: "$0.001" } },
+        payTo: env.merchant.address,
+        network: NETWORK,
+        asset: env.asset,
+        facilitator: facilitatorByUrl(env.facilitatorServer.url, 60_000),
+      }),
+    );
     app.get("/item", (req, res) => {
       const key = String(req.query.id);
       servedCount.set(key, (servedCount.get(key) ?? 0) + 1);

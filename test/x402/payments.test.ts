@@ -8,7 +8,15 @@ import { devnetWallet } from "../../src/devnet";
 import { NetDollarFacilitator, PayingClient, PaymentRefusedError, REASON, type RunningServer } from "../../src/x402";
 import { signCancelAuthorization } from "../../src/eip712";
 import { submitCancelAuthorization } from "../../src/token/authorizations";
-import { NETWORK, requirementsOf, signPayment, startReferenceFacilitator, startReferencePaywall, startX402Environment, type X402Environment } from "../helpers/x402";
+import {
+  NETWORK,
+  requirementsOf,
+  signPayment,
+  startReferenceFacilitator,
+  startReferencePaywall,
+  startX402Environment,
+  type X402Environment,
+} from "../helpers/x402";
 
 const TRANSFER = topicOf("Transfer(address,address,uint256)");
 
@@ -76,7 +84,14 @@ describe("x402: paying for HTTP requests in NET Dollar", function () {
 
       expect(client.payments).to.have.length(1);
       const record = client.payments[0];
-      expect(record).to.deep.include({ status: "settled", amount: 1000n, payer: env.agent.address, payTo: env.merchant.address, network: NETWORK, httpStatus: 200 });
+      expect(record).to.deep.include({
+        status: "settled",
+        amount: 1000n,
+        payer: env.agent.address,
+        payTo: env.merchant.address,
+        network: NETWORK,
+        httpStatus: 200,
+      });
       const receipt = await env.provider.getTransactionReceipt(record.transaction!);
       expect(receipt!.status).to.equal(1);
       const transfer = receipt!.logs.find((l) => l.topics[0] === TRANSFER)!;
@@ -88,7 +103,11 @@ describe("x402: paying for HTTP requests in NET Dollar", function () {
 
     it("replays a POST body with the payment", async function () {
       const client = new PayingClient({ signer: env.agent });
-      const res = await client.fetch(`${api.url}/summarize`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ text: "a long text about stablecoins" }) });
+      const res = await client.fetch(`${api.url}/summarize`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ text: "a long text about stablecoins" }),
+      });
       expect(res.status).to.equal(200);
       expect(await res.json()).to.deep.equal({ summary: "a long text about stablecoins" });
       expect(client.payments[0].amount).to.equal(50_000n);
@@ -234,7 +253,11 @@ describe("x402: paying for HTTP requests in NET Dollar", function () {
       // but a payment whose nonce was cancelled, not paid, is refused
       const cancelled = await signPayment(env.agent, requirements);
       const nonce = (cancelled.payload as { authorization: { nonce: string } }).authorization.nonce;
-      const cancel = await signCancelAuthorization(env.agent, { name: env.asset.name, version: env.asset.version, chainId: 31337n, verifyingContract: env.asset.address }, { authorizer: env.agent.address, nonce });
+      const cancel = await signCancelAuthorization(
+        env.agent,
+        { name: env.asset.name, version: env.asset.version, chainId: 31337n, verifyingContract: env.asset.address },
+        { authorizer: env.agent.address, nonce },
+      );
       await (await submitCancelAuthorization(env.token.connect(env.merchant) as unknown as NetDollar, env.agent.address, nonce, cancel)).wait();
       expect(await restarted.settle(cancelled, requirements)).to.deep.include({ success: false, errorReason: REASON.nonceAlreadyUsed, transaction: "" });
     });

@@ -37,7 +37,10 @@ describe("x402 exact: a payment whose money moved is served (crash recovery)", f
     let dropped = 0;
     const app = express();
     app.use(express.json());
-    const forward = async (path: string, body: unknown) => (await fetch(`${env.facilitatorServer.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })).json();
+    const forward = async (path: string, body: unknown) =>
+      (
+        await fetch(`${env.facilitatorServer.url}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+      ).json();
     app.post("/verify", async (req, res) => res.json(await forward("/verify", req.body)));
     app.post("/settle", async (req, res) => {
       if (dropped < options.drops) {

@@ -18,11 +18,7 @@ export function registerAdminCommands(program: Command): void {
   for (const verb of ["grant", "revoke"] as const) {
     role
       .command(verb)
-      .description(
-        verb === "grant"
-          ? "grant a role (the default admin grants every role but redeemer, which the minter admin grants)"
-          : "revoke a role",
-      )
+      .description(verb === "grant" ? "grant a role (the default admin grants every role but redeemer, which the minter admin grants)" : "revoke a role")
       .argument("<role>", `one of: ${ROLE_NAMES.filter((r) => r !== "admin").join(", ")}`)
       .argument("<account>", "address")
       .addHelpText("after", `\nExample:\n  $ netd role ${verb} pauser 0x70997970C51812dc3A010C7d01b50e0d17dc79C8`)
@@ -124,7 +120,9 @@ export function registerAdminCommands(program: Command): void {
         const { symbol } = await ctx.decodeContext();
         const accounts = await getBlocklisted(token, deployment.contracts.NetDollar.blockNumber);
         ctx.out.result(
-          accounts.length ? table(accounts.map((a) => [a.account, `balance ${formatDollars(a.balance, symbol)}, since block ${a.sinceBlock}`])) : ["no account is blocklisted"],
+          accounts.length
+            ? table(accounts.map((a) => [a.account, `balance ${formatDollars(a.balance, symbol)}, since block ${a.sinceBlock}`]))
+            : ["no account is blocklisted"],
           { command: "blocklist list", accounts },
         );
       }),
@@ -235,7 +233,10 @@ function registerDefaultAdminCommands(program: Command): void {
     .command("transfer")
     .description("as the default admin, start handing the role to a new account (it accepts after the delay)")
     .argument("<account>", "the new default admin")
-    .addHelpText("after", "\nExample:\n  $ netd admin transfer 0x70997970C51812dc3A010C7d01b50e0d17dc79C8\n  then, after the delay, as that account: netd admin accept")
+    .addHelpText(
+      "after",
+      "\nExample:\n  $ netd admin transfer 0x70997970C51812dc3A010C7d01b50e0d17dc79C8\n  then, after the delay, as that account: netd admin accept",
+    )
     .action(
       action((ctx) => async (accountInput: string) => {
         const account = parseAddress(accountInput, "account");
@@ -264,9 +265,12 @@ function registerDefaultAdminCommands(program: Command): void {
         const token = await ctx.tokenAsSigner();
         const me = (await ctx.signer()).address;
         const state = await getDefaultAdminState(token);
-        if (state.pending === null) throw new InvalidInputError("no default admin transfer is pending", { details: "the current admin starts one with `netd admin transfer <account>`" });
+        if (state.pending === null)
+          throw new InvalidInputError("no default admin transfer is pending", { details: "the current admin starts one with `netd admin transfer <account>`" });
         if (state.pending.account.toLowerCase() !== me.toLowerCase()) {
-          throw new InvalidInputError(`the pending admin is ${state.pending.account}, not the configured key ${me}`, { details: "sign with the pending admin's key (--keystore or NETD_PRIVATE_KEY)" });
+          throw new InvalidInputError(`the pending admin is ${state.pending.account}, not the configured key ${me}`, {
+            details: "sign with the pending admin's key (--keystore or NETD_PRIVATE_KEY)",
+          });
         }
         const wallClock = BigInt(Math.floor(Date.now() / 1000));
         if (state.now <= state.pending.acceptableAfter && wallClock > state.pending.acceptableAfter && isDevnet(await ctx.chainId())) {
@@ -321,6 +325,8 @@ function adminRows(state: DefaultAdminState, iso: (t: bigint) => string): [strin
     ["default admin", state.admin],
     ["transfer delay", `${state.delay} s`],
     ["pending transfer", state.pending ? `to ${state.pending.account}, acceptable after ${iso(state.pending.acceptableAfter)}` : "none"],
-    ...(state.pendingDelay ? ([["pending delay change", `${state.pendingDelay.delay} s from ${iso(state.pendingDelay.effectiveAt)}`]] as [string, string][]) : []),
+    ...(state.pendingDelay
+      ? ([["pending delay change", `${state.pendingDelay.delay} s from ${iso(state.pendingDelay.effectiveAt)}`]] as [string, string][])
+      : []),
   ];
 }

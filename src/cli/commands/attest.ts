@@ -106,7 +106,11 @@ export function registerAttestationCommands(program: Command): void {
         }
         const doc = await createAttestation({ ...input, asOf, deployments, allocations });
         const split = doc.deployments.map((d) => `chain ${d.chainId} ${formatDollars(BigInt(d.allocation!), "USD")}`).join(", ");
-        ctx.out.document(doc, { out: o.out, message: `Attestation as of ${doc.asOf}: reserves ${formatDollars(BigInt(doc.reserves.total), "USD")}, allocated ${split}${allocations ? "" : " (in proportion to supply)"}`, command: "attest create" });
+        ctx.out.document(doc, {
+          out: o.out,
+          message: `Attestation as of ${doc.asOf}: reserves ${formatDollars(BigInt(doc.reserves.total), "USD")}, allocated ${split}${allocations ? "" : " (in proportion to supply)"}`,
+          command: "attest create",
+        });
       }),
     );
 
@@ -136,7 +140,13 @@ export function registerAttestationCommands(program: Command): void {
         const doc = readAttestationDocument(file);
         const result = verifyAttestationSignature(doc, trusted);
         ctx.out.result(
-          [result.problem ? `NOT VERIFIED: ${result.problem}` : `Verified: signed by trusted attestor ${result.attestor}`, ...table([["as of", doc.asOf], ["reserves", formatDollars(BigInt(doc.reserves.total), "USD")]])],
+          [
+            result.problem ? `NOT VERIFIED: ${result.problem}` : `Verified: signed by trusted attestor ${result.attestor}`,
+            ...table([
+              ["as of", doc.asOf],
+              ["reserves", formatDollars(BigInt(doc.reserves.total), "USD")],
+            ]),
+          ],
           { command: "attest verify", ...result },
         );
         if (result.problem) throw new ExitWithCode(CHECK_EXIT.invalid);
@@ -158,7 +168,9 @@ export function registerAttestationCommands(program: Command): void {
         const oracle = ReserveOracle__factory.connect(record.address, await ctx.signer());
         const chainId = await ctx.chainId();
         const mine = doc.deployments.find((d) => BigInt(d.chainId) === chainId && d.token === deployment.contracts.NetDollar.address);
-        const backing = mine?.allocation ? `${formatDollars(BigInt(mine.allocation), "USD")} allocated to this deployment, of reserves of ${formatDollars(BigInt(doc.reserves.total), "USD")}` : `reserves of ${formatDollars(BigInt(doc.reserves.total), "USD")}`;
+        const backing = mine?.allocation
+          ? `${formatDollars(BigInt(mine.allocation), "USD")} allocated to this deployment, of reserves of ${formatDollars(BigInt(doc.reserves.total), "USD")}`
+          : `reserves of ${formatDollars(BigInt(doc.reserves.total), "USD")}`;
         const published = publishData(doc);
         const common = {
           command: "attest publish",
@@ -231,6 +243,4 @@ export function registerAttestationCommands(program: Command): void {
         if (exitCode !== 0) throw new ExitWithCode(exitCode);
       }),
     );
-
 }
-

@@ -45,7 +45,11 @@ export function registerAuthorizationCommands(program: Command): void {
             if (balance < value) ctx.out.note(`warning: ${auth.from} holds ${formatDollars(balance, symbol)}, less than ${formatDollars(value, symbol)}`);
             const sig = await signTransferAuthorization(signer, domain, auth, kind);
             const doc = toAuthorizationDocument(domain.chainId, domain.verifyingContract, kind, auth, sig.signature);
-            ctx.out.document(doc, { out: options.out, message: `Signed a ${kind} authorization of ${formatDollars(value, symbol)} to ${to}`, command: "authorize" });
+            ctx.out.document(doc, {
+              out: options.out,
+              message: `Signed a ${kind} authorization of ${formatDollars(value, symbol)} to ${to}`,
+              command: "authorize",
+            });
           },
       ),
     );
@@ -114,7 +118,10 @@ export function registerAuthorizationCommands(program: Command): void {
     .command("cancel-authorization")
     .description("as the payer, cancel an EIP-3009 authorization you signed before it is used (its nonce can then never be used)")
     .argument("<nonce-or-file>", "the authorization's 32-byte nonce, or the file `netd authorize` wrote")
-    .addHelpText("after", "\nExamples:\n  $ netd cancel-authorization pay.json\n  $ netd cancel-authorization 0x8f3c0c1e5b9a4d2e7f6a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ netd cancel-authorization pay.json\n  $ netd cancel-authorization 0x8f3c0c1e5b9a4d2e7f6a1b0c9d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3b2c1d0e",
+    )
     .action(
       action((ctx) => async (input: string) => {
         const signer = await ctx.signer();

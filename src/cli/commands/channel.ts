@@ -18,7 +18,10 @@ async function findChannel(ctx: CliContext, id: string, stateDir: string): Promi
   if (!/^0x[0-9a-fA-F]{64}$/.test(id)) throw new InvalidInputError(`"${id}" is not a channel id (32 bytes of hex)`);
   const wallet = new (lib().ChannelWallet)({ signer: await ctx.signer(), deposit: 1n, stateDir });
   const record = wallet.stored().find((r) => r.channelId === id.toLowerCase());
-  if (!record) throw new InvalidInputError(`no channel ${id} in ${stateDir}`, { details: "netd channel status lists the channels kept there; --state names another directory" });
+  if (!record)
+    throw new InvalidInputError(`no channel ${id} in ${stateDir}`, {
+      details: "netd channel status lists the channels kept there; --state names another directory",
+    });
   return record;
 }
 
@@ -53,13 +56,29 @@ export function registerChannelCommands(program: Command): void {
                   ["balance", `${formatDollars(r.chain.balance)} on chain`],
                   ["claimed", `${formatDollars(r.chain.totalClaimed)} by the receiver (unclaimed: ${formatDollars(r.chain.balance - r.chain.totalClaimed)})`],
                   ["charged", `${formatDollars(r.charged)} as the server last reported; vouchers signed up to ${formatDollars(r.signed)}`],
-                  ["withdrawal", r.chain.withdrawRequestedAt ? `${formatDollars(r.chain.withdrawAmount)} pending, final after ${new Date(r.finalizeAfter * 1000).toISOString()}` : "none"],
+                  [
+                    "withdrawal",
+                    r.chain.withdrawRequestedAt
+                      ? `${formatDollars(r.chain.withdrawAmount)} pending, final after ${new Date(r.finalizeAfter * 1000).toISOString()}`
+                      : "none",
+                  ],
                 ]),
                 "",
               ]);
         ctx.out.result(lines, {
           command: "channel status",
-          channels: rows.map((r) => ({ channelId: r.channelId, receiver: r.config.receiver, token: r.config.token, balance: r.chain.balance, totalClaimed: r.chain.totalClaimed, charged: r.charged, signed: r.signed, withdrawRequestedAt: r.chain.withdrawRequestedAt, withdrawAmount: r.chain.withdrawAmount, finalizeAfter: r.finalizeAfter })),
+          channels: rows.map((r) => ({
+            channelId: r.channelId,
+            receiver: r.config.receiver,
+            token: r.config.token,
+            balance: r.chain.balance,
+            totalClaimed: r.chain.totalClaimed,
+            charged: r.charged,
+            signed: r.signed,
+            withdrawRequestedAt: r.chain.withdrawRequestedAt,
+            withdrawAmount: r.chain.withdrawAmount,
+            finalizeAfter: r.finalizeAfter,
+          })),
         });
       }),
     );
@@ -105,7 +124,10 @@ export function registerChannelCommands(program: Command): void {
     .description("start a timed withdrawal of everything unclaimed, without the server (final after the channel's withdraw delay)")
     .argument("<channel-id>", "the channel (netd channel status lists them)")
     .option(...STATE_OPTION)
-    .addHelpText("after", "\nThe server may still claim what it charged during the delay; then `netd channel finalize` returns the rest.\n\nExample:\n  $ netd channel withdraw 0x5c1e…")
+    .addHelpText(
+      "after",
+      "\nThe server may still claim what it charged during the delay; then `netd channel finalize` returns the rest.\n\nExample:\n  $ netd channel withdraw 0x5c1e…",
+    )
     .action(
       action((ctx) => async (id: string, options: { state: string }) => {
         const record = await findChannel(ctx, id, options.state);
@@ -122,7 +144,10 @@ export function registerChannelCommands(program: Command): void {
           after: async () => {
             const [pending, at] = await contract.pendingWithdrawals(record.channelId);
             const finalizeAfter = Number(at) + record.config.withdrawDelay;
-            return { rows: [["final after", `${new Date(finalizeAfter * 1000).toISOString()} (netd channel finalize ${record.channelId})`]], data: { channelId: record.channelId, amount: pending, finalizeAfter } };
+            return {
+              rows: [["final after", `${new Date(finalizeAfter * 1000).toISOString()} (netd channel finalize ${record.channelId})`]],
+              data: { channelId: record.channelId, amount: pending, finalizeAfter },
+            };
           },
         });
       }),
@@ -149,7 +174,13 @@ export function registerChannelCommands(program: Command): void {
           args: [record.config],
           after: async () => {
             const balance = await token.balanceOf(signer.address);
-            return { rows: [["returned", formatDollars(balance - before)], ["your balance", formatDollars(balance)]], data: { channelId: record.channelId, returned: balance - before, balance } };
+            return {
+              rows: [
+                ["returned", formatDollars(balance - before)],
+                ["your balance", formatDollars(balance)],
+              ],
+              data: { channelId: record.channelId, returned: balance - before, balance },
+            };
           },
         });
       }),

@@ -5,7 +5,17 @@ import { parseAddress, parsePayee, parsePercent, parseDuration, readTextFile } f
 import { InvalidInputError } from "../../errors";
 import { readTokenDomain } from "../../eip712";
 import { fundWithAuthorizationCall, getPaymentStatus, signFunding, signReceipt } from "../../escrow/actions";
-import { Outcome, buildPayment, fromPaymentDocument, parseSignedPaymentDocument, paymentId, toPaymentDocument, toStruct, type Payee, type Payment } from "../../escrow/payment";
+import {
+  Outcome,
+  buildPayment,
+  fromPaymentDocument,
+  parseSignedPaymentDocument,
+  paymentId,
+  toPaymentDocument,
+  toStruct,
+  type Payee,
+  type Payment,
+} from "../../escrow/payment";
 import type { WriteMethod } from "../../tx";
 import { action } from "../action";
 import type { CliContext } from "../context";
@@ -88,7 +98,12 @@ export function registerEscrowCommands(program: Command): void {
     .command("create")
     .description("write the terms of a payment to a file (sends nothing); its id is the EIP-712 hash of the terms")
     .requiredOption("--amount <dollars>", "amount to escrow")
-    .requiredOption("--payee <address[:bps]>", "a payee, with its share in basis points (repeat; equal shares when omitted)", (v, prev: string[]) => [...prev, v], [])
+    .requiredOption(
+      "--payee <address[:bps]>",
+      "a payee, with its share in basis points (repeat; equal shares when omitted)",
+      (v, prev: string[]) => [...prev, v],
+      [],
+    )
     .option("--payer <address>", "who pays (default: the configured key)")
     .option("--verifier <address>", "confirms delivery")
     .option("--operator <address>", "may capture and void")
@@ -177,7 +192,11 @@ export function registerEscrowCommands(program: Command): void {
       const { symbol } = await ctx.decodeContext();
       const summary = `Fund payment of ${formatDollars(payment.amount, symbol)} from ${payment.payer}`;
       if (o.authorization) {
-        const doc = parseSignedPaymentDocument(readTextFile(o.authorization, "--authorization"), { type: "netd/escrow-funding", id: paymentId(payment, await escrow.getAddress(), await ctx.chainId()) }, o.authorization);
+        const doc = parseSignedPaymentDocument(
+          readTextFile(o.authorization, "--authorization"),
+          { type: "netd/escrow-funding", id: paymentId(payment, await escrow.getAddress(), await ctx.chainId()) },
+          o.authorization,
+        );
         return { summary, method: fundWithAuthorizationCall(escrow, payment, doc.signature) };
       }
       const signer = await ctx.signer();
@@ -193,7 +212,10 @@ export function registerEscrowCommands(program: Command): void {
       const signature = await signFunding(signer, await readTokenDomain(await ctx.token()), payment, await escrow.getAddress());
       return { summary, method: fundWithAuthorizationCall(escrow, payment, signature) };
     },
-    (c) => c.option("--authorization <file>", "relay the payer's signed funding (from `escrow sign-funding`)").option("--approve", "fund from an approval instead of a signature"),
+    (c) =>
+      c
+        .option("--authorization <file>", "relay the payer's signed funding (from `escrow sign-funding`)")
+        .option("--approve", "fund from an approval instead of a signature"),
   );
 
   escrow
@@ -206,7 +228,8 @@ export function registerEscrowCommands(program: Command): void {
       action((ctx) => async (file: string, o: { out?: string }) => {
         const { payment, id } = await loadPayment(ctx, file);
         const signer = await ctx.signer();
-        if (signer.address.toLowerCase() !== payment.verifier.toLowerCase()) throw new InvalidInputError(`only the verifier ${payment.verifier} can sign the receipt`);
+        if (signer.address.toLowerCase() !== payment.verifier.toLowerCase())
+          throw new InvalidInputError(`only the verifier ${payment.verifier} can sign the receipt`);
         const escrow = await ctx.escrow(false);
         const signature = await signReceipt(signer, payment, await escrow.getAddress(), await ctx.chainId());
         const doc = { type: "netd/escrow-receipt", version: 1, id, signature };
@@ -223,7 +246,11 @@ export function registerEscrowCommands(program: Command): void {
       const { symbol } = await ctx.decodeContext();
       const summary = `Confirm delivery and release ${formatDollars(payment.amount, symbol)} to ${payment.payees.length} payee(s)`;
       if (o.receipt) {
-        const doc = parseSignedPaymentDocument(readTextFile(o.receipt, "--receipt"), { type: "netd/escrow-receipt", id: paymentId(payment, await escrow.getAddress(), await ctx.chainId()) }, o.receipt);
+        const doc = parseSignedPaymentDocument(
+          readTextFile(o.receipt, "--receipt"),
+          { type: "netd/escrow-receipt", id: paymentId(payment, await escrow.getAddress(), await ctx.chainId()) },
+          o.receipt,
+        );
         return { summary, method: call(escrow.confirmWithReceipt, toStruct(payment), doc.signature) };
       }
       return { summary, method: call(escrow.confirm, toStruct(payment)) };
@@ -242,7 +269,10 @@ export function registerEscrowCommands(program: Command): void {
       const feeBps = o.feeBps === undefined ? payment.minFeeBps : Number(o.feeBps);
       if (!Number.isInteger(feeBps) || feeBps < 0 || feeBps > 10_000) throw new InvalidInputError(`--fee-bps "${o.feeBps}" is not basis points`);
       const { symbol } = await ctx.decodeContext();
-      return { summary: `Capture ${formatDollars(amount, symbol)} with a fee of ${feeBps} bps`, method: call(escrow.capture, toStruct(payment), amount, feeBps) };
+      return {
+        summary: `Capture ${formatDollars(amount, symbol)} with a fee of ${feeBps} bps`,
+        method: call(escrow.capture, toStruct(payment), amount, feeBps),
+      };
     },
     (c) => c.argument("<amount>", "amount in dollars").option("--fee-bps <bps>", "fee (default: the payment's minimum)"),
   );
@@ -305,7 +335,10 @@ export function registerEscrowCommands(program: Command): void {
           summary: `Withdraw ${formatDollars(owed, symbol)} credited to ${me}`,
           method: e.withdraw,
           args: [token],
-          after: async () => ({ rows: [["left to withdraw", formatDollars(await e.claimable(token, me), symbol)]], data: { token, account: me, withdrawn: owed } }),
+          after: async () => ({
+            rows: [["left to withdraw", formatDollars(await e.claimable(token, me), symbol)]],
+            data: { token, account: me, withdrawn: owed },
+          }),
         });
       }),
     );

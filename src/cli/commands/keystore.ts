@@ -8,7 +8,8 @@ import type { CliContext } from "../context";
 async function newPassword(ctx: CliContext): Promise<string> {
   const given = ctx.env.NETD_KEYSTORE_PASSWORD;
   if (given !== undefined) return given;
-  if (!process.stdin.isTTY) throw new ConfigurationError("the keystore needs a password", { details: "set NETD_KEYSTORE_PASSWORD, or run on a terminal to be asked for it" });
+  if (!process.stdin.isTTY)
+    throw new ConfigurationError("the keystore needs a password", { details: "set NETD_KEYSTORE_PASSWORD, or run on a terminal to be asked for it" });
   const first = await promptHidden("New keystore password: ");
   const again = await promptHidden("Once more: ");
   if (first !== again) throw new ConfigurationError("the two passwords differ; nothing was written");
@@ -27,7 +28,11 @@ export function registerKeystoreCommands(program: Command): void {
     .action(
       action((ctx) => async (file: string) => {
         const { address } = await createKeystore({ file, password: await newPassword(ctx) });
-        ctx.out.result([`Created ${file} for ${address}`, "Keep the password and a copy of the file: without them the key is lost."], { command: "keystore create", file, address });
+        ctx.out.result([`Created ${file} for ${address}`, "Keep the password and a copy of the file: without them the key is lost."], {
+          command: "keystore create",
+          file,
+          address,
+        });
       }),
     );
 
@@ -41,7 +46,11 @@ export function registerKeystoreCommands(program: Command): void {
         const privateKey = ctx.env.NETD_PRIVATE_KEY;
         if (!privateKey) throw new ConfigurationError("set NETD_PRIVATE_KEY to the key to import");
         const { address } = await createKeystore({ file, password: await newPassword(ctx), privateKey });
-        ctx.out.result([`Imported the key of ${address} into ${file}`, "You can now unset NETD_PRIVATE_KEY and use NETD_KEYSTORE."], { command: "keystore import", file, address });
+        ctx.out.result([`Imported the key of ${address} into ${file}`, "You can now unset NETD_PRIVATE_KEY and use NETD_KEYSTORE."], {
+          command: "keystore import",
+          file,
+          address,
+        });
       }),
     );
 }

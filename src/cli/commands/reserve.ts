@@ -57,7 +57,13 @@ export function registerReserveCommands(program: Command): void {
     .action(
       action((ctx) => async () => {
         const { token } = await guardedToken(ctx);
-        await runWrite(ctx, { command: "reserve disable", summary: "Turn the reserve guard OFF", method: token.disableReserveGuard, args: [], after: () => guardRows(token) });
+        await runWrite(ctx, {
+          command: "reserve disable",
+          summary: "Turn the reserve guard OFF",
+          method: token.disableReserveGuard,
+          args: [],
+          after: () => guardRows(token),
+        });
       }),
     );
 
@@ -123,7 +129,10 @@ export function registerReserveCommands(program: Command): void {
 async function guardRows(token: NetDollar): Promise<ResultingState> {
   const guard = await getReserveGuardStatus(token);
   if (guard === null) throw new InvalidInputError("the token is version 1 (no reserve guard): upgrade it to NetDollarV2 first (docs/operator.md, Upgrading)");
-  const rows: [string, string][] = [["reserve guard", guard.enabled ? "ON" : "off"], ["total supply", formatDollars(guard.totalSupply)]];
+  const rows: [string, string][] = [
+    ["reserve guard", guard.enabled ? "ON" : "off"],
+    ["total supply", formatDollars(guard.totalSupply)],
+  ];
   if (guard.enabled) {
     rows.push(
       ["oracle", guard.oracle],

@@ -40,9 +40,7 @@ export function registerTokenCommands(program: Command): void {
               ["default admin", status.defaultAdmin],
             ]),
             "minters:",
-            ...(status.minters.length
-              ? status.minters.map((m) => `  ${m.address}  allowance ${formatDollars(m.allowance, s)}`)
-              : ["  (none)"]),
+            ...(status.minters.length ? status.minters.map((m) => `  ${m.address}  allowance ${formatDollars(m.allowance, s)}`) : ["  (none)"]),
             "roles:",
             ...ROLE_NAMES.map((r) => `  ${r.padEnd(12)} ${status.roles[r].join(", ") || "(none)"}`),
           ],
@@ -62,11 +60,7 @@ export function registerTokenCommands(program: Command): void {
         const token = await ctx.token();
         const [balance, symbol, blocklisted] = await Promise.all([token.balanceOf(address), token.symbol(), token.isBlocklisted(address)]);
         ctx.out.result(
-          table([
-            ["account", address],
-            ["balance", formatDollars(balance, symbol)],
-            ...(blocklisted ? ([["blocklisted", "YES"]] as [string, string][]) : []),
-          ]),
+          table([["account", address], ["balance", formatDollars(balance, symbol)], ...(blocklisted ? ([["blocklisted", "YES"]] as [string, string][]) : [])]),
           { command: "balance", account: address, balance, blocklisted },
         );
       }),
@@ -134,7 +128,10 @@ export function registerTokenCommands(program: Command): void {
     .description("allow a spender to take up to an amount from the configured key's balance (0 revokes)")
     .argument("<spender>", "address allowed to spend")
     .argument("<amount>", "amount in dollars, 0 to revoke, or `unlimited`")
-    .addHelpText("after", "\nExamples:\n  $ netd approve 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 25\n  $ netd approve 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 0   (revoke)")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ netd approve 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 25\n  $ netd approve 0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC 0   (revoke)",
+    )
     .action(
       action((ctx) => async (spenderInput: string, amountInput: string) => {
         const spender = parseAddress(spenderInput, "spender");
@@ -145,7 +142,9 @@ export function registerTokenCommands(program: Command): void {
         const shown = (v: bigint) => (v === MaxUint256 ? "an unlimited amount" : formatDollars(v, symbol));
         const current = await token.allowance(owner, spender);
         if (current !== 0n && amount !== 0n && current !== amount) {
-          ctx.out.note(`note: ${spender} may already take ${shown(current)}; a spender watching the mempool could spend that before this lands (set 0 first to be safe)`);
+          ctx.out.note(
+            `note: ${spender} may already take ${shown(current)}; a spender watching the mempool could spend that before this lands (set 0 first to be safe)`,
+          );
         }
         await runWrite(ctx, {
           command: "approve",

@@ -52,7 +52,8 @@ function receiverAuthorizerOf(ctx: CliContext): { receiverAuthorizer?: Wallet; a
   if (!key) return { apiKeys };
   if (apiKeys.length === 0) {
     throw new InvalidInputError("NETD_RECEIVER_AUTHORIZER_KEY is set but NETD_FACILITATOR_API_KEYS is not", {
-      details: "the facilitator signs claims and refunds as receiver authorizer only for servers that authenticate: set NETD_FACILITATOR_API_KEYS=<key>[,<key>...]",
+      details:
+        "the facilitator signs claims and refunds as receiver authorizer only for servers that authenticate: set NETD_FACILITATOR_API_KEYS=<key>[,<key>...]",
     });
   }
   if (apiKeys.some((k) => k.length < 16)) throw new InvalidInputError("every NETD_FACILITATOR_API_KEYS key must be at least 16 characters");
@@ -102,14 +103,19 @@ export function registerX402Commands(program: Command): void {
         const port = parsePort(options.port);
         const host = parseHost(ctx, options.host);
         const timeout = Number(options.receiptTimeout);
-        if (!Number.isFinite(timeout) || timeout <= 0) throw new InvalidInputError(`--receipt-timeout "${options.receiptTimeout}" is not a positive number of seconds`);
+        if (!Number.isFinite(timeout) || timeout <= 0)
+          throw new InvalidInputError(`--receipt-timeout "${options.receiptTimeout}" is not a positive number of seconds`);
         const provider = await ctx.provider();
         const relayer = await ctx.signer();
         const network = lib().caip2(await ctx.chainId());
         const assets = await resolveAssets(ctx, options.asset);
         const channels = await ctx.channels();
         const { receiverAuthorizer, apiKeys } = receiverAuthorizerOf(ctx);
-        const facilitator = new (lib().NetDollarFacilitator)({ networks: [{ network, provider, relayer, assets, channels }], receiptTimeoutMs: timeout * 1000, receiverAuthorizer });
+        const facilitator = new (lib().NetDollarFacilitator)({
+          networks: [{ network, provider, relayer, assets, channels }],
+          receiptTimeoutMs: timeout * 1000,
+          receiverAuthorizer,
+        });
         const server = await lib().listen(lib().createFacilitatorApp(facilitator, { apiKeys }), port, host);
         const gas = await provider.getBalance(relayer.address);
         ctx.out.result(
@@ -121,11 +127,24 @@ export function registerX402Commands(program: Command): void {
               ...assets.map((a): [string, string] => ["asset", `${a.address} (${a.name}, version ${a.version})`]),
               ["schemes", "exact, batch-settlement"],
               ["channels", `${channels.address} (collector ${channels.collector})`],
-              ["receiver authorizer", receiverAuthorizer ? `${receiverAuthorizer.address} (signs for ${apiKeys.length} API key${apiKeys.length === 1 ? "" : "s"})` : "none (servers sign their own claims and refunds)"],
+              [
+                "receiver authorizer",
+                receiverAuthorizer
+                  ? `${receiverAuthorizer.address} (signs for ${apiKeys.length} API key${apiKeys.length === 1 ? "" : "s"})`
+                  : "none (servers sign their own claims and refunds)",
+              ],
               ["endpoints", "POST /verify, POST /settle, GET /supported, GET /health, GET /metrics"],
             ]),
           ],
-          { command: "x402 facilitator", url: server.url, network, relayer: relayer.address, assets, channels, receiverAuthorizer: receiverAuthorizer?.address ?? null },
+          {
+            command: "x402 facilitator",
+            url: server.url,
+            network,
+            relayer: relayer.address,
+            assets,
+            channels,
+            receiverAuthorizer: receiverAuthorizer?.address ?? null,
+          },
         );
         await runUntilStopped([server]);
       }),
@@ -140,7 +159,10 @@ export function registerX402Commands(program: Command): void {
     .option("--facilitator-url <url>", "an x402 facilitator to verify and settle with (default: one in process, relaying with the configured key)")
     .option("--mode <mode>", "settle-before-serve (default: nothing is served before the money moved) or verify-then-settle", "settle-before-serve")
     .option("--scheme <scheme>", "exact (one transaction per call), or batch-settlement (payment channels, with exact beside them)", "exact")
-    .option("--database <dir|url>", "where the paywall keeps state (the channel store; which exact payments were served): a postgres:// URL, shared by several processes, or a directory (env NETD_DATABASE_URL; default .netd/db with batch-settlement)")
+    .option(
+      "--database <dir|url>",
+      "where the paywall keeps state (the channel store; which exact payments were served): a postgres:// URL, shared by several processes, or a directory (env NETD_DATABASE_URL; default .netd/db with batch-settlement)",
+    )
     .option("--claim-interval <duration>", "batch-settlement: claim what was charged at least this often (e.g. 30s, 5m)", "60s")
     .option("--claim-threshold <dollars>", "batch-settlement: also claim as soon as this much is charged and unclaimed")
     .addHelpText(
@@ -151,104 +173,148 @@ export function registerX402Commands(program: Command): void {
         "  $ netd x402 serve-demo --port 4021 --scheme batch-settlement --claim-interval 30s --database .netd/db",
     )
     .action(
-      action((ctx) => async (options: { port: string; host: string; payTo?: string; facilitatorUrl?: string; mode: string; scheme: string; database?: string; claimInterval: string; claimThreshold?: string }) => {
-        const port = parsePort(options.port);
-        const host = parseHost(ctx, options.host);
-        const scheme = parseScheme(options.scheme, "--scheme");
-        const claimInterval = Number(parseDuration(options.claimInterval, "--claim-interval"));
-        if (claimInterval === 0) throw new InvalidInputError("--claim-interval must be more than zero");
-        const claimThreshold = options.claimThreshold !== undefined ? parseAmount(options.claimThreshold, "--claim-threshold") : undefined;
-        if (options.mode !== "settle-before-serve" && options.mode !== "verify-then-settle") {
-          throw new InvalidInputError(`--mode "${options.mode}" is not settle-before-serve or verify-then-settle`);
-        }
-        let facilitatorUrl: URL | undefined;
-        if (options.facilitatorUrl !== undefined) {
-          try {
-            facilitatorUrl = new URL(options.facilitatorUrl);
-          } catch {
-            throw new InvalidInputError(`--facilitator-url "${options.facilitatorUrl}" is not a URL`);
-          }
-        }
-        const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
-        const network = lib().caip2(await ctx.chainId());
-        const [asset] = await resolveAssets(ctx, []);
-        const channels = await ctx.channels();
-        let facilitator: FacilitatorLike;
-        if (facilitatorUrl) facilitator = lib().facilitatorByUrl(facilitatorUrl.toString().replace(/\/$/, ""));
-        else facilitator = new (lib().NetDollarFacilitator)({ networks: [{ network, provider: await ctx.provider(), relayer: await ctx.signer(), assets: [asset], channels }] });
-        let batch: import("../../x402").BatchSettlementServer | undefined;
-        let claimer: import("../../x402").ChannelClaimer | undefined;
-        let db: Database | undefined;
-        // The database: the channel store, and which exact payments were served (shared by processes, kept across
-        // restarts). Without batch-settlement it is opened only when one is named.
-        if (scheme === "batch-settlement" || options.database?.trim() || ctx.env.NETD_DATABASE_URL?.trim()) db = await openDatabase(ctx.databaseLocation(options.database));
-        if (scheme === "batch-settlement" && db) {
-          const store = db;
-          const keyed = ctx.env.NETD_RECEIVER_AUTHORIZER_KEY?.trim();
-          let receiverAuthorizer: import("ethers").Signer;
-          try {
-            receiverAuthorizer = keyed ? new Wallet(keyed) : await ctx.signer();
-          } catch {
-            throw new InvalidInputError("NETD_RECEIVER_AUTHORIZER_KEY is not a 32-byte hex private key");
-          }
-          batch = await lib().BatchSettlementServer.create({ store: new (lib().ChannelStore)(store), facilitator, provider: await ctx.provider(), network, asset, payTo, receiverAuthorizer, channels: channels.address });
-          claimer = new (lib().ChannelClaimer)(batch, {
-            intervalMs: claimInterval * 1000,
-            threshold: claimThreshold,
-            onEvent: (e) => {
-              if (e.kind === "claimed") ctx.out.note(`claimed ${formatDollars(e.amount)} from ${e.channels} channel${e.channels === 1 ? "" : "s"} (${e.transaction})`);
-              else if (e.kind === "settled") ctx.out.note(`settled ${formatDollars(e.amount)} to ${payTo} (${e.transaction})`);
-              else if (e.kind === "withdrawal") ctx.out.note(`a payer started a withdrawal from channel ${e.channelId}: claiming it now`);
-              else ctx.out.note(`warning: ${e.what} failed: ${e.reason} ${e.message}`);
-            },
-          });
-        }
-        const app = lib().createDemoApi({ payTo, network, asset, facilitator, mode: options.mode, batch, served: new (lib().ServedPayments)(db) });
-        let server: RunningServer;
-        try {
-          server = await lib().listen(app, port, host);
-        } catch (error) {
-          await db?.close();
-          throw error;
-        }
-        claimer?.start();
-        ctx.out.result(
-          [
-            `x402 demo API listening on ${server.url} (Ctrl-C to stop)`,
-            ...table([
-              ["pays to", payTo],
-              ["network", network],
-              ["asset", `${asset.address} (${asset.name})`],
-              ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
-              ["mode", options.mode],
-              ["schemes", batch ? "batch-settlement, exact" : "exact"],
-              ["exact payments served", db ? `recorded in ${db.kind} ${db.location}` : "remembered in memory (give --database to share it between processes and keep it across restarts)"],
-              ...(batch && db
-                ? ([
-                    ["channels", `${batch.contract.address} (receiver authorizer ${batch.authorizerAddress})`],
-                    ["channel store", `${db.kind} ${db.location}`],
-                    ["claims", `every ${options.claimInterval}${claimThreshold !== undefined ? `, or at ${formatDollars(claimThreshold)} unclaimed` : ""}, and at once on a withdrawal`],
-                  ] as [string, string][])
-                : []),
-              ["GET /tick", "$0.0001"],
-              ["GET /joke", "$0.001"],
-              ["GET /weather", "$0.01"],
-              ["POST /summarize", "$0.05"],
-            ]),
-            "",
-            batch ? `Try: netd pay ${server.url}/tick --scheme batch-settlement --deposit 0.01 --count 100` : `Try: netd pay ${server.url}/joke --max 0.01`,
-          ],
-          { command: "x402 serve-demo", url: server.url, payTo, network, asset: asset.address, mode: options.mode as PaywallMode, scheme, database: db ? { kind: db.kind, location: db.location } : null },
-        );
-        await runUntilStopped([server], async () => {
-          if (claimer) {
-            await claimer.stop();
-            await claimer.claimAndSettle().catch((error: Error) => ctx.out.note(`warning: the last claim failed: ${error.message}`));
-          }
-          await batch?.store.flush().catch(() => undefined);
-          await db?.close();
-        });
-      }),
+      action(
+        (ctx) =>
+          async (options: {
+            port: string;
+            host: string;
+            payTo?: string;
+            facilitatorUrl?: string;
+            mode: string;
+            scheme: string;
+            database?: string;
+            claimInterval: string;
+            claimThreshold?: string;
+          }) => {
+            const port = parsePort(options.port);
+            const host = parseHost(ctx, options.host);
+            const scheme = parseScheme(options.scheme, "--scheme");
+            const claimInterval = Number(parseDuration(options.claimInterval, "--claim-interval"));
+            if (claimInterval === 0) throw new InvalidInputError("--claim-interval must be more than zero");
+            const claimThreshold = options.claimThreshold !== undefined ? parseAmount(options.claimThreshold, "--claim-threshold") : undefined;
+            if (options.mode !== "settle-before-serve" && options.mode !== "verify-then-settle") {
+              throw new InvalidInputError(`--mode "${options.mode}" is not settle-before-serve or verify-then-settle`);
+            }
+            let facilitatorUrl: URL | undefined;
+            if (options.facilitatorUrl !== undefined) {
+              try {
+                facilitatorUrl = new URL(options.facilitatorUrl);
+              } catch {
+                throw new InvalidInputError(`--facilitator-url "${options.facilitatorUrl}" is not a URL`);
+              }
+            }
+            const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
+            const network = lib().caip2(await ctx.chainId());
+            const [asset] = await resolveAssets(ctx, []);
+            const channels = await ctx.channels();
+            let facilitator: FacilitatorLike;
+            if (facilitatorUrl) facilitator = lib().facilitatorByUrl(facilitatorUrl.toString().replace(/\/$/, ""));
+            else
+              facilitator = new (lib().NetDollarFacilitator)({
+                networks: [{ network, provider: await ctx.provider(), relayer: await ctx.signer(), assets: [asset], channels }],
+              });
+            let batch: import("../../x402").BatchSettlementServer | undefined;
+            let claimer: import("../../x402").ChannelClaimer | undefined;
+            let db: Database | undefined;
+            // The database: the channel store, and which exact payments were served (shared by processes, kept across
+            // restarts). Without batch-settlement it is opened only when one is named.
+            if (scheme === "batch-settlement" || options.database?.trim() || ctx.env.NETD_DATABASE_URL?.trim())
+              db = await openDatabase(ctx.databaseLocation(options.database));
+            if (scheme === "batch-settlement" && db) {
+              const store = db;
+              const keyed = ctx.env.NETD_RECEIVER_AUTHORIZER_KEY?.trim();
+              let receiverAuthorizer: import("ethers").Signer;
+              try {
+                receiverAuthorizer = keyed ? new Wallet(keyed) : await ctx.signer();
+              } catch {
+                throw new InvalidInputError("NETD_RECEIVER_AUTHORIZER_KEY is not a 32-byte hex private key");
+              }
+              batch = await lib().BatchSettlementServer.create({
+                store: new (lib().ChannelStore)(store),
+                facilitator,
+                provider: await ctx.provider(),
+                network,
+                asset,
+                payTo,
+                receiverAuthorizer,
+                channels: channels.address,
+              });
+              claimer = new (lib().ChannelClaimer)(batch, {
+                intervalMs: claimInterval * 1000,
+                threshold: claimThreshold,
+                onEvent: (e) => {
+                  if (e.kind === "claimed")
+                    ctx.out.note(`claimed ${formatDollars(e.amount)} from ${e.channels} channel${e.channels === 1 ? "" : "s"} (${e.transaction})`);
+                  else if (e.kind === "settled") ctx.out.note(`settled ${formatDollars(e.amount)} to ${payTo} (${e.transaction})`);
+                  else if (e.kind === "withdrawal") ctx.out.note(`a payer started a withdrawal from channel ${e.channelId}: claiming it now`);
+                  else ctx.out.note(`warning: ${e.what} failed: ${e.reason} ${e.message}`);
+                },
+              });
+            }
+            const app = lib().createDemoApi({ payTo, network, asset, facilitator, mode: options.mode, batch, served: new (lib().ServedPayments)(db) });
+            let server: RunningServer;
+            try {
+              server = await lib().listen(app, port, host);
+            } catch (error) {
+              await db?.close();
+              throw error;
+            }
+            claimer?.start();
+            ctx.out.result(
+              [
+                `x402 demo API listening on ${server.url} (Ctrl-C to stop)`,
+                ...table([
+                  ["pays to", payTo],
+                  ["network", network],
+                  ["asset", `${asset.address} (${asset.name})`],
+                  ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
+                  ["mode", options.mode],
+                  ["schemes", batch ? "batch-settlement, exact" : "exact"],
+                  [
+                    "exact payments served",
+                    db
+                      ? `recorded in ${db.kind} ${db.location}`
+                      : "remembered in memory (give --database to share it between processes and keep it across restarts)",
+                  ],
+                  ...(batch && db
+                    ? ([
+                        ["channels", `${batch.contract.address} (receiver authorizer ${batch.authorizerAddress})`],
+                        ["channel store", `${db.kind} ${db.location}`],
+                        [
+                          "claims",
+                          `every ${options.claimInterval}${claimThreshold !== undefined ? `, or at ${formatDollars(claimThreshold)} unclaimed` : ""}, and at once on a withdrawal`,
+                        ],
+                      ] as [string, string][])
+                    : []),
+                  ["GET /tick", "$0.0001"],
+                  ["GET /joke", "$0.001"],
+                  ["GET /weather", "$0.01"],
+                  ["POST /summarize", "$0.05"],
+                ]),
+                "",
+                batch ? `Try: netd pay ${server.url}/tick --scheme batch-settlement --deposit 0.01 --count 100` : `Try: netd pay ${server.url}/joke --max 0.01`,
+              ],
+              {
+                command: "x402 serve-demo",
+                url: server.url,
+                payTo,
+                network,
+                asset: asset.address,
+                mode: options.mode as PaywallMode,
+                scheme,
+                database: db ? { kind: db.kind, location: db.location } : null,
+              },
+            );
+            await runUntilStopped([server], async () => {
+              if (claimer) {
+                await claimer.stop();
+                await claimer.claimAndSettle().catch((error: Error) => ctx.out.note(`warning: the last claim failed: ${error.message}`));
+              }
+              await batch?.store.flush().catch(() => undefined);
+              await db?.close();
+            });
+          },
+      ),
     );
 
   program
@@ -260,7 +326,10 @@ export function registerX402Commands(program: Command): void {
     .option("--data <body>", "request body (sent as JSON when it parses as JSON)")
     .option("--asset <address>", "a token it may pay with (repeatable; default the deployment's NetDollar)", collect, [])
     .option("--scheme <scheme>", "exact (one on-chain payment per call) or batch-settlement (one channel deposit, then a signed voucher per call)", "exact")
-    .option("--deposit <dollars>", "batch-settlement: what to deposit when a channel is opened or topped up, and the most at once (default the server's minimum, at most $1)")
+    .option(
+      "--deposit <dollars>",
+      "batch-settlement: what to deposit when a channel is opened or topped up, and the most at once (default the server's minimum, at most $1)",
+    )
     .option("--state <dir>", "batch-settlement: where the channels' state is kept", ".netd/channels")
     .option("--count <n>", "call the URL n times (over one channel, with batch-settlement)", "1")
     .option("--parallel <n>", "with --count: this many calls in flight at once", "1")
@@ -268,127 +337,173 @@ export function registerX402Commands(program: Command): void {
       "after",
       "\nExit codes: 0 paid and served (2xx, every call), 1 the server refused or failed, 2 bad input or the price is above --max.\n\nExamples:\n" +
         "  $ netd pay http://127.0.0.1:4021/joke --max 0.01\n" +
-        "  $ netd pay http://127.0.0.1:4021/summarize --method POST --data '{\"text\":\"pay per call\"}' --json\n" +
+        '  $ netd pay http://127.0.0.1:4021/summarize --method POST --data \'{"text":"pay per call"}\' --json\n' +
         "  $ netd pay http://127.0.0.1:4021/tick --scheme batch-settlement --deposit 0.02 --max 0.01 --count 100 --parallel 10",
     )
     .action(
-      action((ctx) => async (url: string, options: { max: string; method: string; data?: string; asset: string[]; scheme: string; deposit?: string; state: string; count: string; parallel: string }) => {
-        let target: URL;
-        try {
-          target = new URL(url);
-        } catch {
-          throw new InvalidInputError(`"${url}" is not a URL`);
-        }
-        if (target.protocol !== "http:" && target.protocol !== "https:") throw new InvalidInputError(`"${url}" is not an http(s) URL`);
-        const max = parseAmount(options.max, "--max");
-        const method = options.method.toUpperCase();
-        if (!/^[A-Z]+$/.test(method)) throw new InvalidInputError(`--method "${options.method}" is not an HTTP method`);
-        const scheme = parseScheme(options.scheme, "--scheme");
-        const count = parseCount(options.count, "--count", 1_000_000);
-        const parallel = parseCount(options.parallel, "--parallel", 1_000);
-        const deposit = options.deposit !== undefined ? parseAmount(options.deposit, "--deposit") : undefined;
-        if (deposit === 0n) throw new InvalidInputError("--deposit must be more than zero");
-        if (scheme === "exact" && options.deposit !== undefined) throw new InvalidInputError("--deposit is for --scheme batch-settlement");
-        const network = lib().caip2(await ctx.chainId());
-        const assets = options.asset.length ? options.asset.map((a) => parseAddress(a, "--asset")) : [(await ctx.deployment()).contracts.NetDollar.address];
-        const signer = await ctx.signer();
-        const channels = scheme === "batch-settlement" ? await ctx.channels() : undefined;
-        const client = new (lib().PayingClient)({
-          signer,
-          schemes: [scheme],
-          controls: { maxPerPayment: max, maxDeposit: deposit ?? 1_000_000n, allowedNetworks: [network], allowedAssets: assets.map((asset) => ({ network, asset })) },
-          channels: channels ? { deposit: deposit ?? 1n, stateDir: options.state, contracts: channels } : undefined,
-        });
-        const headers: Record<string, string> = {};
-        let body: string | undefined;
-        if (options.data !== undefined) {
-          body = options.data;
-          try {
-            JSON.parse(options.data);
-            headers["content-type"] = "application/json";
-          } catch {
-            headers["content-type"] = "text/plain";
-          }
-        }
-        const call = async (): Promise<Response> => {
-          try {
-            return await client.fetch(target, { method, headers, body });
-          } catch (error) {
-            if (error instanceof NetDollarError) throw new InvalidInputError(error.shortMessage, { details: client.payments.length ? "the calls before it were paid" : "nothing was signed or paid" });
-            const why = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
-            throw new NetDollarError(`could not fetch ${target}: ${why}`, { details: client.payments.length ? "the calls before it were paid" : "nothing was paid" });
-          }
-        };
-        if (count > 1) {
-          const started = Date.now();
-          const statuses = new Map<number, number>();
-          let next = 0;
-          await Promise.all(
-            Array.from({ length: Math.min(parallel, count) }, async () => {
-              while (next < count) {
-                next++;
-                const res = await call();
-                await res.arrayBuffer();
-                statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      action(
+        (ctx) =>
+          async (
+            url: string,
+            options: {
+              max: string;
+              method: string;
+              data?: string;
+              asset: string[];
+              scheme: string;
+              deposit?: string;
+              state: string;
+              count: string;
+              parallel: string;
+            },
+          ) => {
+            let target: URL;
+            try {
+              target = new URL(url);
+            } catch {
+              throw new InvalidInputError(`"${url}" is not a URL`);
+            }
+            if (target.protocol !== "http:" && target.protocol !== "https:") throw new InvalidInputError(`"${url}" is not an http(s) URL`);
+            const max = parseAmount(options.max, "--max");
+            const method = options.method.toUpperCase();
+            if (!/^[A-Z]+$/.test(method)) throw new InvalidInputError(`--method "${options.method}" is not an HTTP method`);
+            const scheme = parseScheme(options.scheme, "--scheme");
+            const count = parseCount(options.count, "--count", 1_000_000);
+            const parallel = parseCount(options.parallel, "--parallel", 1_000);
+            const deposit = options.deposit !== undefined ? parseAmount(options.deposit, "--deposit") : undefined;
+            if (deposit === 0n) throw new InvalidInputError("--deposit must be more than zero");
+            if (scheme === "exact" && options.deposit !== undefined) throw new InvalidInputError("--deposit is for --scheme batch-settlement");
+            const network = lib().caip2(await ctx.chainId());
+            const assets = options.asset.length ? options.asset.map((a) => parseAddress(a, "--asset")) : [(await ctx.deployment()).contracts.NetDollar.address];
+            const signer = await ctx.signer();
+            const channels = scheme === "batch-settlement" ? await ctx.channels() : undefined;
+            const client = new (lib().PayingClient)({
+              signer,
+              schemes: [scheme],
+              controls: {
+                maxPerPayment: max,
+                maxDeposit: deposit ?? 1_000_000n,
+                allowedNetworks: [network],
+                allowedAssets: assets.map((asset) => ({ network, asset })),
+              },
+              channels: channels ? { deposit: deposit ?? 1n, stateDir: options.state, contracts: channels } : undefined,
+            });
+            const headers: Record<string, string> = {};
+            let body: string | undefined;
+            if (options.data !== undefined) {
+              body = options.data;
+              try {
+                JSON.parse(options.data);
+                headers["content-type"] = "application/json";
+              } catch {
+                headers["content-type"] = "text/plain";
               }
-            }),
-          );
-          const seconds = (Date.now() - started) / 1000;
-          const settled = client.payments.filter((p) => p.status === "settled");
-          const paid = settled.reduce((sum, p) => sum + p.amount, 0n);
-          const deposited = client.payments.reduce((sum, p) => sum + (p.deposit ?? 0n), 0n);
-          const served = statuses.get(200) ?? 0;
-          ctx.out.result(
-            [
-              `${count} call${count === 1 ? "" : "s"} to ${method} ${target}: ${served} served in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(0)}/s)`,
-              ...table([
-                ["paid", `${formatDollars(paid)} in ${settled.length} payment${settled.length === 1 ? "" : "s"} (${scheme})`],
-                ...(scheme === "batch-settlement" ? ([["deposited", `${formatDollars(deposited)} into channel ${settled[0]?.nonce ?? client.payments[0]?.nonce ?? "(none)"}`]] as [string, string][]) : []),
-                ["answers", [...statuses.entries()].map(([status, n]) => `${n} × HTTP ${status}`).join(", ")],
-                ["payer", (await signer.getAddress())],
-              ]),
-            ],
-            { command: "pay", url: target.toString(), count, served, statuses: Object.fromEntries(statuses), paid, deposited, seconds, payments: settled.length },
-          );
-          if (served !== count) throw new ExitWithCode(1);
-          return;
-        }
-        const res = await call();
-        const text = await res.text();
-        const payment: PaymentRecord | undefined = client.payments.at(-1);
-        const receipt: [string, string][] = payment
-          ? [
-              ["paid", `${formatDollars(payment.amount)} to ${payment.payTo}${payment.scheme === "batch-settlement" ? ` by voucher (ceiling ${formatDollars(payment.ceiling ?? 0n)})` : ""}`],
-              ...(payment.deposit !== undefined ? ([["deposited", `${formatDollars(payment.deposit)} into channel ${payment.nonce}`]] as [string, string][]) : []),
-              ["status", payment.status + (payment.errorReason ? ` (${payment.errorReason})` : "")],
-              ["payer", payment.payer],
-              ["network", payment.network],
-              ["transaction", payment.transaction ?? (payment.scheme === "batch-settlement" ? "(none: claimed later, with others)" : "(none)")],
-            ]
-          : [["paid", "nothing (the resource did not ask for payment)"]];
-        if (ctx.out.json) {
-          let parsed: unknown;
-          try {
-            parsed = JSON.parse(text);
-          } catch {
-            parsed = text;
-          }
-          ctx.out.result([], { command: "pay", url: target.toString(), httpStatus: res.status, body: parsed, payment: payment ?? null });
-        } else if (res.status === 402 && payment) {
-          // Refused: the reason in words, not the 402's JSON.
-          let why = text;
-          try {
-            const body = JSON.parse(text) as { error?: string; message?: string };
-            why = body.message ? `${body.error}: ${body.message}` : (body.error ?? text);
-          } catch {
-            // not JSON: print it as it came
-          }
-          ctx.out.note([`the server refused the payment: ${why}`, "", `HTTP ${res.status}`, ...table(receipt)].join("\n"));
-        } else {
-          process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
-          ctx.out.note(["", `HTTP ${res.status}`, ...table(receipt)].join("\n"));
-        }
-        if (!res.ok) throw new ExitWithCode(1);
-      }),
+            }
+            const call = async (): Promise<Response> => {
+              try {
+                return await client.fetch(target, { method, headers, body });
+              } catch (error) {
+                if (error instanceof NetDollarError)
+                  throw new InvalidInputError(error.shortMessage, {
+                    details: client.payments.length ? "the calls before it were paid" : "nothing was signed or paid",
+                  });
+                const why = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+                throw new NetDollarError(`could not fetch ${target}: ${why}`, {
+                  details: client.payments.length ? "the calls before it were paid" : "nothing was paid",
+                });
+              }
+            };
+            if (count > 1) {
+              const started = Date.now();
+              const statuses = new Map<number, number>();
+              let next = 0;
+              await Promise.all(
+                Array.from({ length: Math.min(parallel, count) }, async () => {
+                  while (next < count) {
+                    next++;
+                    const res = await call();
+                    await res.arrayBuffer();
+                    statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+                  }
+                }),
+              );
+              const seconds = (Date.now() - started) / 1000;
+              const settled = client.payments.filter((p) => p.status === "settled");
+              const paid = settled.reduce((sum, p) => sum + p.amount, 0n);
+              const deposited = client.payments.reduce((sum, p) => sum + (p.deposit ?? 0n), 0n);
+              const served = statuses.get(200) ?? 0;
+              ctx.out.result(
+                [
+                  `${count} call${count === 1 ? "" : "s"} to ${method} ${target}: ${served} served in ${seconds.toFixed(1)} s (${(count / seconds).toFixed(0)}/s)`,
+                  ...table([
+                    ["paid", `${formatDollars(paid)} in ${settled.length} payment${settled.length === 1 ? "" : "s"} (${scheme})`],
+                    ...(scheme === "batch-settlement"
+                      ? ([["deposited", `${formatDollars(deposited)} into channel ${settled[0]?.nonce ?? client.payments[0]?.nonce ?? "(none)"}`]] as [
+                          string,
+                          string,
+                        ][])
+                      : []),
+                    ["answers", [...statuses.entries()].map(([status, n]) => `${n} × HTTP ${status}`).join(", ")],
+                    ["payer", await signer.getAddress()],
+                  ]),
+                ],
+                {
+                  command: "pay",
+                  url: target.toString(),
+                  count,
+                  served,
+                  statuses: Object.fromEntries(statuses),
+                  paid,
+                  deposited,
+                  seconds,
+                  payments: settled.length,
+                },
+              );
+              if (served !== count) throw new ExitWithCode(1);
+              return;
+            }
+            const res = await call();
+            const text = await res.text();
+            const payment: PaymentRecord | undefined = client.payments.at(-1);
+            const receipt: [string, string][] = payment
+              ? [
+                  [
+                    "paid",
+                    `${formatDollars(payment.amount)} to ${payment.payTo}${payment.scheme === "batch-settlement" ? ` by voucher (ceiling ${formatDollars(payment.ceiling ?? 0n)})` : ""}`,
+                  ],
+                  ...(payment.deposit !== undefined
+                    ? ([["deposited", `${formatDollars(payment.deposit)} into channel ${payment.nonce}`]] as [string, string][])
+                    : []),
+                  ["status", payment.status + (payment.errorReason ? ` (${payment.errorReason})` : "")],
+                  ["payer", payment.payer],
+                  ["network", payment.network],
+                  ["transaction", payment.transaction ?? (payment.scheme === "batch-settlement" ? "(none: claimed later, with others)" : "(none)")],
+                ]
+              : [["paid", "nothing (the resource did not ask for payment)"]];
+            if (ctx.out.json) {
+              let parsed: unknown;
+              try {
+                parsed = JSON.parse(text);
+              } catch {
+                parsed = text;
+              }
+              ctx.out.result([], { command: "pay", url: target.toString(), httpStatus: res.status, body: parsed, payment: payment ?? null });
+            } else if (res.status === 402 && payment) {
+              // Refused: the reason in words, not the 402's JSON.
+              let why = text;
+              try {
+                const body = JSON.parse(text) as { error?: string; message?: string };
+                why = body.message ? `${body.error}: ${body.message}` : (body.error ?? text);
+              } catch {
+                // not JSON: print it as it came
+              }
+              ctx.out.note([`the server refused the payment: ${why}`, "", `HTTP ${res.status}`, ...table(receipt)].join("\n"));
+            } else {
+              process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+              ctx.out.note(["", `HTTP ${res.status}`, ...table(receipt)].join("\n"));
+            }
+            if (!res.ok) throw new ExitWithCode(1);
+          },
+      ),
     );
 }

@@ -3,15 +3,7 @@
  * deposit authorizations, as the channel contract (contracts/channels/BatchSettlement.sol) and the reference SDK
  * (`@x402/evm` batch-settlement) compute them. Pure: no chain access here (see ./state.ts for reading a channel).
  */
-import {
-  AbiCoder,
-  TypedDataEncoder,
-  getAddress,
-  keccak256,
-  type Signer,
-  type TypedDataDomain,
-  type TypedDataField,
-} from "ethers";
+import { AbiCoder, TypedDataEncoder, getAddress, keccak256, type Signer, type TypedDataDomain, type TypedDataField } from "ethers";
 import { ecdsaSign } from "secp256k1";
 import { TYPES, randomNonce, type TokenDomain } from "../../eip712";
 import { InvalidInputError } from "../../errors";
@@ -120,7 +112,8 @@ export function normalizeConfig(config: ChannelConfig): ChannelConfig {
  */
 export function channelId(contract: ChannelContract, config: ChannelConfig): string {
   // Hashing a config costs ~0.5 ms with ethers and a server sees the same few configs on every request: cache them.
-  const key = `${contract.chainId}:${contract.address}:${config.payer}:${config.payerAuthorizer}:${config.receiver}:${config.receiverAuthorizer}:${config.token}:${config.withdrawDelay}:${config.salt}`.toLowerCase();
+  const key =
+    `${contract.chainId}:${contract.address}:${config.payer}:${config.payerAuthorizer}:${config.receiver}:${config.receiverAuthorizer}:${config.token}:${config.withdrawDelay}:${config.salt}`.toLowerCase();
   let id = ids.get(key);
   if (id === undefined) {
     id = TypedDataEncoder.hash(channelDomain(contract), CONFIG_TYPES, normalizeConfig(config));
@@ -147,7 +140,8 @@ export function fastVoucherDigest(contract: ChannelContract, id: string, maxClai
     separator = TypedDataEncoder.hashDomain(channelDomain(contract)).slice(2);
     separators.set(key, separator);
   }
-  if (!/^0x[0-9a-fA-F]{64}$/.test(id) || maxClaimableAmount < 0n || maxClaimableAmount >= 2n ** 128n) throw new InvalidInputError("not a voucher: a 32-byte channel id and a uint128 amount");
+  if (!/^0x[0-9a-fA-F]{64}$/.test(id) || maxClaimableAmount < 0n || maxClaimableAmount >= 2n ** 128n)
+    throw new InvalidInputError("not a voucher: a 32-byte channel id and a uint128 amount");
   const struct = keccak256(`0x${VOUCHER_TYPEHASH}${id.slice(2)}${maxClaimableAmount.toString(16).padStart(64, "0")}`).slice(2);
   return keccak256(`0x1901${separator}${struct}`);
 }
@@ -199,7 +193,11 @@ export function refundDigest(contract: ChannelContract, id: string, nonce: bigin
 
 /** The tuple the contract's `claim`/`claimWithSignature` take for one row. */
 export function toVoucherClaimArgs(claim: VoucherClaim) {
-  return { voucher: { channel: normalizeConfig(claim.channel), maxClaimableAmount: claim.maxClaimableAmount }, signature: claim.signature, totalClaimed: claim.totalClaimed };
+  return {
+    voucher: { channel: normalizeConfig(claim.channel), maxClaimableAmount: claim.maxClaimableAmount },
+    signature: claim.signature,
+    totalClaimed: claim.totalClaimed,
+  };
 }
 
 /** The EIP-3009 nonce of a channel deposit: `keccak256(abi.encode(channelId, salt))`, binding it to the channel. */
@@ -247,10 +245,13 @@ export async function signDepositAuthorization(p: SignDepositParameters): Promis
   const salt = p.salt ?? randomNonce();
   const validAfter = p.validAfter ?? 0n;
   const from = await p.signer.getAddress();
-  const signature = await p.signer.signTypedData(
-    { ...p.token },
-    TYPES.ReceiveWithAuthorization,
-    { from, to: getAddress(p.collector), value: p.amount, validAfter, validBefore: p.validBefore, nonce: depositNonce(p.channelId, salt) },
-  );
+  const signature = await p.signer.signTypedData({ ...p.token }, TYPES.ReceiveWithAuthorization, {
+    from,
+    to: getAddress(p.collector),
+    value: p.amount,
+    validAfter,
+    validBefore: p.validBefore,
+    nonce: depositNonce(p.channelId, salt),
+  });
   return { amount: p.amount, validAfter, validBefore: p.validBefore, salt, signature };
 }

@@ -134,7 +134,12 @@ export class ChannelClaimer {
       for (;;) {
         const rows = await store.unclaimed(network, payTo, token, this.options.batchSize ?? 100);
         if (rows.length === 0) break;
-        const claims: VoucherClaim[] = rows.map((r) => ({ channel: r.config, maxClaimableAmount: r.signedMax, signature: r.signature, totalClaimed: r.charged }));
+        const claims: VoucherClaim[] = rows.map((r) => ({
+          channel: r.config,
+          maxClaimableAmount: r.signedMax,
+          signature: r.signature,
+          totalClaimed: r.charged,
+        }));
         const amount = rows.reduce((sum, r) => sum + (r.charged - r.totalClaimed), 0n);
         const signature = await signClaimBatch(this.server.options.receiverAuthorizer, this.server.contract, claims);
         const payload = {
@@ -144,7 +149,13 @@ export class ChannelClaimer {
         };
         const result = await this.send(payload);
         if (!result.success) {
-          await store.recordClaim(network, { transaction: result.transaction ?? "", channels: rows.length, amount, status: "failed", error: `${result.errorReason}: ${result.errorMessage ?? ""}` });
+          await store.recordClaim(network, {
+            transaction: result.transaction ?? "",
+            channels: rows.length,
+            amount,
+            status: "failed",
+            error: `${result.errorReason}: ${result.errorMessage ?? ""}`,
+          });
           this.emit({ kind: "failed", what: "claim", reason: result.errorReason ?? "", message: result.errorMessage ?? "" });
           break;
         }
@@ -185,7 +196,13 @@ export class ChannelClaimer {
     try {
       return await this.server.options.facilitator.settle(payment, requirements);
     } catch (error) {
-      return { success: false, errorReason: BATCH_REASON.rpcReadFailed, errorMessage: `the facilitator could not be reached: ${(error as Error).message.split("\n")[0]}`, transaction: "", network: this.server.network };
+      return {
+        success: false,
+        errorReason: BATCH_REASON.rpcReadFailed,
+        errorMessage: `the facilitator could not be reached: ${(error as Error).message.split("\n")[0]}`,
+        transaction: "",
+        network: this.server.network,
+      };
     }
   }
 

@@ -104,13 +104,24 @@ export class BatchSettlementFacilitator {
       const parsed = parse(DepositPayloadSchema, p.payload, BATCH_REASON.depositPayload);
       result = parsed.ok ? await this.verifyDeposit(ctx.value, parsed.value) : parsed;
     } else if (raw?.type === "voucher" || raw?.type === "refund") {
-      const parsed = raw.type === "voucher" ? parse(VoucherPayloadSchema, p.payload, BATCH_REASON.voucherPayload) : parse(RefundPayloadSchema, p.payload, BATCH_REASON.refundPayload);
+      const parsed =
+        raw.type === "voucher"
+          ? parse(VoucherPayloadSchema, p.payload, BATCH_REASON.voucherPayload)
+          : parse(RefundPayloadSchema, p.payload, BATCH_REASON.refundPayload);
       result = parsed.ok ? await this.verifyVoucher(ctx.value, parsed.value.channelConfig, parsed.value.voucher, raw.type === "refund") : parsed;
     } else {
-      return { isValid: false, invalidReason: BATCH_REASON.payloadType, invalidMessage: `payload type ${JSON.stringify(raw?.type)} cannot be verified (deposit, voucher or refund can)` };
+      return {
+        isValid: false,
+        invalidReason: BATCH_REASON.payloadType,
+        invalidMessage: `payload type ${JSON.stringify(raw?.type)} cannot be verified (deposit, voucher or refund can)`,
+      };
     }
     if (!result.ok) return { isValid: false, invalidReason: result.reason, invalidMessage: result.message, payer: result.payer };
-    return { isValid: true, payer: (p.payload as { channelConfig: ChannelConfig }).channelConfig.payer, extra: channelStateJson(result.value) } as VerifyResponse;
+    return {
+      isValid: true,
+      payer: (p.payload as { channelConfig: ChannelConfig }).channelConfig.payer,
+      extra: channelStateJson(result.value),
+    } as VerifyResponse;
   }
 
   async settle(p: PaymentPayload, r: PaymentRequirements, context: SettleContext = {}): Promise<SettleResponse> {
@@ -122,7 +133,9 @@ export class BatchSettlementFacilitator {
     if (type === "deposit") {
       const parsed = parse(DepositPayloadSchema, p.payload, BATCH_REASON.depositPayload);
       if (!parsed.ok) return failure(parsed);
-      return this.once(`${network}:deposit:${parsed.value.deposit.authorization.erc3009Authorization?.signature ?? ""}`.toLowerCase(), () => this.settleDeposit(ctx.value, parsed.value));
+      return this.once(`${network}:deposit:${parsed.value.deposit.authorization.erc3009Authorization?.signature ?? ""}`.toLowerCase(), () =>
+        this.settleDeposit(ctx.value, parsed.value),
+      );
     }
     if (type === "claim") {
       const parsed = parse(ClaimPayloadSchema, p.payload, BATCH_REASON.claimPayload);
@@ -136,7 +149,11 @@ export class BatchSettlementFacilitator {
       const parsed = parse(EnrichedRefundPayloadSchema, p.payload, BATCH_REASON.refundPayload);
       return parsed.ok ? this.settleRefund(ctx.value, parsed.value, context) : failure(parsed);
     }
-    return failure({ ok: false, reason: BATCH_REASON.payloadType, message: `payload type ${JSON.stringify(type)} cannot be settled (deposit, claim, settle or refund can)` });
+    return failure({
+      ok: false,
+      reason: BATCH_REASON.payloadType,
+      message: `payload type ${JSON.stringify(type)} cannot be settled (deposit, claim, settle or refund can)`,
+    });
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -144,8 +161,10 @@ export class BatchSettlementFacilitator {
   // ---------------------------------------------------------------------------------------------------------------
 
   private context(p: PaymentPayload, r: PaymentRequirements): Fail | Ok<Context> {
-    if (p.accepted?.scheme !== BATCH_SETTLEMENT_SCHEME || r.scheme !== BATCH_SETTLEMENT_SCHEME) return { ok: false, reason: BATCH_REASON.scheme, message: `scheme "${r.scheme}" is not "batch-settlement"` };
-    if (p.accepted.network !== r.network) return { ok: false, reason: BATCH_REASON.networkMismatch, message: `the payment is for ${p.accepted.network}, the requirements for ${r.network}` };
+    if (p.accepted?.scheme !== BATCH_SETTLEMENT_SCHEME || r.scheme !== BATCH_SETTLEMENT_SCHEME)
+      return { ok: false, reason: BATCH_REASON.scheme, message: `scheme "${r.scheme}" is not "batch-settlement"` };
+    if (p.accepted.network !== r.network)
+      return { ok: false, reason: BATCH_REASON.networkMismatch, message: `the payment is for ${p.accepted.network}, the requirements for ${r.network}` };
     const net = this.options.networks.get(r.network);
     if (!net) return { ok: false, reason: BATCH_REASON.networkMismatch, message: `network ${r.network} is not served by this facilitator` };
     return { ok: true, value: { net, contract: { address: net.channels.address, chainId: net.chainId }, requirements: r } };
@@ -160,20 +179,37 @@ export class BatchSettlementFacilitator {
     return voucherSigned(ctx.net.provider, ctx.contract, config, voucher);
   }
 
-  private async verifyVoucher(ctx: Context, rawConfig: ChannelConfig, voucher: { channelId: string; maxClaimableAmount: string; signature: string }, refund: boolean): Promise<Fail | Ok<ChannelState>> {
+  private async verifyVoucher(
+    ctx: Context,
+    rawConfig: ChannelConfig,
+    voucher: { channelId: string; maxClaimableAmount: string; signature: string },
+    refund: boolean,
+  ): Promise<Fail | Ok<ChannelState>> {
     const config = normalizeConfig(rawConfig);
     const bad = this.checkConfig(ctx, config, voucher.channelId);
     if (bad) return bad;
     const payer = config.payer;
-    if (!(await this.voucherSigned(ctx, config, voucher))) return { ok: false, reason: BATCH_REASON.voucherSignature, message: "the voucher is not signed by the channel's payer authorizer (or the payer)", payer };
+    if (!(await this.voucherSigned(ctx, config, voucher)))
+      return { ok: false, reason: BATCH_REASON.voucherSignature, message: "the voucher is not signed by the channel's payer authorizer (or the payer)", payer };
     const state = await this.read(ctx, voucher.channelId);
     if (!state.ok) return { ...state, payer };
     const s = state.value;
     const ceiling = BigInt(voucher.maxClaimableAmount);
     if (s.balance === 0n) return { ok: false, reason: BATCH_REASON.channelNotFound, message: `channel ${voucher.channelId} holds nothing`, payer };
-    if (ceiling > s.balance) return { ok: false, reason: BATCH_REASON.cumulativeExceedsBalance, message: `the voucher's ceiling ${ceiling} is above the channel's balance ${s.balance}`, payer };
+    if (ceiling > s.balance)
+      return {
+        ok: false,
+        reason: BATCH_REASON.cumulativeExceedsBalance,
+        message: `the voucher's ceiling ${ceiling} is above the channel's balance ${s.balance}`,
+        payer,
+      };
     if (refund ? ceiling < s.totalClaimed : ceiling <= s.totalClaimed) {
-      return { ok: false, reason: BATCH_REASON.cumulativeBelowClaimed, message: `the voucher's ceiling ${ceiling} is not above the ${s.totalClaimed} already claimed`, payer };
+      return {
+        ok: false,
+        reason: BATCH_REASON.cumulativeBelowClaimed,
+        message: `the voucher's ceiling ${ceiling} is not above the ${s.totalClaimed} already claimed`,
+        payer,
+      };
     }
     return state;
   }
@@ -184,20 +220,47 @@ export class BatchSettlementFacilitator {
     const bad = this.checkConfig(ctx, config, payload.voucher.channelId);
     if (bad) return bad;
     const auth = payload.deposit.authorization.erc3009Authorization;
-    if (!auth) return { ok: false, reason: BATCH_REASON.erc3009AuthorizationRequired, message: "the deposit carries no erc3009Authorization (permit2 deposits are not supported)", payer };
+    if (!auth)
+      return {
+        ok: false,
+        reason: BATCH_REASON.erc3009AuthorizationRequired,
+        message: "the deposit carries no erc3009Authorization (permit2 deposits are not supported)",
+        payer,
+      };
     const extra = (ctx.requirements.extra ?? {}) as { name?: unknown; version?: unknown };
-    if (!extra.name || !extra.version) return { ok: false, reason: BATCH_REASON.missingEip712Domain, message: "requirements.extra must carry the token's EIP-712 name and version", payer };
+    if (!extra.name || !extra.version)
+      return { ok: false, reason: BATCH_REASON.missingEip712Domain, message: "requirements.extra must carry the token's EIP-712 name and version", payer };
     const now = BigInt(this.options.clock());
-    if (BigInt(auth.validBefore) < now + 6n) return { ok: false, reason: BATCH_REASON.validBefore, message: `the deposit authorization expires at ${auth.validBefore}, too soon to settle (now ${now})`, payer };
-    if (BigInt(auth.validAfter) > now) return { ok: false, reason: BATCH_REASON.validAfter, message: `the deposit authorization is valid only after ${auth.validAfter} (now ${now})`, payer };
-    if (!(await this.voucherSigned(ctx, config, payload.voucher))) return { ok: false, reason: BATCH_REASON.voucherSignature, message: "the voucher is not signed by the channel's payer authorizer (or the payer)", payer };
+    if (BigInt(auth.validBefore) < now + 6n)
+      return {
+        ok: false,
+        reason: BATCH_REASON.validBefore,
+        message: `the deposit authorization expires at ${auth.validBefore}, too soon to settle (now ${now})`,
+        payer,
+      };
+    if (BigInt(auth.validAfter) > now)
+      return { ok: false, reason: BATCH_REASON.validAfter, message: `the deposit authorization is valid only after ${auth.validAfter} (now ${now})`, payer };
+    if (!(await this.voucherSigned(ctx, config, payload.voucher)))
+      return { ok: false, reason: BATCH_REASON.voucherSignature, message: "the voucher is not signed by the channel's payer authorizer (or the payer)", payer };
     const state = await this.read(ctx, payload.voucher.channelId);
     if (!state.ok) return { ...state, payer };
     const s = state.value;
     const amount = BigInt(payload.deposit.amount);
     const ceiling = BigInt(payload.voucher.maxClaimableAmount);
-    if (ceiling > s.balance + amount) return { ok: false, reason: BATCH_REASON.cumulativeExceedsBalance, message: `the voucher's ceiling ${ceiling} is above the balance after the deposit (${s.balance + amount})`, payer };
-    if (ceiling <= s.totalClaimed) return { ok: false, reason: BATCH_REASON.cumulativeBelowClaimed, message: `the voucher's ceiling ${ceiling} is not above the ${s.totalClaimed} already claimed`, payer };
+    if (ceiling > s.balance + amount)
+      return {
+        ok: false,
+        reason: BATCH_REASON.cumulativeExceedsBalance,
+        message: `the voucher's ceiling ${ceiling} is above the balance after the deposit (${s.balance + amount})`,
+        payer,
+      };
+    if (ceiling <= s.totalClaimed)
+      return {
+        ok: false,
+        reason: BATCH_REASON.cumulativeBelowClaimed,
+        message: `the voucher's ceiling ${ceiling} is not above the ${s.totalClaimed} already claimed`,
+        payer,
+      };
     const refusal = await this.simulate(ctx, this.depositCalldata(ctx, config, payload), "deposit");
     if (refusal) return { ...refusal, payer };
     return state;
@@ -205,7 +268,12 @@ export class BatchSettlementFacilitator {
 
   private depositCalldata(ctx: Context, config: ChannelConfig, payload: DepositPayload): string {
     const auth = payload.deposit.authorization.erc3009Authorization!;
-    const data = encodeCollectorData({ validAfter: BigInt(auth.validAfter), validBefore: BigInt(auth.validBefore), salt: auth.salt, signature: auth.signature });
+    const data = encodeCollectorData({
+      validAfter: BigInt(auth.validAfter),
+      validBefore: BigInt(auth.validBefore),
+      salt: auth.salt,
+      signature: auth.signature,
+    });
     return CHANNELS.encodeFunctionData("deposit", [config, BigInt(payload.deposit.amount), ctx.net.channels.collector, data]);
   }
 
@@ -225,7 +293,8 @@ export class BatchSettlementFacilitator {
     } catch (error) {
       const revert = (error as { data?: unknown }).data;
       const decoded = typeof revert === "string" && revert.length >= 10 ? decodeRevertData(revert) : undefined;
-      if (decoded === undefined && !isError(error, "CALL_EXCEPTION")) return { ok: false, reason: BATCH_REASON.rpcReadFailed, message: toNetDollarError(error).shortMessage };
+      if (decoded === undefined && !isError(error, "CALL_EXCEPTION"))
+        return { ok: false, reason: BATCH_REASON.rpcReadFailed, message: toNetDollarError(error).shortMessage };
       const message = toNetDollarError(error).shortMessage;
       if (kind === "deposit") {
         if (decoded?.name === "NetDollarInvalidSignature") return { ok: false, reason: BATCH_REASON.receiveAuthorizationSignature, message };
@@ -233,7 +302,12 @@ export class BatchSettlementFacilitator {
         if (decoded?.name === "NetDollarAuthorizationExpired") return { ok: false, reason: BATCH_REASON.validBefore, message };
         if (decoded?.name === "NetDollarAuthorizationNotYetValid") return { ok: false, reason: BATCH_REASON.validAfter, message };
       }
-      const reason = { deposit: BATCH_REASON.depositSimulationFailed, claim: BATCH_REASON.claimSimulationFailed, settle: BATCH_REASON.settleSimulationFailed, refund: BATCH_REASON.refundSimulationFailed }[kind];
+      const reason = {
+        deposit: BATCH_REASON.depositSimulationFailed,
+        claim: BATCH_REASON.claimSimulationFailed,
+        settle: BATCH_REASON.settleSimulationFailed,
+        refund: BATCH_REASON.refundSimulationFailed,
+      }[kind];
       return { ok: false, reason, message: decoded?.name === "NetDollarAuthorizationAlreadyUsed" ? `${message} (this deposit was already made)` : message };
     }
   }
@@ -277,7 +351,8 @@ export class BatchSettlementFacilitator {
       if (!receipt || receipt.status !== 1) return { ok: false, reason: failReason, message: `transaction ${tx.hash} reverted` };
       return { ok: true, value: receipt };
     } catch (error) {
-      if (isError(error, "INSUFFICIENT_FUNDS")) return { ok: false, reason: failReason, message: `the facilitator's relayer ${relayer} has too little ETH to pay for gas` };
+      if (isError(error, "INSUFFICIENT_FUNDS"))
+        return { ok: false, reason: failReason, message: `the facilitator's relayer ${relayer} has too little ETH to pay for gas` };
       return { ok: false, reason: failReason, message: toNetDollarError(error).shortMessage };
     }
   }
@@ -316,10 +391,23 @@ export class BatchSettlementFacilitator {
     const head = await ctx.net.provider.getBlockNumber();
     const fromBlock = Math.max(0, head - (this.options.lookbackBlocks ?? 50_000));
     const indexed = [zeroPadValue(config.payer, 32), nonce.toLowerCase()];
-    for await (const logs of scanLogs({ provider: ctx.net.provider, address: config.token, topics: [AUTHORIZATION_USED_TOPIC], indexed, fromBlock, toBlock: head, chunkSize: 50_000 })) {
+    for await (const logs of scanLogs({
+      provider: ctx.net.provider,
+      address: config.token,
+      topics: [AUTHORIZATION_USED_TOPIC],
+      indexed,
+      fromBlock,
+      toBlock: head,
+      chunkSize: 50_000,
+    })) {
       if (logs.length === 0) continue;
       const receipt = await ctx.net.provider.getTransactionReceipt(logs[0].transactionHash);
-      const deposited = receipt?.logs.some((l) => l.address.toLowerCase() === ctx.net.channels.address.toLowerCase() && l.topics[0] === CHANNELS.getEvent("Deposited")!.topicHash && l.topics[1] === payload.voucher.channelId.toLowerCase());
+      const deposited = receipt?.logs.some(
+        (l) =>
+          l.address.toLowerCase() === ctx.net.channels.address.toLowerCase() &&
+          l.topics[0] === CHANNELS.getEvent("Deposited")!.topicHash &&
+          l.topics[1] === payload.voucher.channelId.toLowerCase(),
+      );
       return deposited ? receipt! : undefined;
     }
     return undefined;
@@ -329,9 +417,20 @@ export class BatchSettlementFacilitator {
   private async authorizerFor(rows: ChannelConfig[], context: SettleContext): Promise<Fail | Ok<Signer>> {
     const signer = this.options.receiverAuthorizer;
     const address = await this.authorizer();
-    if (!signer || !address) return { ok: false, reason: BATCH_REASON.authorizerNotConfigured, message: "no receiver-authorizer signature was given and this facilitator has no receiver-authorizer key" };
-    if (rows.some((c) => getAddress(c.receiverAuthorizer) !== address)) return { ok: false, reason: BATCH_REASON.authorizerAddressMismatch, message: `a channel's receiver authorizer is not this facilitator's ${address}` };
-    if (!context.authenticated) return { ok: false, reason: BATCH_REASON.unauthenticated, message: "signing as receiver authorizer needs this facilitator's credentials (Authorization: Bearer <key>)" };
+    if (!signer || !address)
+      return {
+        ok: false,
+        reason: BATCH_REASON.authorizerNotConfigured,
+        message: "no receiver-authorizer signature was given and this facilitator has no receiver-authorizer key",
+      };
+    if (rows.some((c) => getAddress(c.receiverAuthorizer) !== address))
+      return { ok: false, reason: BATCH_REASON.authorizerAddressMismatch, message: `a channel's receiver authorizer is not this facilitator's ${address}` };
+    if (!context.authenticated)
+      return {
+        ok: false,
+        reason: BATCH_REASON.unauthenticated,
+        message: "signing as receiver authorizer needs this facilitator's credentials (Authorization: Bearer <key>)",
+      };
     return { ok: true, value: signer };
   }
 
@@ -340,7 +439,10 @@ export class BatchSettlementFacilitator {
     const claims = payload.claims.map(toVoucherClaim);
     let signature = payload.claimAuthorizerSignature;
     if (!signature) {
-      const authorizer = await this.authorizerFor(claims.map((c) => c.channel), context);
+      const authorizer = await this.authorizerFor(
+        claims.map((c) => c.channel),
+        context,
+      );
       if (!authorizer.ok) return { success: false, errorReason: authorizer.reason, errorMessage: authorizer.message, transaction: "", network };
       signature = await signClaimBatch(authorizer.value, ctx.contract, claims);
     }
@@ -362,13 +464,22 @@ export class BatchSettlementFacilitator {
     } catch (error) {
       return { success: false, errorReason: BATCH_REASON.rpcReadFailed, errorMessage: toNetDollarError(error).shortMessage, transaction: "", network };
     }
-    if (owed === 0n) return { success: false, errorReason: BATCH_REASON.nothingToSettle, errorMessage: `${getAddress(receiver)} has nothing claimed and unsettled in ${getAddress(token)}`, transaction: "", network };
+    if (owed === 0n)
+      return {
+        success: false,
+        errorReason: BATCH_REASON.nothingToSettle,
+        errorMessage: `${getAddress(receiver)} has nothing claimed and unsettled in ${getAddress(token)}`,
+        transaction: "",
+        network,
+      };
     const data = CHANNELS.encodeFunctionData("settle", [receiver, token]);
     const refusal = await this.simulate(ctx, data, "settle");
     if (refusal) return { success: false, errorReason: refusal.reason, errorMessage: refusal.message, transaction: "", network };
     const sent = await this.submit(ctx, data, BATCH_REASON.settleTransactionFailed);
     if (!sent.ok) return { success: false, errorReason: sent.reason, errorMessage: sent.message, transaction: "", network };
-    const settledLog = sent.value.logs.map((l) => (l.address.toLowerCase() === ctx.net.channels.address.toLowerCase() ? CHANNELS.parseLog(l) : null)).find((l) => l?.name === "Settled");
+    const settledLog = sent.value.logs
+      .map((l) => (l.address.toLowerCase() === ctx.net.channels.address.toLowerCase() ? CHANNELS.parseLog(l) : null))
+      .find((l) => l?.name === "Settled");
     return { success: true, transaction: sent.value.hash, network, amount: settledLog ? (settledLog.args.amount as bigint).toString() : "0" } as SettleResponse;
   }
 
@@ -383,8 +494,11 @@ export class BatchSettlementFacilitator {
     const pre = await this.read(ctx, id);
     if (!pre.ok) return fail(pre);
     const claims = payload.claims.map(toVoucherClaim);
-    const claimedAfter = claims.filter((c) => computeChannelId(ctx.contract, c.channel) === id).reduce((max, c) => (c.totalClaimed > max ? c.totalClaimed : max), pre.value.totalClaimed);
-    if (pre.value.balance - claimedAfter === 0n) return fail({ ok: false, reason: BATCH_REASON.refundNoBalance, message: `channel ${id} has nothing unclaimed to refund` });
+    const claimedAfter = claims
+      .filter((c) => computeChannelId(ctx.contract, c.channel) === id)
+      .reduce((max, c) => (c.totalClaimed > max ? c.totalClaimed : max), pre.value.totalClaimed);
+    if (pre.value.balance - claimedAfter === 0n)
+      return fail({ ok: false, reason: BATCH_REASON.refundNoBalance, message: `channel ${id} has nothing unclaimed to refund` });
     let refundSignature = payload.refundAuthorizerSignature;
     let claimSignature = payload.claimAuthorizerSignature;
     if (!refundSignature || (claims.length > 0 && !claimSignature)) {
@@ -394,12 +508,19 @@ export class BatchSettlementFacilitator {
       if (claims.length > 0) claimSignature ??= await signClaimBatch(authorizer.value, ctx.contract, claims);
     }
     const refundCall = CHANNELS.encodeFunctionData("refundWithSignature", [config, amount, BigInt(payload.refundNonce), refundSignature]);
-    const data = claims.length > 0 ? CHANNELS.encodeFunctionData("multicall", [[CHANNELS.encodeFunctionData("claimWithSignature", [claims.map(toVoucherClaimArgs), claimSignature!]), refundCall]]) : refundCall;
+    const data =
+      claims.length > 0
+        ? CHANNELS.encodeFunctionData("multicall", [
+            [CHANNELS.encodeFunctionData("claimWithSignature", [claims.map(toVoucherClaimArgs), claimSignature!]), refundCall],
+          ])
+        : refundCall;
     const refusal = await this.simulate(ctx, data, "refund");
     if (refusal) return fail(refusal);
     const sent = await this.submit(ctx, data, BATCH_REASON.refundTransactionFailed);
     if (!sent.ok) return fail(sent);
-    const refunded = sent.value.logs.map((l) => (l.address.toLowerCase() === ctx.net.channels.address.toLowerCase() ? CHANNELS.parseLog(l) : null)).find((l) => l?.name === "Refunded");
+    const refunded = sent.value.logs
+      .map((l) => (l.address.toLowerCase() === ctx.net.channels.address.toLowerCase() ? CHANNELS.parseLog(l) : null))
+      .find((l) => l?.name === "Refunded");
     const post = await this.read(ctx, id, sent.value.blockNumber);
     return {
       success: true,

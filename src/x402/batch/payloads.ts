@@ -21,7 +21,11 @@ export const ChannelConfigSchema = z.object({
   receiver: address,
   receiverAuthorizer: address,
   token: address,
-  withdrawDelay: z.number().int().nonnegative().lt(2 ** 40),
+  withdrawDelay: z
+    .number()
+    .int()
+    .nonnegative()
+    .lt(2 ** 40),
   salt: bytes32,
 });
 
@@ -35,7 +39,12 @@ export const DepositPayloadSchema = z.object({
     amount: uint128.refine((v) => !/^\d+$/.test(v) || BigInt(v) > 0n, "a deposit must be more than zero"),
     authorization: z.object({
       erc3009Authorization: z
-        .object({ validAfter: z.string().regex(/^\d+$/, "not a whole number"), validBefore: z.string().regex(/^\d+$/, "not a whole number"), salt: bytes32, signature })
+        .object({
+          validAfter: z.string().regex(/^\d+$/, "not a whole number"),
+          validBefore: z.string().regex(/^\d+$/, "not a whole number"),
+          salt: bytes32,
+          signature,
+        })
         .optional(),
       permit2Authorization: z.unknown().optional(),
     }),
@@ -85,12 +94,21 @@ export type ClaimRow = z.infer<typeof ClaimRowSchema>;
 
 /** A {@link VoucherClaim} as a claim row of a payload (amounts as decimal strings). */
 export function toClaimRow(c: VoucherClaim): ClaimRow {
-  return { voucher: { channel: c.channel, maxClaimableAmount: c.maxClaimableAmount.toString() }, signature: c.signature, totalClaimed: c.totalClaimed.toString() };
+  return {
+    voucher: { channel: c.channel, maxClaimableAmount: c.maxClaimableAmount.toString() },
+    signature: c.signature,
+    totalClaimed: c.totalClaimed.toString(),
+  };
 }
 
 /** A claim row of a payload as the library's {@link VoucherClaim}. */
 export function toVoucherClaim(row: ClaimRow): VoucherClaim {
-  return { channel: row.voucher.channel as ChannelConfig, maxClaimableAmount: BigInt(row.voucher.maxClaimableAmount), signature: row.signature, totalClaimed: BigInt(row.totalClaimed) };
+  return {
+    channel: row.voucher.channel as ChannelConfig,
+    maxClaimableAmount: BigInt(row.voucher.maxClaimableAmount),
+    signature: row.signature,
+    totalClaimed: BigInt(row.totalClaimed),
+  };
 }
 
 /**

@@ -22,7 +22,12 @@ export interface RuleFailure {
  * requirements' `payTo` in their asset, its receiver authorizer is the announced (non-zero) one, its withdraw delay
  * the announced one and within 900 s–30 days.
  */
-export function checkChannelConfig(contract: ChannelContract, config: ChannelConfig, claimedId: string, r: Pick<PaymentRequirements, "payTo" | "asset" | "extra">): RuleFailure | undefined {
+export function checkChannelConfig(
+  contract: ChannelContract,
+  config: ChannelConfig,
+  claimedId: string,
+  r: Pick<PaymentRequirements, "payTo" | "asset" | "extra">,
+): RuleFailure | undefined {
   const id = computeChannelId(contract, config);
   if (id !== claimedId.toLowerCase()) return { reason: BATCH_REASON.channelIdMismatch, message: `the channel config hashes to ${id}, not ${claimedId}` };
   // The common case first, in lower case (checksumming costs ~10 µs an address); the messages below checksum.
@@ -40,15 +45,24 @@ export function checkChannelConfig(contract: ChannelContract, config: ChannelCon
   ) {
     return undefined;
   }
-  if (getAddress(config.receiver) !== getAddress(r.payTo)) return { reason: BATCH_REASON.receiverMismatch, message: `the channel pays ${getAddress(config.receiver)}, not ${getAddress(r.payTo)}` };
+  if (getAddress(config.receiver) !== getAddress(r.payTo))
+    return { reason: BATCH_REASON.receiverMismatch, message: `the channel pays ${getAddress(config.receiver)}, not ${getAddress(r.payTo)}` };
   const extra = (r.extra ?? {}) as { receiverAuthorizer?: unknown; withdrawDelay?: unknown };
-  const authorizer = typeof extra.receiverAuthorizer === "string" && /^0x[0-9a-fA-F]{40}$/.test(extra.receiverAuthorizer) ? getAddress(extra.receiverAuthorizer) : undefined;
+  const authorizer =
+    typeof extra.receiverAuthorizer === "string" && /^0x[0-9a-fA-F]{40}$/.test(extra.receiverAuthorizer) ? getAddress(extra.receiverAuthorizer) : undefined;
   if (!authorizer || BigInt(authorizer) === 0n || getAddress(config.receiverAuthorizer) !== authorizer) {
-    return { reason: BATCH_REASON.receiverAuthorizerMismatch, message: `the channel's receiver authorizer ${getAddress(config.receiverAuthorizer)} is not the requirements' ${String(extra.receiverAuthorizer)}` };
+    return {
+      reason: BATCH_REASON.receiverAuthorizerMismatch,
+      message: `the channel's receiver authorizer ${getAddress(config.receiverAuthorizer)} is not the requirements' ${String(extra.receiverAuthorizer)}`,
+    };
   }
-  if (getAddress(config.token) !== getAddress(r.asset)) return { reason: BATCH_REASON.tokenMismatch, message: `the channel holds ${getAddress(config.token)}, the price is in ${getAddress(r.asset)}` };
+  if (getAddress(config.token) !== getAddress(r.asset))
+    return { reason: BATCH_REASON.tokenMismatch, message: `the channel holds ${getAddress(config.token)}, the price is in ${getAddress(r.asset)}` };
   if (extra.withdrawDelay !== undefined && config.withdrawDelay !== Number(extra.withdrawDelay)) {
-    return { reason: BATCH_REASON.withdrawDelayMismatch, message: `the channel's withdraw delay is ${config.withdrawDelay} s, the requirements say ${String(extra.withdrawDelay)} s` };
+    return {
+      reason: BATCH_REASON.withdrawDelayMismatch,
+      message: `the channel's withdraw delay is ${config.withdrawDelay} s, the requirements say ${String(extra.withdrawDelay)} s`,
+    };
   }
   if (config.withdrawDelay < MIN_WITHDRAW_DELAY || config.withdrawDelay > MAX_WITHDRAW_DELAY) {
     return { reason: BATCH_REASON.withdrawDelayOutOfRange, message: `a withdraw delay of ${config.withdrawDelay} s is outside 900-2,592,000 s` };
@@ -84,7 +98,12 @@ const ERC1271_MAGIC = "0x1626ba7e";
  * Whether the payer side signed a voucher: ECDSA by `payerAuthorizer`; when it is zero, the payer itself (ECDSA for an
  * account without code, ERC-1271 `isValidSignature` for a contract wallet).
  */
-export async function voucherSigned(provider: Provider, contract: ChannelContract, config: ChannelConfig, voucher: { channelId: string; maxClaimableAmount: string | bigint; signature: string }): Promise<boolean> {
+export async function voucherSigned(
+  provider: Provider,
+  contract: ChannelContract,
+  config: ChannelConfig,
+  voucher: { channelId: string; maxClaimableAmount: string | bigint; signature: string },
+): Promise<boolean> {
   const digest = fastVoucherDigest(contract, voucher.channelId, BigInt(voucher.maxClaimableAmount));
   if (BigInt(config.payerAuthorizer) !== 0n) return recoverSigner(digest, voucher.signature)?.toLowerCase() === config.payerAuthorizer.toLowerCase();
   if ((await provider.getCode(config.payer)) === "0x") return recoverSigner(digest, voucher.signature)?.toLowerCase() === config.payer.toLowerCase();

@@ -142,7 +142,14 @@ export class BatchSettlementServer {
       if (type === "deposit") {
         const parsed = DepositPayloadSchema.safeParse(payment.payload);
         if (!parsed.success) return refused(BATCH_REASON.depositPayload, `payload: ${describeIssues(parsed.error)}`);
-        return await this.deposit(payment, normalizeConfig(parsed.data.channelConfig), parsed.data.voucher, BigInt(parsed.data.deposit.amount), requirements, route);
+        return await this.deposit(
+          payment,
+          normalizeConfig(parsed.data.channelConfig),
+          parsed.data.voucher,
+          BigInt(parsed.data.deposit.amount),
+          requirements,
+          route,
+        );
       }
       if (type === "refund") {
         const parsed = RefundPayloadSchema.safeParse(payment.payload);
@@ -208,7 +215,15 @@ export class BatchSettlementServer {
    * before a database was lost) or short of a top-up made elsewhere is read from chain and charged again; a channel
    * whose state is older than the TTL is re-read in the background (balance, withdrawal, blocklist).
    */
-  private async charge(config: ChannelConfig, voucher: Voucher, price: bigint, route: string, requirements: PaymentRequirements, transaction = "", mayRead = false): Promise<BatchOutcome> {
+  private async charge(
+    config: ChannelConfig,
+    voucher: Voucher,
+    price: bigint,
+    route: string,
+    requirements: PaymentRequirements,
+    transaction = "",
+    mayRead = false,
+  ): Promise<BatchOutcome> {
     const id = voucher.channelId.toLowerCase();
     const attempt = () => this.store.charge({ channelId: id, ceiling: BigInt(voucher.maxClaimableAmount), signature: voucher.signature, price, route });
     // State older than the TTL is read again first (balance, withdrawal, blocklist). Known from this process's last
@@ -247,11 +262,17 @@ export class BatchSettlementServer {
       case "unknown":
         return refused(BATCH_REASON.missingChannel, `channel ${voucher.channelId} is not known: open it with a deposit`);
       case "withdrawing":
-        return refused(BATCH_REASON.withdrawalPending, `the payer started a withdrawal from channel ${voucher.channelId} at ${c!.withdrawRequestedAt}; no voucher is accepted on it`);
+        return refused(
+          BATCH_REASON.withdrawalPending,
+          `the payer started a withdrawal from channel ${voucher.channelId} at ${c!.withdrawRequestedAt}; no voucher is accepted on it`,
+        );
       case "blocklisted":
         return refused(BATCH_REASON.payerBlocklisted, `the channel's payer ${config.payer} is blocklisted by the token`);
       case "exceeds-balance":
-        return refused(BATCH_REASON.cumulativeExceedsBalance, `the voucher's ceiling ${voucher.maxClaimableAmount} is above the channel's balance ${c!.balance}: top it up with a deposit`);
+        return refused(
+          BATCH_REASON.cumulativeExceedsBalance,
+          `the voucher's ceiling ${voucher.maxClaimableAmount} is above the channel's balance ${c!.balance}: top it up with a deposit`,
+        );
       case "replayed":
       case "mismatch":
         return {
@@ -266,14 +287,22 @@ export class BatchSettlementServer {
     }
   }
 
-  private async deposit(payment: PaymentPayload, config: ChannelConfig, voucher: Voucher, amount: bigint, requirements: PaymentRequirements, route: string): Promise<BatchOutcome> {
+  private async deposit(
+    payment: PaymentPayload,
+    config: ChannelConfig,
+    voucher: Voucher,
+    amount: bigint,
+    requirements: PaymentRequirements,
+    route: string,
+  ): Promise<BatchOutcome> {
     const bad = await this.check(config, voucher, requirements);
     if (bad) return refused(bad.reason, bad.message);
     const minDeposit = BigInt(String((requirements.extra as { minDeposit?: string }).minDeposit ?? requirements.amount));
     const id = voucher.channelId.toLowerCase();
     const known = await this.store.get(id);
     // A top-up of a known channel is not held to the minimum; a first deposit is.
-    if (!known?.balance && amount < minDeposit) return refused(BATCH_REASON.depositBelowMinDeposit, `a first deposit of ${amount} is below this route's minimum ${minDeposit}`);
+    if (!known?.balance && amount < minDeposit)
+      return refused(BATCH_REASON.depositBelowMinDeposit, `a first deposit of ${amount} is below this route's minimum ${minDeposit}`);
     const price = BigInt(requirements.amount);
     const ceiling = BigInt(voucher.maxClaimableAmount);
     // This deposit went through before and its answer was lost (the process died): serve it, deposit nothing more.
@@ -281,7 +310,12 @@ export class BatchSettlementServer {
     if (before?.signature === voucher.signature) return this.charge(config, voucher, price, route, requirements);
     const charged = known?.charged ?? 0n;
     if (charged + price > (known && known.signedMax > ceiling ? known.signedMax : ceiling)) {
-      return { kind: "refused", reason: BATCH_REASON.cumulativeAmountMismatch, message: `the voucher's ceiling ${ceiling} does not cover the ${charged} already charged plus the price ${price}`, extra: known ? corrective(known) : undefined };
+      return {
+        kind: "refused",
+        reason: BATCH_REASON.cumulativeAmountMismatch,
+        message: `the voucher's ceiling ${ceiling} does not cover the ${charged} already charged plus the price ${price}`,
+        extra: known ? corrective(known) : undefined,
+      };
     }
     let settlement: SettleResponse;
     try {
@@ -291,14 +325,26 @@ export class BatchSettlementServer {
     } catch (error) {
       return { kind: "unavailable", message: `the facilitator could not be reached: ${(error as Error).message.split("\n")[0]}` };
     }
-    if (!settlement.success) return { kind: "refused", reason: settlement.errorReason ?? BATCH_REASON.depositTransactionFailed, message: settlement.errorMessage ?? "the deposit failed", settlement };
+    if (!settlement.success)
+      return {
+        kind: "refused",
+        reason: settlement.errorReason ?? BATCH_REASON.depositTransactionFailed,
+        message: settlement.errorMessage ?? "the deposit failed",
+        settlement,
+      };
     const state = channelStateOf(settlement, id);
     if (state) await this.store.sync(this.network, config, state);
     else await this.refresh(config, id);
     return this.charge(config, voucher, price, route, requirements, settlement.transaction);
   }
 
-  private async refund(payment: PaymentPayload, config: ChannelConfig, voucher: Voucher, requested: string | undefined, requirements: PaymentRequirements): Promise<BatchOutcome> {
+  private async refund(
+    payment: PaymentPayload,
+    config: ChannelConfig,
+    voucher: Voucher,
+    requested: string | undefined,
+    requirements: PaymentRequirements,
+  ): Promise<BatchOutcome> {
     const bad = await this.check(config, voucher, requirements);
     if (bad) return refused(bad.reason, bad.message);
     const id = voucher.channelId.toLowerCase();
@@ -316,7 +362,10 @@ export class BatchSettlementServer {
       await restore();
       return refused(BATCH_REASON.refundAmountInvalid, `a refund of ${amount} is not between 1 and the ${remainder} unspent`);
     }
-    const claims = held.charged > held.totalClaimed ? [{ channel: held.config, maxClaimableAmount: held.signedMax, signature: held.signature, totalClaimed: held.charged }] : [];
+    const claims =
+      held.charged > held.totalClaimed
+        ? [{ channel: held.config, maxClaimableAmount: held.signedMax, signature: held.signature, totalClaimed: held.charged }]
+        : [];
     const authorizer = this.options.receiverAuthorizer;
     const enriched = {
       ...(payment.payload as Record<string, unknown>),
@@ -334,12 +383,21 @@ export class BatchSettlementServer {
       return { kind: "unavailable", message: `the facilitator could not be reached: ${(error as Error).message.split("\n")[0]}` };
     }
     const after = await restore();
-    if (!settlement.success) return { kind: "refused", reason: settlement.errorReason ?? BATCH_REASON.refundTransactionFailed, message: settlement.errorMessage ?? "the refund failed", settlement };
+    if (!settlement.success)
+      return {
+        kind: "refused",
+        reason: settlement.errorReason ?? BATCH_REASON.refundTransactionFailed,
+        message: settlement.errorMessage ?? "the refund failed",
+        settlement,
+      };
     if (claims.length > 0) await this.store.markClaimed([{ channelId: id, totalClaimed: held.charged }]);
     return {
       kind: "refunded",
       body: { message: "Refund acknowledged", channelId: id },
-      settlement: { ...settlement, extra: { ...(settlement.extra ?? {}), channelState: { ...stateExtra(after), chargedCumulativeAmount: held.charged.toString() } } } as SettleResponse,
+      settlement: {
+        ...settlement,
+        extra: { ...(settlement.extra ?? {}), channelState: { ...stateExtra(after), chargedCumulativeAmount: held.charged.toString() } },
+      } as SettleResponse,
     };
   }
 }
@@ -364,5 +422,12 @@ function channelStateOf(s: SettleResponse, id: string): ChannelState | undefined
   const cs = (extra.channelState ?? extra) as Record<string, unknown>;
   if (typeof cs.balance !== "string" || !/^\d+$/.test(cs.balance)) return undefined;
   const num = (v: unknown) => (typeof v === "string" && /^\d+$/.test(v) ? BigInt(v) : typeof v === "number" ? BigInt(v) : 0n);
-  return { channelId: id, balance: BigInt(cs.balance), totalClaimed: num(cs.totalClaimed), withdrawRequestedAt: Number(num(cs.withdrawRequestedAt)), withdrawAmount: 0n, refundNonce: num(cs.refundNonce) };
+  return {
+    channelId: id,
+    balance: BigInt(cs.balance),
+    totalClaimed: num(cs.totalClaimed),
+    withdrawRequestedAt: Number(num(cs.withdrawRequestedAt)),
+    withdrawAmount: 0n,
+    refundNonce: num(cs.refundNonce),
+  };
 }

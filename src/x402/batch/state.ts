@@ -32,6 +32,18 @@ export async function readChannelState(provider: Provider, channels: string, cha
 }
 
 /** The wire form of a channel state (decimal strings, as the reference SDK sends it). */
-export function channelStateJson(s: Pick<ChannelState, "channelId" | "balance" | "totalClaimed" | "withdrawRequestedAt" | "refundNonce">): { channelId: string; balance: string; totalClaimed: string; withdrawRequestedAt: number; refundNonce: string } {
-  return { channelId: s.channelId, balance: s.balance.toString(), totalClaimed: s.totalClaimed.toString(), withdrawRequestedAt: s.withdrawRequestedAt, refundNonce: s.refundNonce.toString() };
+export function channelStateJson(s: Pick<ChannelState, "channelId" | "balance" | "totalClaimed" | "withdrawRequestedAt" | "refundNonce">): {
+  channelId: string;
+  balance: string;
+  totalClaimed: string;
+  withdrawRequestedAt: number;
+  refundNonce: string;
+} {
+  return {
+    channelId: s.channelId,
+    balance: s.balance.toString(),
+    totalClaimed: s.totalClaimed.toString(),
+    withdrawRequestedAt: s.withdrawRequestedAt,
+    refundNonce: s.refundNonce.toString(),
+  };
 }

@@ -241,10 +241,10 @@ export class ChannelStore {
 
   /** A voucher charged before, if any: its signature and whether its response went out. */
   async voucher(channelId: string, ceiling: bigint): Promise<{ signature: string; served: boolean } | undefined> {
-    const { rows } = await this.db.query<{ signature: string; served: boolean }>(`SELECT signature, served_at IS NOT NULL AS served FROM netd_vouchers WHERE channel_id = $1 AND max_claimable = $2::numeric`, [
-      channelId.toLowerCase(),
-      ceiling.toString(),
-    ]);
+    const { rows } = await this.db.query<{ signature: string; served: boolean }>(
+      `SELECT signature, served_at IS NOT NULL AS served FROM netd_vouchers WHERE channel_id = $1 AND max_claimable = $2::numeric`,
+      [channelId.toLowerCase(), ceiling.toString()],
+    );
     const served = this.pendingServed.has(`${channelId.toLowerCase()}:${ceiling}`);
     return rows[0] ? { signature: rows[0].signature, served: rows[0].served || served } : undefined;
   }
@@ -289,7 +289,15 @@ export class ChannelStore {
        ORDER BY (withdraw_requested_at <> 0) DESC, last_request_at LIMIT $4`,
       [network, getAddress(receiver), getAddress(token), limit],
     );
-    return rows.map(toChannel).map((c) => ({ channelId: c.channelId, config: c.config, signedMax: c.signedMax, signature: c.signature, charged: c.charged, totalClaimed: c.totalClaimed, withdrawRequestedAt: c.withdrawRequestedAt }));
+    return rows.map(toChannel).map((c) => ({
+      channelId: c.channelId,
+      config: c.config,
+      signedMax: c.signedMax,
+      signature: c.signature,
+      charged: c.charged,
+      totalClaimed: c.totalClaimed,
+      withdrawRequestedAt: c.withdrawRequestedAt,
+    }));
   }
 
   /** What is charged and not claimed, in total, for a receiver's channels. */
@@ -313,7 +321,10 @@ export class ChannelStore {
   }
 
   /** Records a claim transaction (sent, then confirmed or failed). */
-  async recordClaim(network: string, claim: { transaction: string; channels: number; amount: bigint; status: "confirmed" | "failed"; error?: string }): Promise<void> {
+  async recordClaim(
+    network: string,
+    claim: { transaction: string; channels: number; amount: bigint; status: "confirmed" | "failed"; error?: string },
+  ): Promise<void> {
     await this.db.query(`INSERT INTO netd_claims (network, transaction, channels, amount, status, error) VALUES ($1, $2, $3, $4::numeric, $5, $6)`, [
       network,
       claim.transaction,
@@ -326,7 +337,10 @@ export class ChannelStore {
 
   /** Marks a payer's timed withdrawal (from its `WithdrawInitiated` event); vouchers are refused from then on. */
   async markWithdrawal(channelId: string, initiatedAt: number): Promise<boolean> {
-    const { rows } = await this.db.query(`UPDATE netd_channels SET withdraw_requested_at = $2 WHERE channel_id = $1 RETURNING channel_id`, [channelId.toLowerCase(), initiatedAt]);
+    const { rows } = await this.db.query(`UPDATE netd_channels SET withdraw_requested_at = $2 WHERE channel_id = $1 RETURNING channel_id`, [
+      channelId.toLowerCase(),
+      initiatedAt,
+    ]);
     return rows.length > 0;
   }
 
@@ -354,7 +368,9 @@ export class ChannelStore {
   async totals(): Promise<{ vouchers: number; charged: bigint; claimed: bigint; channels: number }> {
     const [v, c] = await Promise.all([
       this.db.query<{ n: string | number }>(`SELECT COUNT(*) AS n FROM netd_vouchers`),
-      this.db.query<{ charged: string; claimed: string; n: string | number }>(`SELECT COALESCE(SUM(charged), 0)::text AS charged, COALESCE(SUM(total_claimed), 0)::text AS claimed, COUNT(*) AS n FROM netd_channels`),
+      this.db.query<{ charged: string; claimed: string; n: string | number }>(
+        `SELECT COALESCE(SUM(charged), 0)::text AS charged, COALESCE(SUM(total_claimed), 0)::text AS claimed, COUNT(*) AS n FROM netd_channels`,
+      ),
     ]);
     return { vouchers: Number(v.rows[0].n), charged: big(c.rows[0].charged), claimed: big(c.rows[0].claimed), channels: Number(c.rows[0].n) };
   }

@@ -45,7 +45,15 @@ export interface ChannelRecord {
 const RecordSchema = z.object({
   channelId: z.string().regex(/^0x[0-9a-f]{64}$/),
   network: z.string(),
-  config: z.object({ payer: z.string(), payerAuthorizer: z.string(), receiver: z.string(), receiverAuthorizer: z.string(), token: z.string(), withdrawDelay: z.number(), salt: z.string() }),
+  config: z.object({
+    payer: z.string(),
+    payerAuthorizer: z.string(),
+    receiver: z.string(),
+    receiverAuthorizer: z.string(),
+    token: z.string(),
+    withdrawDelay: z.number(),
+    salt: z.string(),
+  }),
   balance: z.string().regex(/^\d+$/),
   charged: z.string().regex(/^\d+$/),
   signed: z.string().regex(/^\d+$/),
@@ -169,7 +177,12 @@ export class ChannelWallet {
           payer: this.options.signer,
           contract,
           collector: this.options.channels?.collector ?? ERC3009_DEPOSIT_COLLECTOR_ADDRESS,
-          token: { name: String((offer.extra as { name?: unknown }).name), version: String((offer.extra as { version?: unknown }).version), chainId: contract.chainId, verifyingContract: getAddress(offer.asset) },
+          token: {
+            name: String((offer.extra as { name?: unknown }).name),
+            version: String((offer.extra as { version?: unknown }).version),
+            chainId: contract.chainId,
+            verifyingContract: getAddress(offer.asset),
+          },
           config,
           amount,
           maxClaimableAmount: ceiling,
@@ -192,7 +205,15 @@ export class ChannelWallet {
     if (!provider) return undefined;
     const state = await readChannelState(provider, this.options.channels?.address ?? BATCH_SETTLEMENT_ADDRESS, id).catch(() => undefined);
     if (!state || state.balance === 0n || this.records.has(id)) return this.records.get(id);
-    const record: ChannelRecord = { channelId: id, network, config, balance: state.balance, charged: state.totalClaimed, signed: state.totalClaimed, updatedAt: "" };
+    const record: ChannelRecord = {
+      channelId: id,
+      network,
+      config,
+      balance: state.balance,
+      charged: state.totalClaimed,
+      signed: state.totalClaimed,
+      updatedAt: "",
+    };
     this.records.set(id, record);
     this.save(record);
     return record;
@@ -321,7 +342,15 @@ export class ChannelWallet {
     const parsed = RecordSchema.safeParse(JSON.parse(text));
     if (!parsed.success) throw new Error(`the channel state ${file} is not valid: ${describeIssues(parsed.error)}`);
     const r = parsed.data;
-    const record: ChannelRecord = { channelId: r.channelId, network, config, balance: BigInt(r.balance), charged: BigInt(r.charged), signed: BigInt(r.signed), updatedAt: r.updatedAt };
+    const record: ChannelRecord = {
+      channelId: r.channelId,
+      network,
+      config,
+      balance: BigInt(r.balance),
+      charged: BigInt(r.charged),
+      signed: BigInt(r.signed),
+      updatedAt: r.updatedAt,
+    };
     this.records.set(id, record);
     return record;
   }

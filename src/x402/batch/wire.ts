@@ -38,7 +38,15 @@ export interface CreateDepositPayloadParameters {
  */
 export async function createDepositPayload(p: CreateDepositPayloadParameters): Promise<DepositPayload> {
   const id = channelId(p.contract, p.config);
-  const auth = await signDepositAuthorization({ signer: p.payer, token: p.token, collector: p.collector, channelId: id, amount: p.amount, validBefore: p.validBefore, salt: p.salt });
+  const auth = await signDepositAuthorization({
+    signer: p.payer,
+    token: p.token,
+    collector: p.collector,
+    channelId: id,
+    amount: p.amount,
+    validBefore: p.validBefore,
+    salt: p.salt,
+  });
   const voucher = await signVoucher(p.voucherSigner ?? p.payer, p.contract, id, p.maxClaimableAmount);
   return {
     type: "deposit",
@@ -46,14 +54,25 @@ export async function createDepositPayload(p: CreateDepositPayloadParameters): P
     voucher: { channelId: id, maxClaimableAmount: voucher.maxClaimableAmount.toString(), signature: voucher.signature },
     deposit: {
       amount: p.amount.toString(),
-      authorization: { erc3009Authorization: { validAfter: auth.validAfter.toString(), validBefore: auth.validBefore.toString(), salt: auth.salt, signature: auth.signature } },
+      authorization: {
+        erc3009Authorization: { validAfter: auth.validAfter.toString(), validBefore: auth.validBefore.toString(), salt: auth.salt, signature: auth.signature },
+      },
     },
   };
 }
 
 /** A `voucher` payload: the next cumulative ceiling of a channel, signed by its payer authorizer. */
-export async function createVoucherPayload(signer: Signer, contract: ChannelContract, config: ChannelConfig, maxClaimableAmount: bigint): Promise<VoucherPayload> {
+export async function createVoucherPayload(
+  signer: Signer,
+  contract: ChannelContract,
+  config: ChannelConfig,
+  maxClaimableAmount: bigint,
+): Promise<VoucherPayload> {
   const id = channelId(contract, config);
   const voucher = await signVoucher(signer, contract, id, maxClaimableAmount);
-  return { type: "voucher", channelConfig: wireConfig(config), voucher: { channelId: id, maxClaimableAmount: maxClaimableAmount.toString(), signature: voucher.signature } };
+  return {
+    type: "voucher",
+    channelConfig: wireConfig(config),
+    voucher: { channelId: id, maxClaimableAmount: maxClaimableAmount.toString(), signature: voucher.signature },
+  };
 }

@@ -39,11 +39,7 @@ export function shouldBehaveLikeERC20(fixture: () => Promise<TokenFixture>): voi
 
       it("moves the whole balance", async function () {
         const { token, alice, bob } = await loadFixture(fixture);
-        await expect(token.connect(alice).transfer(bob, INITIAL_BALANCE)).to.changeTokenBalances(
-          token,
-          [alice, bob],
-          [-INITIAL_BALANCE, INITIAL_BALANCE],
-        );
+        await expect(token.connect(alice).transfer(bob, INITIAL_BALANCE)).to.changeTokenBalances(token, [alice, bob], [-INITIAL_BALANCE, INITIAL_BALANCE]);
         expect(await token.balanceOf(alice)).to.equal(0n);
       });
 
@@ -56,9 +52,7 @@ export function shouldBehaveLikeERC20(fixture: () => Promise<TokenFixture>): voi
 
       it("refuses any amount from an empty account", async function () {
         const { token, carol, bob } = await loadFixture(fixture);
-        await expect(token.connect(carol).transfer(bob, 1n))
-          .to.be.revertedWithCustomError(token, "ERC20InsufficientBalance")
-          .withArgs(carol.address, 0n, 1n);
+        await expect(token.connect(carol).transfer(bob, 1n)).to.be.revertedWithCustomError(token, "ERC20InsufficientBalance").withArgs(carol.address, 0n, 1n);
       });
 
       it("refuses the zero address as receiver", async function () {
@@ -70,17 +64,13 @@ export function shouldBehaveLikeERC20(fixture: () => Promise<TokenFixture>): voi
 
       it("allows a transfer to oneself, leaving the balance unchanged", async function () {
         const { token, alice } = await loadFixture(fixture);
-        await expect(token.connect(alice).transfer(alice, 7n))
-          .to.emit(token, "Transfer")
-          .withArgs(alice.address, alice.address, 7n);
+        await expect(token.connect(alice).transfer(alice, 7n)).to.emit(token, "Transfer").withArgs(alice.address, alice.address, 7n);
         expect(await token.balanceOf(alice)).to.equal(INITIAL_BALANCE);
       });
 
       it("allows a transfer of zero", async function () {
         const { token, carol, bob } = await loadFixture(fixture);
-        await expect(token.connect(carol).transfer(bob, 0n))
-          .to.emit(token, "Transfer")
-          .withArgs(carol.address, bob.address, 0n);
+        await expect(token.connect(carol).transfer(bob, 0n)).to.emit(token, "Transfer").withArgs(carol.address, bob.address, 0n);
       });
     });
 

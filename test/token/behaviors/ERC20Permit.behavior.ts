@@ -43,9 +43,7 @@ export function shouldBehaveLikePermit(fixture: () => Promise<TokenFixture>): vo
           const token = f.token.connect(f.relayer);
           return form === "bytes"
             ? token["permit(address,address,uint256,uint256,bytes)"](p.owner, p.spender, p.value, p.deadline, sig.signature)
-            : token["permit(address,address,uint256,uint256,uint8,bytes32,bytes32)"](
-                p.owner, p.spender, p.value, p.deadline, sig.v, sig.r, sig.s,
-              );
+            : token["permit(address,address,uint256,uint256,uint8,bytes32,bytes32)"](p.owner, p.spender, p.value, p.deadline, sig.v, sig.r, sig.s);
         }
 
         it("sets the allowance, emits Approval and consumes the nonce", async function () {

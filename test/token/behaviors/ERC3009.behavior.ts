@@ -61,22 +61,17 @@ function submitter(kind: AuthorizationKind, form: Form) {
     if (kind === "transfer") {
       return form === "bytes"
         ? token["transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"](...args, sig.signature)
-        : token["transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"](
-            ...args, sig.v, sig.r, sig.s,
-          );
+        : token["transferWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"](...args, sig.v, sig.r, sig.s);
     }
     return form === "bytes"
       ? token["receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,bytes)"](...args, sig.signature)
-      : token["receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"](
-          ...args, sig.v, sig.r, sig.s,
-        );
+      : token["receiveWithAuthorization(address,address,uint256,uint256,uint256,bytes32,uint8,bytes32,bytes32)"](...args, sig.v, sig.r, sig.s);
   };
 }
 
 function behavesLikeAuthorizedTransfer(fixture: () => Promise<TokenFixture>, kind: AuthorizationKind, form: Form) {
   const submit = submitter(kind, form);
-  const sign = (signer: Signer, domain: TokenDomain, auth: TransferAuthorization) =>
-    signTransferAuthorization(signer, domain, auth, kind);
+  const sign = (signer: Signer, domain: TokenDomain, auth: TransferAuthorization) => signTransferAuthorization(signer, domain, auth, kind);
 
   async function setup() {
     const f = await loadFixture(fixture);
@@ -91,7 +86,9 @@ function behavesLikeAuthorizedTransfer(fixture: () => Promise<TokenFixture>, kin
     expect(await f.token.authorizationState(f.alice, f.auth.nonce)).to.equal(false);
     const tx = submit(f, f.auth, f.sig);
     await expect(tx).to.emit(f.token, "AuthorizationUsed").withArgs(f.alice.address, f.auth.nonce);
-    await expect(tx).to.emit(f.token, "Transfer").withArgs(f.alice.address, f.carol.address, 3n * USD);
+    await expect(tx)
+      .to.emit(f.token, "Transfer")
+      .withArgs(f.alice.address, f.carol.address, 3n * USD);
     expect(await f.token.balanceOf(f.alice)).to.equal(INITIAL_BALANCE - 3n * USD);
     expect(await f.token.balanceOf(f.carol)).to.equal(3n * USD);
     expect(await f.token.authorizationState(f.alice, f.auth.nonce)).to.equal(true);
@@ -100,9 +97,7 @@ function behavesLikeAuthorizedTransfer(fixture: () => Promise<TokenFixture>, kin
   it("accepts random nonces in any order", async function () {
     const f = await setup();
     const t = await now();
-    const auths = [0, 1, 2].map(() =>
-      buildAuthorization({ from: f.alice.address, to: f.carol.address, value: 1n, validForSeconds: 600, now: t }),
-    );
+    const auths = [0, 1, 2].map(() => buildAuthorization({ from: f.alice.address, to: f.carol.address, value: 1n, validForSeconds: 600, now: t }));
     for (const auth of [auths[2], auths[0], auths[1]]) {
       await submit(f, auth, await sign(f.alice, f.domain, auth));
     }
@@ -209,7 +204,9 @@ function behavesLikeAuthorizedTransfer(fixture: () => Promise<TokenFixture>, kin
   it("refuses while paused, and works again after unpause", async function () {
     const f = await setup();
     await f.token.connect(f.pauser).pause();
-    await expect(submit(f, f.auth, f.sig)).to.be.revertedWithCustomError(f.token, "NetDollarPaused").withArgs();
+    await expect(submit(f, f.auth, f.sig))
+      .to.be.revertedWithCustomError(f.token, "NetDollarPaused")
+      .withArgs();
     expect(await f.token.authorizationState(f.alice, f.auth.nonce)).to.equal(false);
     await f.token.connect(f.pauser).unpause();
     await expect(submit(f, f.auth, f.sig)).to.emit(f.token, "AuthorizationUsed");
@@ -360,10 +357,14 @@ function behavesLikeCancel(fixture: () => Promise<TokenFixture>, form: Form) {
 
   it("refuses a cancellation for another chain", async function () {
     const f = await setup();
-    const sig = await signCancelAuthorization(f.alice, { ...f.domain, chainId: f.domain.chainId + 1n }, {
-      authorizer: f.alice.address,
-      nonce: f.nonce,
-    });
+    const sig = await signCancelAuthorization(
+      f.alice,
+      { ...f.domain, chainId: f.domain.chainId + 1n },
+      {
+        authorizer: f.alice.address,
+        nonce: f.nonce,
+      },
+    );
     await expect(cancel(f, f.alice.address, f.nonce, sig))
       .to.be.revertedWithCustomError(f.token, "NetDollarInvalidSignature")
       .withArgs(f.alice.address);
