@@ -58,7 +58,7 @@ const DESCRIPTIONS: Record<string, Describe> = {
   InvalidInitialization: () => "the contract is already initialized",
   ERC1967InvalidImplementation: ([impl]) => `${shortAddress(impl)} is not an upgradeable (UUPS) implementation`,
   SafeERC20FailedOperation: ([token]) => `the token ${shortAddress(token)} refused the transfer`,
-  ReentrancyGuardReentrantCall: () => "the contract refused a re-entrant call",
+  ReentrancyGuardReentrantCall: () => "a re-entrant call was refused (the contract is already in the middle of a call)",
   // NetDollarV2's reserve guard
   NetDollarReservesExceeded: ([after, allowed, reserves], c) =>
     `minting would take the supply to ${formatDollars(after, c.symbol)}, above the ${formatDollars(allowed, c.symbol)} the attested reserves of $${formatAmount(reserves)} allow`,
@@ -137,7 +137,28 @@ const DESCRIPTIONS: Record<string, Describe> = {
   BatchSettlementInvalidRefundNonce: ([id, nonce, expected]) =>
     `the refund for channel ${id} carries nonce ${nonce}; the channel's current refund nonce is ${expected}`,
   DepositCollectorUnauthorizedCaller: ([caller]) => `${shortAddress(caller)} is not the channel contract this collector serves`,
+  DepositCollectorZeroBatchSettlement: () => "the deposit collector needs the channel contract's address, not the zero address",
+  EscrowInvalidFeeReceiver: ([receiver]) => `the fee receiver ${shortAddress(receiver)} is the escrow itself: its fees would be locked for good`,
+  ReserveOracleSeveralDeployments: ([count]) =>
+    `a version-1 attestation lists ${count} deployments: without allocations each could mint the whole reserves; publish a version-2 attestation`,
+  ReserveOracleAllocationsExceedReserves: ([allocations, reserves]) =>
+    `the allocations add up to ${allocations}, more than the attested reserves of ${reserves} base units`,
+  ReserveOracleUnknownRound: ([round]) => `the reserve oracle has published no round ${round}`,
+  ReserveOracleZeroToken: () => "the reserve oracle needs the token's address, not the zero address",
+  // OpenZeppelin's and Solidity's own, reachable through upgrades, initialisation and low-level calls.
+  AddressEmptyCode: ([target]) => `${shortAddress(target)} has no code: it is not a contract on this chain`,
+  FailedCall: () => "a call made by the contract failed without a reason",
+  ERC1967NonPayable: () => "the upgrade call sent ETH, which the proxy refuses",
+  NotInitializing: () => "this function can be called only while the contract is being initialized",
+  UUPSUnauthorizedCallContext: () => "this upgrade function must be called through the proxy, not on the implementation",
+  UUPSUnsupportedProxiableUUID: ([slot]) => `the new implementation answers proxiableUUID ${slot}, not the ERC-1967 implementation slot`,
+  SafeCastOverflowedUintDowncast: ([bits, value]) => `the value ${value} does not fit in ${bits} bits`,
+  InvalidShortString: () => "the string is not a valid short string",
+  StringTooLong: ([text]) => `"${text}" is longer than 31 bytes`,
 };
+
+/** The error names that have plain words (a test checks every ABI error is among them). */
+export const DESCRIBED_ERRORS: ReadonlySet<string> = new Set(Object.keys(DESCRIPTIONS));
 
 const interfaces: Interface[] = [
   NetDollarV2__factory.createInterface(),
@@ -146,12 +167,6 @@ const interfaces: Interface[] = [
   BatchSettlement__factory.createInterface(),
   ERC3009DepositCollector__factory.createInterface(),
 ];
-
-/** Lets other contracts' errors be decoded in plain words too (the escrow and the reserve oracle add theirs). */
-export function registerErrors(iface: Interface, descriptions: Record<string, Describe>): void {
-  interfaces.push(iface);
-  Object.assign(DESCRIPTIONS, descriptions);
-}
 
 /** Decodes revert data against every known contract. */
 export function decodeRevertData(data: string): ErrorDescription | undefined {
@@ -166,15 +181,33 @@ export function decodeRevertData(data: string): ErrorDescription | undefined {
   return undefined;
 }
 
-function revertData(error: unknown): string | undefined {
+/**
+ * Walks an error's chain of causes (ethers nests the node's answer in `error`, `info.error` and `cause`, as viem's
+ * `BaseError.walk()` does) and returns the first link `match` accepts, or undefined.
+ */
+export function walkError(error: unknown, match: (link: object) => boolean, maxDepth = 8): object | undefined {
   let current: unknown = error;
-  for (let depth = 0; depth < 5 && current && typeof current === "object"; depth++) {
-    const data = (current as { data?: unknown }).data;
-    if (typeof data === "string" && data.startsWith("0x") && data.length >= 10) return data;
-    const inner = (current as { error?: unknown; info?: { error?: unknown } }).error ?? (current as { info?: { error?: unknown } }).info?.error;
-    current = inner;
+  const seen = new Set<unknown>();
+  for (let depth = 0; depth < maxDepth && current && typeof current === "object" && !seen.has(current); depth++) {
+    if (match(current)) return current;
+    seen.add(current);
+    const link = current as { error?: unknown; info?: { error?: unknown }; cause?: unknown };
+    current = link.error ?? link.info?.error ?? link.cause;
   }
   return undefined;
+}
+
+/** The revert data anywhere in an error's chain: at least a 4-byte selector. */
+function revertData(error: unknown): string | undefined {
+  const isData = (d: unknown): d is string => typeof d === "string" && d.startsWith("0x") && d.length >= 10;
+  const link = walkError(error, (l) => isData((l as { data?: unknown }).data));
+  return link ? ((link as { data: string }).data as string) : undefined;
+}
+
+/** The custom error a call or transaction reverted with, decoded, or undefined (not a revert, or not one of ours). */
+export function decodeRevert(error: unknown): ErrorDescription | undefined {
+  const data = revertData(error);
+  return data ? decodeRevertData(data) : undefined;
 }
 
 /**
@@ -187,6 +220,9 @@ function revertData(error: unknown): string | undefined {
  */
 export function toNetDollarError(error: unknown, ctx: DecodeContext = { symbol: "NETD" }): NetDollarError {
   if (error instanceof NetDollarError) return error;
+  // Already turned into plain words somewhere down the chain (e.g. a library call wrapped by its caller).
+  const known = walkError(error, (l) => l instanceof NetDollarError);
+  if (known) return known as NetDollarError;
   const data = revertData(error);
   if (data) {
     const parsed = decodeRevertData(data);

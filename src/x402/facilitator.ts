@@ -1,11 +1,13 @@
-import { getAddress, id as topicOf, isError, zeroPadValue, type Provider, type Signer, type TransactionRequest, type TransactionResponse } from "ethers";
+import { getAddress, id as topicOf, isError, zeroPadValue, type Provider, type Signer, type TransactionResponse } from "ethers";
 import { PaymentPayloadV2Schema, PaymentRequirementsV2Schema } from "@x402/core/schemas";
 import type { PaymentPayload, PaymentRequirements, SettleResponse, SupportedResponse, VerifyResponse } from "@x402/core/types";
 import { z } from "zod";
 import { NetDollarV2__factory } from "../../typechain-types";
-import { decodeRevertData, toNetDollarError } from "../decode";
-import { describeIssues } from "../errors";
+import { toNetDollarError, walkError } from "../decode";
+import { ChainRefusedError, ChainUnreachableError, describeIssues } from "../errors";
 import { scanLogs } from "../logs";
+import { FacilitatorMetrics } from "./metrics";
+import { RelayerQueue } from "./relayer";
 import { chainIdOf } from "./money";
 import { REASON, type Reason } from "./reasons";
 import { BatchSettlementFacilitator, CANONICAL_CHANNELS, type BatchNetwork, type SettleContext } from "./batch/facilitator";
@@ -79,93 +81,6 @@ interface ResolvedNetwork extends FacilitatorNetwork {
 }
 
 type Check = { ok: true; value: Checked } | { ok: false; reason: Reason; message: string; payer?: string; network?: string };
-
-/** Counters and timings for /metrics. */
-export class FacilitatorMetrics {
-  readonly verify = new Map<string, number>();
-  readonly settle = new Map<string, number>();
-  verifySeconds = 0;
-  settleSeconds = 0;
-  settleInFlight = 0;
-  duplicateSettles = 0;
-
-  count(map: Map<string, number>, key: string): void {
-    map.set(key, (map.get(key) ?? 0) + 1);
-  }
-
-  /** Prometheus text exposition. */
-  render(extra: Record<string, number | bigint> = {}): string {
-    const lines: string[] = [];
-    const family = (name: string, help: string, type: string) => lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
-    family("netd_facilitator_verify_total", "Verifications by result (valid, or the invalid reason).", "counter");
-    for (const [k, v] of this.verify) lines.push(`netd_facilitator_verify_total{result="${k}"} ${v}`);
-    family("netd_facilitator_settle_total", "Settlements by result (success, or the error reason).", "counter");
-    for (const [k, v] of this.settle) lines.push(`netd_facilitator_settle_total{result="${k}"} ${v}`);
-    family("netd_facilitator_verify_seconds_total", "Time spent verifying.", "counter");
-    lines.push(`netd_facilitator_verify_seconds_total ${this.verifySeconds.toFixed(6)}`);
-    family("netd_facilitator_settle_seconds_total", "Time spent settling, receipt included.", "counter");
-    lines.push(`netd_facilitator_settle_seconds_total ${this.settleSeconds.toFixed(6)}`);
-    family("netd_facilitator_settle_in_flight", "Settlements being processed.", "gauge");
-    lines.push(`netd_facilitator_settle_in_flight ${this.settleInFlight}`);
-    family("netd_facilitator_duplicate_settles_total", "Settle requests for a payment already settled or settling (answered without moving money).", "counter");
-    lines.push(`netd_facilitator_duplicate_settles_total ${this.duplicateSettles}`);
-    for (const [name, value] of Object.entries(extra)) {
-      family(name, name.replace(/_/g, " "), "gauge");
-      lines.push(`${name} ${value}`);
-    }
-    return lines.join("\n") + "\n";
-  }
-}
-
-/**
- * Submits the relayer's transactions one at a time with nonces counted here, so that concurrent settlements never
- * collide; waiting for receipts happens outside the queue. After a failed submission the next one re-reads the
- * nonce from the chain.
- */
-export class RelayerQueue {
-  private tail: Promise<unknown> = Promise.resolve();
-  private nextNonce?: number;
-  private fees?: { at: number; maxFeePerGas: bigint | null; maxPriorityFeePerGas: bigint | null; gasPrice: bigint | null };
-
-  constructor(
-    private readonly signer: Signer,
-    private readonly provider: Provider,
-  ) {}
-
-  async send(request: TransactionRequest): Promise<TransactionResponse> {
-    const fees = await this.feeData();
-    const feeFields =
-      fees.maxFeePerGas !== null ? { maxFeePerGas: fees.maxFeePerGas, maxPriorityFeePerGas: fees.maxPriorityFeePerGas } : { gasPrice: fees.gasPrice };
-    const run = async () => {
-      const address = await this.signer.getAddress();
-      for (let attempt = 1; ; attempt++) {
-        this.nextNonce ??= await this.provider.getTransactionCount(address, "pending");
-        const nonce = this.nextNonce;
-        try {
-          const tx = await this.signer.sendTransaction({ ...request, ...feeFields, nonce });
-          this.nextNonce = nonce + 1;
-          return tx;
-        } catch (error) {
-          this.nextNonce = undefined; // re-read from the chain next time
-          // The key was used elsewhere (another process, an operator): count again from the chain and retry.
-          if (attempt < 3 && isNonceTooLow(error)) continue;
-          throw error;
-        }
-      }
-    };
-    const result = this.tail.then(run, run);
-    this.tail = result.catch(() => undefined);
-    return result;
-  }
-
-  private async feeData() {
-    if (!this.fees || Date.now() - this.fees.at > 2_000) {
-      const f = await this.provider.getFeeData();
-      this.fees = { at: Date.now(), maxFeePerGas: f.maxFeePerGas, maxPriorityFeePerGas: f.maxPriorityFeePerGas, gasPrice: f.gasPrice };
-    }
-    return this.fees;
-  }
-}
 
 /**
  * An x402 facilitator for NET Dollar (and any token with EIP-3009's `bytes` signature form): verifies and settles
@@ -252,8 +167,7 @@ export class NetDollarFacilitator {
       invalidReason: REASON.unexpectedVerifyError,
       invalidMessage: error instanceof Error ? error.message.split("\n")[0] : String(error),
     }));
-    this.metrics.verifySeconds += (performance.now() - started) / 1000;
-    this.metrics.count(this.metrics.verify, result.isValid ? "valid" : (result.invalidReason ?? "invalid"));
+    this.metrics.verified(result.isValid ? "valid" : (result.invalidReason ?? "invalid"), (performance.now() - started) / 1000);
     return result;
   }
 
@@ -270,22 +184,16 @@ export class NetDollarFacilitator {
 
   /** POST /settle. `context.authenticated`: the caller presented this facilitator's credentials (see {@link SettleContext}). */
   async settle(paymentPayload: unknown, paymentRequirements: unknown, context: SettleContext = {}): Promise<SettleResponse> {
-    const started = performance.now();
-    this.metrics.settleInFlight++;
-    try {
-      const result = await this.settleInner(paymentPayload, paymentRequirements, context).catch((error: unknown): SettleResponse => ({
-        success: false,
-        errorReason: REASON.unexpectedSettleError,
-        errorMessage: error instanceof Error ? error.message.split("\n")[0] : String(error),
-        transaction: "",
-        network: networkOf(paymentRequirements),
-      }));
-      this.metrics.count(this.metrics.settle, result.success ? "success" : (result.errorReason ?? "failure"));
-      return result;
-    } finally {
-      this.metrics.settleInFlight--;
-      this.metrics.settleSeconds += (performance.now() - started) / 1000;
-    }
+    const ended = this.metrics.settling();
+    const result = await this.settleInner(paymentPayload, paymentRequirements, context).catch((error: unknown): SettleResponse => ({
+      success: false,
+      errorReason: REASON.unexpectedSettleError,
+      errorMessage: error instanceof Error ? error.message.split("\n")[0] : String(error),
+      transaction: "",
+      network: networkOf(paymentRequirements),
+    }));
+    ended(result.success ? "success" : (result.errorReason ?? "failure"));
+    return result;
   }
 
   private async settleInner(paymentPayload: unknown, paymentRequirements: unknown, context: SettleContext): Promise<SettleResponse> {
@@ -309,12 +217,12 @@ export class NetDollarFacilitator {
     const key = `${c.net.network}:${c.asset.address}:${c.payer}:${c.payload.authorization.nonce}`.toLowerCase();
     const done = this.settled.get(key);
     if (done) {
-      this.metrics.duplicateSettles++;
+      this.metrics.duplicateSettle();
       return done;
     }
     const pending = this.inFlight.get(key);
     if (pending) {
-      this.metrics.duplicateSettles++;
+      this.metrics.duplicateSettle();
       return pending;
     }
     const promise = this.settleChecked(c);
@@ -364,7 +272,10 @@ export class NetDollarFacilitator {
     try {
       tx = await c.net.queue.send({ to: c.asset.address, data: c.calldata, gasLimit: (gasLimit * 12n) / 10n });
     } catch (error) {
-      if (isError(error, "INSUFFICIENT_FUNDS") || /insufficient funds|enough funds/i.test(errorText(error))) {
+      if (
+        isError(error, "INSUFFICIENT_FUNDS") ||
+        walkError(error, (l) => /insufficient funds|enough funds/i.test(String((l as { message?: unknown }).message ?? ""))) !== undefined
+      ) {
         return fail(REASON.invalidTransactionState, `the facilitator's relayer ${c.net.relayerAddress} has too little ETH to pay for gas`);
       }
       // A node that executes on submission (or a race with another relayer) refuses a transfer that would revert:
@@ -505,22 +416,26 @@ export class NetDollarFacilitator {
   }
 
   private mapRevert(error: unknown): { reason: Reason; message: string } {
-    const data = (error as { data?: unknown }).data;
-    const decoded = typeof data === "string" && data.length >= 10 ? decodeRevertData(data) : undefined;
-    const message = toNetDollarError(error).shortMessage;
-    switch (decoded?.name) {
+    const refused = toNetDollarError(error);
+    if (refused instanceof ChainUnreachableError) throw error; // the chain could not be read: not a refusal
+    const message = refused.shortMessage;
+    const decoded = refused instanceof ChainRefusedError ? refused.errorName : undefined;
+    switch (decoded) {
       case "NetDollarAuthorizationAlreadyUsed":
         return { reason: REASON.nonceAlreadyUsed, message };
       case "ERC20InsufficientBalance":
         return { reason: REASON.insufficientBalance, message };
       case "NetDollarInvalidSignature":
-        return { reason: REASON.signature, message: `the signature is not ${String(decoded.args[0])}'s (nor accepted by it as a smart-contract wallet)` };
+        return {
+          reason: REASON.signature,
+          message: `the signature is not ${String((refused as ChainRefusedError).errorArgs![0])}'s (nor accepted by it as a smart-contract wallet)`,
+        };
       case "NetDollarAuthorizationNotYetValid":
         return { reason: REASON.validAfter, message };
       case "NetDollarAuthorizationExpired":
         return { reason: REASON.validBefore, message };
       default:
-        if (decoded === undefined && !isError(error, "CALL_EXCEPTION")) throw error; // the chain could not be read
+        if (decoded === undefined && walkError(error, (l) => isError(l, "CALL_EXCEPTION")) === undefined) throw error; // not a revert: the chain could not be read
         return { reason: REASON.simulationFailed, message };
     }
   }
@@ -542,19 +457,6 @@ function paysAuthorization(
       log.topics[2] === to &&
       BigInt(log.data) === BigInt(a.value),
   );
-}
-
-function isNonceTooLow(error: unknown): boolean {
-  return isError(error, "NONCE_EXPIRED") || /nonce too low|nonce has already been used/i.test(errorText(error));
-}
-
-/** The error's message and, where a node's JSON-RPC error is wrapped, that error's message too. */
-function errorText(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const inner =
-    (error as { error?: { message?: unknown }; info?: { error?: { message?: unknown } } }).error?.message ??
-    (error as { info?: { error?: { message?: unknown } } }).info?.error?.message;
-  return `${error.message} ${typeof inner === "string" ? inner : ""}`;
 }
 
 function networkOf(requirements: unknown): `${string}:${string}` {

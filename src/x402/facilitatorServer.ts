@@ -84,9 +84,7 @@ export function createFacilitatorApp(facilitator: NetDollarFacilitator, options:
 
   app.get("/metrics", async (_req, res) => {
     const relayers = await facilitator.relayers().catch(() => []);
-    const extra: Record<string, bigint> = {};
-    for (const r of relayers) extra[`netd_facilitator_relayer_balance_wei_${r.network.replace(/\W/g, "_")}`] = r.balance;
-    res.type("text/plain; version=0.0.4").send(facilitator.metrics.render(extra));
+    res.type(facilitator.metrics.contentType).send(await facilitator.metrics.render(relayers));
   });
 
   // Malformed JSON and oversized bodies: a protocol answer, not an HTML error page.

@@ -6,7 +6,14 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import type { Filter, Log, Provider } from "ethers";
 import { tokenFixture, USD } from "../helpers/fixtures";
-import { toNetDollarError } from "../../src/decode";
+import { DESCRIBED_ERRORS, toNetDollarError } from "../../src/decode";
+import {
+  BatchSettlement__factory,
+  ConditionalEscrow__factory,
+  ERC3009DepositCollector__factory,
+  NetDollarV2__factory,
+  ReserveOracle__factory,
+} from "../../typechain-types";
 import { ChainRefusedError, ChainUnreachableError, ConfigurationError } from "../../src/errors";
 import { readDeployment, readDeploymentFor, writeDeployment, type Deployment } from "../../src/deployments";
 import { scanLogs } from "../../src/logs";
@@ -43,6 +50,32 @@ describe("library (src/)", function () {
         .pause.staticCall()
         .catch((e: unknown) => e);
       expect(toNetDollarError(error).shortMessage).to.match(/^0x\w{4}…\w{4} does not hold PAUSER_ROLE$/);
+    });
+
+    it("every custom error in the ABIs of the contracts we call has plain words, and each is decoded from its selector", async function () {
+      const factories = [NetDollarV2__factory, ConditionalEscrow__factory, ReserveOracle__factory, BatchSettlement__factory, ERC3009DepositCollector__factory];
+      const missing: string[] = [];
+      for (const factory of factories) {
+        const iface = factory.createInterface();
+        iface.forEachError((fragment) => {
+          if (!DESCRIBED_ERRORS.has(fragment.name)) missing.push(`${fragment.format("sighash")} (${factory.name.replace("__factory", "")})`);
+          // A revert carrying this error, nested as ethers nests a node's answer, decodes to it.
+          const data = iface.encodeErrorResult(
+            fragment,
+            fragment.inputs.map((i) => sampleValue(i.baseType)),
+          );
+          const decoded = toNetDollarError({ code: "CALL_EXCEPTION", info: { error: { data } } });
+          expect((decoded as ChainRefusedError).errorName, fragment.name).to.equal(fragment.name);
+          expect(decoded.shortMessage, fragment.name).to.not.match(/^the contract refused/);
+        });
+      }
+      expect(missing).to.deep.equal([]);
+    });
+
+    it("an error already in plain words, wrapped by a caller, is found down the cause chain and kept", function () {
+      const inner = new ChainRefusedError("the token is paused", { errorName: "NetDollarPaused" });
+      const outer = new Error("settle failed", { cause: inner });
+      expect(toNetDollarError(outer)).to.equal(inner);
     });
 
     it("simulateAndSend sends nothing when the call would revert", async function () {
@@ -232,3 +265,12 @@ describe("examples/reserves.json", function () {
     ]);
   });
 });
+
+/** A value of an ABI base type, to encode a sample of each custom error. */
+function sampleValue(baseType: string): unknown {
+  if (baseType === "address") return "0x000000000000000000000000000000000000dEaD";
+  if (baseType === "bool") return true;
+  if (baseType === "string") return "sample";
+  if (baseType.startsWith("bytes")) return baseType === "bytes" ? "0x01" : "0x" + "11".repeat(Number(baseType.slice(5)));
+  return 7n; // uint*/int*
+}

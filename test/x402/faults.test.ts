@@ -283,6 +283,13 @@ describe("x402: bad payments and faults", function () {
       expect(metrics).to.match(/netd_facilitator_verify_total\{result="valid"\} \d+/);
       expect(metrics).to.match(new RegExp(`netd_facilitator_verify_total\\{result="${REASON.valueMismatch}"\\} 2`));
       expect(metrics).to.match(/netd_facilitator_settle_total\{result="success"\} \d+/);
+      // prom-client's exposition: histograms of the times, the in-flight gauge, the relayer's balance per network.
+      expect(metrics).to.match(/# TYPE netd_facilitator_settle_seconds histogram\n/);
+      expect(metrics).to.match(/netd_facilitator_settle_seconds_count [1-9]\d*/);
+      expect(metrics).to.match(/netd_facilitator_verify_seconds_bucket\{le="\+Inf"\} [1-9]\d*/);
+      expect(metrics).to.include("netd_facilitator_settle_in_flight 0");
+      const balance = await env.provider.getBalance(env.relayer.address);
+      expect(metrics).to.include(`netd_facilitator_relayer_balance_wei{network="${NETWORK}",relayer="${env.relayer.address}"} ${Number(balance)}`);
       const health = await (await fetch(`${env.facilitatorServer.url}/health`)).json();
       expect(health).to.deep.include({ status: "ok" });
     });

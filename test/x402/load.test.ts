@@ -79,7 +79,7 @@ describe(`x402 under load: ${REQUESTS} paid requests, ${IN_FLIGHT} in flight`, f
       onChain.add(log.transactionHash);
     }
     expect(onChain).to.deep.equal(transactions);
-    expect(env.facilitator.metrics.settle.get("success")).to.equal(REQUESTS);
-    expect(env.facilitator.metrics.duplicateSettles).to.equal(0);
+    expect(await env.facilitator.metrics.settleCount("success")).to.equal(REQUESTS);
+    expect(await env.facilitator.metrics.duplicateSettles()).to.equal(0);
   });
 });

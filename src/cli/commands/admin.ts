@@ -259,7 +259,7 @@ function registerDefaultAdminCommands(program: Command): void {
   admin
     .command("accept")
     .description("as the pending admin, take the default admin role once the delay has passed")
-    .addHelpText("after", "\nExample:\n  $ NETD_KEYSTORE=keys/new-admin.json netd admin accept")
+    .addHelpText("after", "\nExample:\n  $ netd --keystore keys/new-admin.json admin accept")
     .action(
       action((ctx) => async () => {
         const token = await ctx.tokenAsSigner();

@@ -2,7 +2,7 @@ import { getAddress, id as topicOf, isError, zeroPadValue, type Provider, type S
 import type { PaymentPayload, PaymentRequirements, SettleResponse, VerifyResponse } from "@x402/core/types";
 import type { z } from "zod";
 import { BatchSettlement__factory } from "../../../typechain-types";
-import { decodeRevertData, toNetDollarError } from "../../decode";
+import { decodeRevert, toNetDollarError, walkError } from "../../decode";
 import { describeIssues } from "../../errors";
 import { scanLogs } from "../../logs";
 import { BATCH_REASON, type BatchReason } from "../reasons";
@@ -32,7 +32,7 @@ import {
 } from "./payloads";
 import { channelStateJson, readChannelState, type ChannelState } from "./state";
 import { checkChannelConfig, voucherSigned } from "./rules";
-import type { RelayerQueue } from "../facilitator";
+import type { RelayerQueue } from "../relayer";
 
 /** One chain as the batch-settlement facilitator sees it (resolved by {@link NetDollarFacilitator}). */
 export interface BatchNetwork {
@@ -291,9 +291,8 @@ export class BatchSettlementFacilitator {
       await ctx.net.provider.call({ from: await ctx.net.relayerAddress(), to: ctx.net.channels.address, data });
       return undefined;
     } catch (error) {
-      const revert = (error as { data?: unknown }).data;
-      const decoded = typeof revert === "string" && revert.length >= 10 ? decodeRevertData(revert) : undefined;
-      if (decoded === undefined && !isError(error, "CALL_EXCEPTION"))
+      const decoded = decodeRevert(error);
+      if (decoded === undefined && walkError(error, (l) => isError(l, "CALL_EXCEPTION")) === undefined)
         return { ok: false, reason: BATCH_REASON.rpcReadFailed, message: toNetDollarError(error).shortMessage };
       const message = toNetDollarError(error).shortMessage;
       if (kind === "deposit") {
