@@ -102,6 +102,7 @@ contract BatchSettlement is IBatchSettlement, IERC5267, Multicall, ReentrancyGua
     mapping(address receiver => mapping(address token => Receiver)) private _receivers;
 
     /**
+     * @notice Builds the EIP-712 domain for the address the contract serves from.
      * @param home The address the contract will serve from (its own address when zero). A devnet that copies this
      * runtime code to the canonical address deploys it with that address here.
      */

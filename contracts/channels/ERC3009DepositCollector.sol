@@ -27,6 +27,7 @@ contract ERC3009DepositCollector is IDepositCollector {
     /// @notice The channel contract given is the zero address.
     error DepositCollectorZeroBatchSettlement();
 
+    /// @notice Binds the collector to the one channel contract it serves.
     /// @param batchSettlement_ The channel contract (its canonical address when this code is copied there).
     constructor(address batchSettlement_) {
         if (batchSettlement_ == address(0)) revert DepositCollectorZeroBatchSettlement();

@@ -78,16 +78,19 @@ contract Multicall3 {
         }
     }
 
+    /// @notice The current block number.
     /// @return The current block number.
     function getBlockNumber() external view returns (uint256) {
         return block.number;
     }
 
+    /// @notice The current block's timestamp.
     /// @return The current block's timestamp.
     function getCurrentBlockTimestamp() external view returns (uint256) {
         return block.timestamp;
     }
 
+    /// @notice The chain id.
     /// @return The chain id.
     function getChainId() external view returns (uint256) {
         return block.chainid;

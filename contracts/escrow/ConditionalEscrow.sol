@@ -37,10 +37,13 @@ contract ConditionalEscrow is IConditionalEscrow, EIP712 {
     uint256 private constant _BPS = 10_000;
     uint256 private constant _MAX_AMOUNT = type(uint120).max;
 
+    /// @notice The EIP-712 type hash of a payee (account, share in basis points).
     bytes32 public constant PAYEE_TYPEHASH = keccak256("Payee(address account,uint16 shareBps)");
+    /// @notice The EIP-712 type hash of a payment: its id is its struct hash in the escrow's domain.
     bytes32 public constant PAYMENT_TYPEHASH = keccak256(
         "Payment(address payer,address token,uint256 amount,Payee[] payees,address operator,address verifier,address arbiter,uint16 minFeeBps,uint16 maxFeeBps,address feeReceiver,uint48 fundBy,uint48 confirmBy,uint48 disputeWindow,uint48 refundBy,uint8 defaultOutcome,uint256 salt)Payee(address account,uint16 shareBps)"
     );
+    /// @notice The EIP-712 type hash of the verifier's delivery receipt.
     bytes32 public constant RECEIPT_TYPEHASH = keccak256("DeliveryReceipt(bytes32 paymentId)");
 
     // ================================================================================================================

@@ -65,27 +65,52 @@ interface IBatchSettlement {
     }
 
     /// @notice Emitted when a channel receives a deposit while it holds nothing and has no claims.
+    /// @param channelId The new channel's id.
+    /// @param config The channel's configuration (payer, receiver, token, authorizers, withdraw delay, salt).
     event ChannelCreated(bytes32 indexed channelId, ChannelConfig config);
 
     /// @notice Emitted when a refund or withdrawal leaves a channel with no balance and no claims.
+    /// @param channelId The closed channel's id.
+    /// @param config The channel's configuration (payer, receiver, token, authorizers, withdraw delay, salt).
     event ChannelClosed(bytes32 indexed channelId, ChannelConfig config);
 
     /// @notice Emitted after every deposit.
+    /// @param channelId The channel's id (see getChannelId).
+    /// @param sender The account that sent the transaction.
+    /// @param amount The amount deposited.
+    /// @param newBalance The channel's balance after it.
     event Deposited(bytes32 indexed channelId, address indexed sender, uint128 amount, uint128 newBalance);
 
     /// @notice Emitted when a claim raises a channel's `totalClaimed` (by `claimAmount`, to `newTotalClaimed`).
+    /// @param channelId The channel's id (see getChannelId).
+    /// @param sender The account that sent the transaction.
+    /// @param claimAmount What this claim added.
+    /// @param newTotalClaimed The total claimed on the channel after it.
     event Claimed(bytes32 indexed channelId, address indexed sender, uint128 claimAmount, uint128 newTotalClaimed);
 
     /// @notice Emitted when a receiver is paid what it claimed.
+    /// @param receiver The receiver paid.
+    /// @param token The token paid.
+    /// @param sender The account that sent the transaction.
+    /// @param amount The amount transferred to the receiver.
     event Settled(address indexed receiver, address indexed token, address indexed sender, uint128 amount);
 
     /// @notice Emitted when unclaimed escrow is refunded to the payer.
+    /// @param channelId The channel's id (see getChannelId).
+    /// @param sender The account that sent the transaction.
+    /// @param amount The amount refunded to the payer.
     event Refunded(bytes32 indexed channelId, address indexed sender, uint128 amount);
 
     /// @notice Emitted when the payer side starts a timed withdrawal, which can be finalized from `finalizeAfter`.
+    /// @param channelId The channel's id (see getChannelId).
+    /// @param amount The amount to withdraw.
+    /// @param finalizeAfter When the withdrawal can be finalized (Unix time).
     event WithdrawInitiated(bytes32 indexed channelId, uint128 amount, uint40 finalizeAfter);
 
     /// @notice Emitted when a timed withdrawal completes (`amount` may be below the requested amount, even zero).
+    /// @param channelId The channel's id (see getChannelId).
+    /// @param sender The account that finalized.
+    /// @param amount The amount returned to the payer.
     event WithdrawFinalized(bytes32 indexed channelId, address indexed sender, uint128 amount);
 
     /// @notice A config field that must not be zero is zero (`field` names it: "payer", "receiver", ...).
@@ -142,12 +167,15 @@ interface IBatchSettlement {
     /// @notice A signed refund's nonce is not the channel's current refund nonce.
     error BatchSettlementInvalidRefundNonce(bytes32 channelId, uint256 nonce, uint256 expected);
 
+    /// @notice The shortest withdraw delay a channel may have, in seconds.
     /// @return The shortest withdrawal delay a channel may have (15 minutes).
     function MIN_WITHDRAW_DELAY() external view returns (uint40);
 
+    /// @notice The longest withdraw delay a channel may have, in seconds.
     /// @return The longest withdrawal delay a channel may have (30 days).
     function MAX_WITHDRAW_DELAY() external view returns (uint40);
 
+    /// @notice The EIP-712 type hash of a channel configuration.
     /// @return keccak256 of the `ChannelConfig(...)` EIP-712 type.
     function CHANNEL_CONFIG_TYPEHASH() external view returns (bytes32);
 
@@ -234,6 +262,7 @@ interface IBatchSettlement {
     function multicall(bytes[] calldata data) external returns (bytes[] memory results);
 
     /**
+     * @notice A channel's balance and what was claimed from it.
      * @param channelId The channel.
      * @return balance Deposited minus refunded and withdrawn.
      * @return totalClaimed Claimed by the receiver so far (part of `balance`).
@@ -241,6 +270,7 @@ interface IBatchSettlement {
     function channels(bytes32 channelId) external view returns (uint128 balance, uint128 totalClaimed);
 
     /**
+     * @notice A channel's pending withdrawal.
      * @param channelId The channel.
      * @return amount The amount of the pending withdrawal (zero when none).
      * @return initiatedAt When it was initiated (zero when none).
@@ -248,6 +278,7 @@ interface IBatchSettlement {
     function pendingWithdrawals(bytes32 channelId) external view returns (uint128 amount, uint40 initiatedAt);
 
     /**
+     * @notice What a receiver has claimed and settled of a token over all its channels.
      * @param receiver The receiver.
      * @param token The token.
      * @return totalClaimed Everything the receiver claimed in `token`, across its channels.
@@ -259,18 +290,21 @@ interface IBatchSettlement {
         returns (uint128 totalClaimed, uint128 totalSettled);
 
     /**
+     * @notice The nonce the next cooperative refund of a channel must carry.
      * @param channelId The channel.
      * @return The nonce the next signed refund must carry.
      */
     function refundNonce(bytes32 channelId) external view returns (uint256);
 
     /**
+     * @notice The id of a channel configuration.
      * @param config The channel's parameters.
      * @return The channel id: the EIP-712 hash of `config` under this contract's domain.
      */
     function getChannelId(ChannelConfig calldata config) external view returns (bytes32);
 
     /**
+     * @notice The EIP-712 digest a payer signs for a voucher.
      * @param channelId The channel.
      * @param maxClaimableAmount The voucher's cumulative ceiling.
      * @return The EIP-712 digest the payer signs for a `Voucher`.
@@ -278,6 +312,7 @@ interface IBatchSettlement {
     function getVoucherDigest(bytes32 channelId, uint128 maxClaimableAmount) external view returns (bytes32);
 
     /**
+     * @notice The EIP-712 digest the receiver authorizer signs for a refund.
      * @param channelId The channel.
      * @param nonce The refund nonce.
      * @param amount The refund amount.
@@ -286,12 +321,14 @@ interface IBatchSettlement {
     function getRefundDigest(bytes32 channelId, uint256 nonce, uint128 amount) external view returns (bytes32);
 
     /**
+     * @notice The EIP-712 digest the receiver authorizer signs for a claim batch.
      * @param voucherClaims The rows of a claim batch.
      * @return The EIP-712 digest the receiver authorizer signs for a `ClaimBatch` of these rows.
      */
     function getClaimBatchDigest(VoucherClaim[] calldata voucherClaims) external view returns (bytes32);
 }
 
+/// @title A deposit collector of the batch-settlement channels
 /// @notice Pulls a payer's tokens into the channel contract that calls it (see {IBatchSettlement-deposit}).
 interface IDepositCollector {
     /// @notice `caller` is not the channel contract this collector serves.

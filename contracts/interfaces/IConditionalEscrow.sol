@@ -180,18 +180,42 @@ interface IConditionalEscrow {
     // ------------------------------------------------------------------------------------------------------------
 
     /// @notice The payment `id` was funded with `amount` of `token` by `payer`, by `method`.
+    /// @param id The payment's id (see paymentId).
+    /// @param payer The payer.
+    /// @param token The token held.
+    /// @param amount The amount now held.
+    /// @param method How it was funded (authorization, permit or approval).
     event PaymentFunded(bytes32 indexed id, address indexed payer, address indexed token, uint256 amount, FundingMethod method);
     /// @notice `amount` of the payment `id` was released to its payees by `by`, of which `fee` went to the fee receiver.
+    /// @param id The payment's id (see paymentId).
+    /// @param by The account that called.
+    /// @param amount The amount released (fee included).
+    /// @param fee The part of `amount` that went to the fee receiver.
     event PaymentReleased(bytes32 indexed id, address indexed by, uint256 amount, uint256 fee);
     /// @notice `amount` of the payment `id` went back to the payer, by `by` (void, reclaim, ruling or refund).
+    /// @param id The payment's id (see paymentId).
+    /// @param by The account that called.
+    /// @param amount The amount paid back.
     event PaymentRefunded(bytes32 indexed id, address indexed by, uint256 amount);
     /// @notice `by` disputed the payment `id`.
+    /// @param id The payment's id (see paymentId).
+    /// @param by The account that called.
     event PaymentDisputed(bytes32 indexed id, address indexed by);
     /// @notice The arbiter ruled that `payerShareBps` of what the payment `id` held goes back to the payer.
+    /// @param id The payment's id (see paymentId).
+    /// @param arbiter The arbiter that ruled.
+    /// @param payerShareBps The share of what is held that goes back to the payer, in basis points.
     event PaymentRuled(bytes32 indexed id, address indexed arbiter, uint16 payerShareBps);
     /// @notice A payout of `amount` to `account` could not be delivered and was credited for withdrawal.
+    /// @param id The payment's id (see paymentId).
+    /// @param token The token credited.
+    /// @param account The payee or receiver credited.
+    /// @param amount The amount credited.
     event PayoutCredited(bytes32 indexed id, address indexed token, address indexed account, uint256 amount);
     /// @notice `account` withdrew its credited `amount` of `token`.
+    /// @param token The token withdrawn.
+    /// @param account The account that withdrew.
+    /// @param amount The amount withdrawn.
     event Withdrawn(address indexed token, address indexed account, uint256 amount);
 
     // ------------------------------------------------------------------------------------------------------------
@@ -203,15 +227,28 @@ interface IConditionalEscrow {
      * `p.amount`, with the payment id as nonce). Anyone may submit it: the signature can fund this payment only.
      * @dev Emits {PaymentFunded}. Requirements: `p` is valid and unfunded; the block time is at most `p.fundBy`; the
      * token accepts the authorization and the escrow's balance grows by exactly `p.amount`.
+     * @param p The payment (its id is paymentId(p)).
+     * @param validAfter The funding authorization is valid only after this Unix time.
+     * @param validBefore The funding authorization is valid only before this Unix time.
+     * @param signature The payer's ReceiveWithAuthorization signature, with the payment id as nonce.
+     * @return id The payment's id.
      */
     function fundWithAuthorization(Payment calldata p, uint256 validAfter, uint256 validBefore, bytes calldata signature)
         external
         returns (bytes32 id);
 
     /// @notice Funds `p` with an EIP-2612 permit for `p.amount`; only the payer may call it.
+    /// @param p The payment (its id is paymentId(p)).
+    /// @param deadline The permit is valid until this Unix time.
+    /// @param v The signature's recovery id.
+    /// @param r The signature's r.
+    /// @param s The signature's s.
+    /// @return id The payment's id.
     function fundWithPermit(Payment calldata p, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external returns (bytes32 id);
 
     /// @notice Funds `p` from the payer's prior approval; only the payer may call it.
+    /// @param p The payment (its id is paymentId(p)).
+    /// @return id The payment's id.
     function fund(Payment calldata p) external returns (bytes32 id);
 
     // ------------------------------------------------------------------------------------------------------------
@@ -219,16 +256,23 @@ interface IConditionalEscrow {
     // ------------------------------------------------------------------------------------------------------------
 
     /// @notice The verifier confirms delivery: everything held is released (minimum fee). Until `confirmBy`.
+    /// @param p The payment (its id is paymentId(p)).
     function confirm(Payment calldata p) external;
 
     /// @notice Anyone relays the verifier's EIP-712 `DeliveryReceipt(bytes32 paymentId)` signature (ECDSA or ERC-1271).
+    /// @param p The payment (its id is paymentId(p)).
+    /// @param signature The verifier's EIP-712 DeliveryReceipt signature.
     function confirmWithReceipt(Payment calldata p, bytes calldata signature) external;
 
     /// @notice The operator releases `amount` (full or partial) with a fee of `feeBps` within the bounds. Until `confirmBy`.
+    /// @param p The payment (its id is paymentId(p)).
+    /// @param amount The amount to release to the payees now.
+    /// @param feeBps The fee, in basis points, within the payment's bounds.
     function capture(Payment calldata p, uint256 amount, uint16 feeBps) external;
 
     /// @notice After `confirmBy + disputeWindow`, anyone releases what is held when the default outcome is Release
     /// (or, after `refundBy`, what an unruled dispute holds).
+    /// @param p The payment (its id is paymentId(p)).
     function release(Payment calldata p) external;
 
     // ------------------------------------------------------------------------------------------------------------
@@ -236,23 +280,32 @@ interface IConditionalEscrow {
     // ------------------------------------------------------------------------------------------------------------
 
     /// @notice The operator refunds everything held to the payer. Until `confirmBy + disputeWindow`, not in dispute.
+    /// @param p The payment (its id is paymentId(p)).
     function void(Payment calldata p) external;
 
     /// @notice After `confirmBy + disputeWindow`, anyone refunds what is held to the payer when the default outcome is
     /// Refund (or, after `refundBy`, what an unruled dispute holds).
+    /// @param p The payment (its id is paymentId(p)).
     function reclaim(Payment calldata p) external;
 
     /// @notice The operator or a payee refunds `amount` of released money to the payer, paying it from its own
     /// balance (approval to this escrow). Until `refundBy`.
+    /// @param p The payment (its id is paymentId(p)).
+    /// @param amount The amount to pay back from the caller's own balance.
     function refund(Payment calldata p, uint256 amount) external;
 
     /// @notice The payer or a payee disputes the payment; the arbiter decides. Until `confirmBy + disputeWindow`.
+    /// @param p The payment (its id is paymentId(p)).
     function dispute(Payment calldata p) external;
 
     /// @notice The arbiter splits what is held: `payerShareBps` back to the payer, the rest released. Until `refundBy`.
+    /// @param p The payment (its id is paymentId(p)).
+    /// @param payerShareBps The share of what is held that goes back to the payer, in basis points.
     function rule(Payment calldata p, uint16 payerShareBps) external;
 
     /// @notice Withdraws the caller's credited payouts in `token`.
+    /// @param token The token to withdraw.
+    /// @return amount The amount withdrawn.
     function withdraw(address token) external returns (uint256 amount);
 
     // ------------------------------------------------------------------------------------------------------------
@@ -260,11 +313,15 @@ interface IConditionalEscrow {
     // ------------------------------------------------------------------------------------------------------------
 
     /// @notice The id of `p`: its EIP-712 typed-data hash.
+    /// @param p The payment.
     function paymentId(Payment calldata p) external view returns (bytes32);
 
     /// @notice The stored state of the payment `id`.
+    /// @param id The payment's id.
     function paymentState(bytes32 id) external view returns (PaymentState memory);
 
     /// @notice What `account` can withdraw in `token`.
+    /// @param token The token.
+    /// @param account The account credited.
     function claimable(address token, address account) external view returns (uint256);
 }

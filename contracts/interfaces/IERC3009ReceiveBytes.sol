@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.26;
 
+/// @title EIP-3009 receiveWithAuthorization, bytes signature form
 /// @notice The EIP-3009 `bytes` signature form of `receiveWithAuthorization` (NET Dollar, USDC v2.2).
 interface IERC3009ReceiveBytes {
     /**

@@ -120,36 +120,57 @@ interface INetDollar is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, IE
     // ------------------------------------------------------------------------------------------------------------
 
     /// @notice `minter` minted `amount` to `to`.
+    /// @param minter The minter.
+    /// @param to The receiving address.
+    /// @param amount The amount, in the token's base units.
     event Mint(address indexed minter, address indexed to, uint256 amount);
 
     /// @notice `burner` (a minter) burned `amount` of its own balance.
+    /// @param burner The minter that burned.
+    /// @param amount The amount, in the token's base units.
     event Burn(address indexed burner, uint256 amount);
 
     /// @notice `minter` may now mint up to `minterAllowedAmount`.
+    /// @param minter The minter.
+    /// @param minterAllowedAmount How much the minter may mint from now on, in base units.
     event MinterConfigured(address indexed minter, uint256 minterAllowedAmount);
 
     /// @notice `oldMinter` may no longer mint.
+    /// @param oldMinter The former minter.
     event MinterRemoved(address indexed oldMinter);
 
     /// @notice `account` redeemed `amount` for US dollars; `referenceId` ties the off-chain payout to this record.
+    /// @param account The redeemer whose tokens were burned.
+    /// @param amount The amount burned, to be paid out in US dollars, in base units.
+    /// @param referenceId The off-chain reference of the redemption (the wire or payout record).
     event Redeemed(address indexed account, uint256 amount, bytes32 indexed referenceId);
 
     /// @notice `account` paused the token.
+    /// @param account The pauser that paused.
     event Paused(address account);
 
     /// @notice `account` unpaused the token.
+    /// @param account The pauser that unpaused.
     event Unpaused(address account);
 
     /// @notice `account` was blocklisted.
+    /// @param account The account blocked from sending, receiving and spending.
     event Blocklisted(address indexed account);
 
     /// @notice `account` was removed from the blocklist.
+    /// @param account The account no longer blocked.
     event Unblocklisted(address indexed account);
 
     /// @notice `seizer` burned the whole balance, `amount`, of the blocklisted `account`.
+    /// @param account The blocklisted account whose balance was burned.
+    /// @param seizer The holder of SEIZER_ROLE that seized.
+    /// @param amount The balance burned, in base units.
     event Seized(address indexed account, address indexed seizer, uint256 amount);
 
     /// @notice `amount` of `token`, sent to this contract by mistake, was sent to `to`.
+    /// @param token The other token that was sent to the contract by mistake.
+    /// @param to Where it was sent.
+    /// @param amount The amount, in the token's base units.
     event TokensRescued(address indexed token, address indexed to, uint256 amount);
 
     // ------------------------------------------------------------------------------------------------------------
@@ -164,19 +185,24 @@ interface INetDollar is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, IE
      * - the caller has `MINTER_ADMIN_ROLE`;
      * - `minter` is not the zero address;
      * - `minterAllowedAmount` is at most 2^255 - 1.
+     * @param minter The account that may mint.
+     * @param minterAllowedAmount How much the minter may mint from now on, in base units.
      */
     function configureMinter(address minter, uint256 minterAllowedAmount) external returns (bool);
 
     /**
      * @notice Removes `minter`: it can no longer mint or burn and its allowance becomes zero.
      * @dev Emits {MinterRemoved}. Requirements: the caller has `MINTER_ADMIN_ROLE`.
+     * @param minter The minter to remove.
      */
     function removeMinter(address minter) external returns (bool);
 
     /// @notice Whether `account` is a configured minter.
+    /// @param account The account to look up.
     function isMinter(address account) external view returns (bool);
 
     /// @notice How much `minter` may still mint.
+    /// @param minter The minter to look up.
     function minterAllowance(address minter) external view returns (uint256);
 
     /**
@@ -188,6 +214,8 @@ interface INetDollar is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, IE
      * - the caller is a minter, is not blocklisted and has an allowance of at least `amount`;
      * - `to` is not the zero address and is not blocklisted;
      * - `amount` is not zero.
+     * @param to The account credited.
+     * @param amount The amount minted, in base units.
      */
     function mint(address to, uint256 amount) external returns (bool);
 
@@ -197,6 +225,7 @@ interface INetDollar is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, IE
      *
      * Requirements: the token is not paused; the caller is a minter, is not blocklisted and holds `amount`;
      * `amount` is not zero.
+     * @param amount The amount burned, in base units.
      */
     function burn(uint256 amount) external;
 
@@ -207,6 +236,8 @@ interface INetDollar is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, IE
      *
      * Requirements: the caller has `REDEEMER_ROLE`, is not blocklisted and holds `amount`; the token is not paused;
      * `amount` is not zero.
+     * @param amount The amount burned from the caller, in base units.
+     * @param referenceId The off-chain reference of the redemption (the wire or payout record).
      */
     function redeem(uint256 amount, bytes32 referenceId) external;
 
@@ -224,12 +255,15 @@ interface INetDollar is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, IE
     function paused() external view returns (bool);
 
     /// @notice Blocks `account` from sending, receiving and spending. Emits {Blocklisted}. Requires `BLOCKLISTER_ROLE`.
+    /// @param account The account to block.
     function blocklist(address account) external;
 
     /// @notice Lifts the block on `account`. Emits {Unblocklisted}. Requires `BLOCKLISTER_ROLE`.
+    /// @param account The account to unblock.
     function unblocklist(address account) external;
 
     /// @notice Whether `account` is blocklisted.
+    /// @param account The account to look up.
     function isBlocklisted(address account) external view returns (bool);
 
     /**
@@ -237,12 +271,17 @@ interface INetDollar is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, IE
      * @dev Emits {Transfer} to the zero address and {Seized}.
      *
      * Requirements: the caller has `SEIZER_ROLE`; the token is not paused; `account` is blocklisted.
+     * @param account The blocklisted account.
+     * @return amount The balance burned.
      */
     function seize(address account) external returns (uint256 amount);
 
     /**
      * @notice Sends `amount` of `token`, sent to this contract by mistake, to `to`.
      * @dev Emits {TokensRescued}. Requirements: the caller has `RESCUER_ROLE`; `to` is not the zero address.
+     * @param token The other token sent to the contract by mistake.
+     * @param to Where to send it.
+     * @param amount How much, in that token's units.
      */
     function rescueERC20(IERC20 token, address to, uint256 amount) external;
 
@@ -256,6 +295,11 @@ interface INetDollar is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, IE
     /**
      * @notice {IERC20Permit-permit} with a packed 65-byte signature, or any signature the `owner` contract accepts
      * through ERC-1271.
+     * @param owner The account whose tokens are approved.
+     * @param spender The account approved to spend them.
+     * @param value The allowance to set, in base units.
+     * @param deadline The permit is valid until this Unix time.
+     * @param signature The signature: 65-byte ECDSA, or anything an ERC-1271 wallet accepts.
      */
     function permit(address owner, address spender, uint256 value, uint256 deadline, bytes calldata signature)
         external;
@@ -263,6 +307,13 @@ interface INetDollar is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, IE
     /**
      * @notice {IERC3009-transferWithAuthorization} with a packed 65-byte signature, or any signature the `from`
      * contract accepts through ERC-1271.
+     * @param from The payer, who signed the authorization.
+     * @param to The payee.
+     * @param value The amount, in base units.
+     * @param validAfter The authorization is valid only after this Unix time.
+     * @param validBefore The authorization is valid only before this Unix time.
+     * @param nonce The authorization's 32-byte nonce (unique per authorizer).
+     * @param signature The signature: 65-byte ECDSA, or anything an ERC-1271 wallet accepts.
      */
     function transferWithAuthorization(
         address from,
@@ -277,6 +328,13 @@ interface INetDollar is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, IE
     /**
      * @notice {IERC3009-receiveWithAuthorization} with a packed 65-byte signature, or any signature the `from`
      * contract accepts through ERC-1271.
+     * @param from The payer, who signed the authorization.
+     * @param to The payee: must be the caller.
+     * @param value The amount, in base units.
+     * @param validAfter The authorization is valid only after this Unix time.
+     * @param validBefore The authorization is valid only before this Unix time.
+     * @param nonce The authorization's 32-byte nonce (unique per authorizer).
+     * @param signature The signature: 65-byte ECDSA, or anything an ERC-1271 wallet accepts.
      */
     function receiveWithAuthorization(
         address from,
@@ -291,6 +349,9 @@ interface INetDollar is IERC20Metadata, IERC20Permit, IERC20Errors, IERC5267, IE
     /**
      * @notice {IERC3009Cancel-cancelAuthorization} with a packed 65-byte signature, or any signature the
      * `authorizer` contract accepts through ERC-1271.
+     * @param authorizer The payer whose authorization is cancelled (the signer).
+     * @param nonce The nonce to cancel.
+     * @param signature The signature: 65-byte ECDSA, or anything an ERC-1271 wallet accepts.
      */
     function cancelAuthorization(address authorizer, bytes32 nonce, bytes calldata signature) external;
 }

@@ -28,15 +28,22 @@ interface INetDollarV2 is INetDollar {
 
     /// @notice Mints now check `oracle`'s attestation: no older than `maxAge` seconds, supply at most reserves less
     /// `bufferBps`.
+    /// @param oracle The ReserveOracle whose latest attestation bounds the supply.
+    /// @param maxAge How old, in seconds, the latest attestation may be for minting to go on.
+    /// @param bufferBps Reserves kept unminted, in basis points.
     event ReserveGuardConfigured(address indexed oracle, uint32 maxAge, uint16 bufferBps);
 
     /// @notice `account` turned the reserve guard off: mints no longer check reserves.
+    /// @param account The default admin that turned the guard off.
     event ReserveGuardDisabled(address indexed account);
 
     /**
      * @notice Turns the reserve guard on (or changes it).
      * @dev Emits {ReserveGuardConfigured}. Requirements: the caller is the default admin; `oracle` answers
      * `latestReserves()`; `maxAge` is not zero; `bufferBps` is below 10,000.
+     * @param oracle The ReserveOracle for this token.
+     * @param maxAge How old, in seconds, the latest attestation may be for minting to go on.
+     * @param bufferBps Reserves kept unminted, in basis points.
      */
     function configureReserveGuard(address oracle, uint32 maxAge, uint16 bufferBps) external;
 
@@ -44,5 +51,8 @@ interface INetDollarV2 is INetDollar {
     function disableReserveGuard() external;
 
     /// @notice The reserve guard: its oracle (zero when off), maximum attestation age and buffer.
+    /// @return oracle The ReserveOracle (zero when the guard is off).
+    /// @return maxAge The attestation's maximum age for minting, in seconds.
+    /// @return bufferBps The reserves kept unminted, in basis points.
     function reserveGuard() external view returns (address oracle, uint32 maxAge, uint16 bufferBps);
 }

@@ -101,6 +101,11 @@ interface IReserveOracle is AggregatorV3Interface {
 
     /// @notice Round `roundId`: `attestor` attested `reserves` for this deployment (the whole reserves for version 1,
     /// this deployment's allocation for version 2) as of `asOf`; `digest` is the signed EIP-712 hash.
+    /// @param roundId The new round.
+    /// @param attestor The attestor that signed.
+    /// @param reserves The attested reserves (this deployment's allocation for a version-2 attestation), in base units.
+    /// @param asOf The Unix time the attestation is as of.
+    /// @param digest The attestation's EIP-712 digest.
     event ReservesAttested(uint80 indexed roundId, address indexed attestor, uint256 reserves, uint64 asOf, bytes32 digest);
 
     /**
@@ -127,18 +132,23 @@ interface IReserveOracle is AggregatorV3Interface {
     function publishV2(AttestationV2 calldata a, address attestor, bytes calldata signature) external returns (uint80 roundId);
 
     /// @notice When round `roundId` was published (block time); zero for an unknown round.
+    /// @param roundId The round.
     function roundPublishedAt(uint80 roundId) external view returns (uint64);
 
     /// @notice The EIP-712 digest an attestor signs for a version-2 attestation `a`.
+    /// @param a The version-2 attestation.
     function attestationDigestV2(AttestationV2 calldata a) external view returns (bytes32);
 
     /// @notice The latest reserves backing this deployment (US dollars, 6 decimals) and their time; zeros before the
     /// first round.
+    /// @return reserves The reserves of the latest attestation, in base units (0 before the first).
+    /// @return asOf Its as-of Unix time (0 before the first).
     function latestReserves() external view returns (uint256 reserves, uint256 asOf);
 
     /// @notice The NetDollar deployment this oracle serves.
     function token() external view returns (address);
 
     /// @notice The EIP-712 digest an attestor signs for `a`.
+    /// @param a The version-1 attestation.
     function attestationDigest(Attestation calldata a) external view returns (bytes32);
 }

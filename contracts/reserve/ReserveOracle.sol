@@ -19,9 +19,12 @@ contract ReserveOracle is IReserveOracle, AccessControlDefaultAdminRules {
     /// @notice May sign attestations.
     bytes32 public constant ATTESTOR_ROLE = keccak256("ATTESTOR_ROLE");
 
+    /// @notice The EIP-712 type hash of a version-1 deployment line.
     bytes32 public constant DEPLOYMENT_TYPEHASH =
         keccak256("Deployment(uint256 chainId,address token,uint64 blockNumber,uint256 outstanding)");
+    /// @notice The EIP-712 type hash of a reserve line (kind, custodian, amount).
     bytes32 public constant RESERVE_LINE_TYPEHASH = keccak256("ReserveLine(string kind,string custodian,uint256 amount)");
+    /// @notice The EIP-712 type hash of a version-1 attestation.
     bytes32 public constant ATTESTATION_TYPEHASH = keccak256(
         "ReserveAttestation(string issuer,uint64 asOf,Deployment[] deployments,uint256 reserves,ReserveLine[] lines,string accountant,bytes32 reportSha256)Deployment(uint256 chainId,address token,uint64 blockNumber,uint256 outstanding)ReserveLine(string kind,string custodian,uint256 amount)"
     );
@@ -37,9 +40,11 @@ contract ReserveOracle is IReserveOracle, AccessControlDefaultAdminRules {
     /// @notice Version 2: every deployment has an allocation of the reserves.
     bytes32 public constant DEPLOYMENT_V2_TYPEHASH =
         keccak256("Deployment(uint256 chainId,address token,uint64 blockNumber,uint256 outstanding,uint256 allocation)");
+    /// @notice The EIP-712 type hash of a version-2 attestation (deployments with allocations).
     bytes32 public constant ATTESTATION_V2_TYPEHASH = keccak256(
         "ReserveAttestation(string issuer,uint64 asOf,Deployment[] deployments,uint256 reserves,ReserveLine[] lines,string accountant,bytes32 reportSha256)Deployment(uint256 chainId,address token,uint64 blockNumber,uint256 outstanding,uint256 allocation)ReserveLine(string kind,string custodian,uint256 amount)"
     );
+    /// @notice The EIP-712 domain of version-2 attestations (name and version only).
     bytes32 public constant DOMAIN_SEPARATOR_V2 = keccak256(
         abi.encode(
             keccak256("EIP712Domain(string name,string version)"),
@@ -54,9 +59,11 @@ contract ReserveOracle is IReserveOracle, AccessControlDefaultAdminRules {
         uint64 publishedAt;
     }
 
+    // The name is the interface's (`token()`).
+    // solhint-disable immutable-vars-naming
     /// @inheritdoc IReserveOracle
-    // solhint-disable-next-line immutable-vars-naming
     address public immutable token;
+    // solhint-enable immutable-vars-naming
 
     /// @dev The latest round, packed: reserves (128 bits), asOf (64), round id (64).
     uint256 private _latest;

@@ -71,9 +71,11 @@ contract NetDollar is INetDollar, AccessControlDefaultAdminRulesUpgradeable, UUP
     bytes32 public constant TRANSFER_WITH_AUTHORIZATION_TYPEHASH = keccak256(
         "TransferWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
     );
+    /// @notice The EIP-712 type hash of ReceiveWithAuthorization (as in FiatToken).
     bytes32 public constant RECEIVE_WITH_AUTHORIZATION_TYPEHASH = keccak256(
         "ReceiveWithAuthorization(address from,address to,uint256 value,uint256 validAfter,uint256 validBefore,bytes32 nonce)"
     );
+    /// @notice The EIP-712 type hash of CancelAuthorization (as in FiatToken).
     bytes32 public constant CANCEL_AUTHORIZATION_TYPEHASH = keccak256("CancelAuthorization(address authorizer,bytes32 nonce)");
 
     string private constant _NAME = "NET Dollar";
@@ -132,6 +134,7 @@ contract NetDollar is INetDollar, AccessControlDefaultAdminRulesUpgradeable, UUP
     /**
      * @notice Sets the symbol and the first holder of every role, and blocklists the token's own address so that
      * tokens cannot be sent to it by mistake.
+     * @param params The token's name, symbol, role holders, admin delay and supply cap.
      */
     function initialize(InitParams calldata params) external initializer {
         if (bytes(params.symbol).length == 0) revert NetDollarEmptySymbol();
@@ -368,11 +371,13 @@ contract NetDollar is INetDollar, AccessControlDefaultAdminRulesUpgradeable, UUP
         return _VERSION;
     }
 
+    // The name is EIP-2612's.
+    // solhint-disable func-name-mixedcase
     /// @inheritdoc IERC20Permit
-    // solhint-disable-next-line func-name-mixedcase
     function DOMAIN_SEPARATOR() public view returns (bytes32) {
         return keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
     }
+    // solhint-enable func-name-mixedcase
 
     /// @inheritdoc IERC5267
     function eip712Domain()
