@@ -9,7 +9,7 @@ import {
 import { formatAmount, formatDollars } from "./amounts";
 import { shortAddress } from "./addresses";
 import { ChainRefusedError, ChainUnreachableError, NetDollarError } from "./errors";
-import { roleLabel } from "./roles";
+import { ROLES, roleLabel, type RoleName } from "./roles";
 
 type Describe = (args: ErrorDescription["args"], ctx: DecodeContext) => string;
 
@@ -157,6 +157,30 @@ const DESCRIPTIONS: Record<string, Describe> = {
   StringTooLong: ([text]) => `"${text}" is longer than 31 bytes`,
 };
 
+/** What to run next, for the refusals an operator can fix from the CLI. */
+const NEXT_STEPS: Record<string, (args: ErrorDescription["args"]) => string> = {
+  AccessControlUnauthorizedAccount: ([who, role]) => {
+    const name = roleName(role);
+    if (name === "admin") return "only the default admin can do this: sign with its key (`netd admin show` names it)";
+    if (name === undefined) return "sign with a key that holds the role";
+    const granter = name === "redeemer" ? "the minter admin" : "the default admin";
+    return `sign with a key that holds it, or have ${granter} grant it: \`netd role grant ${name} ${who}\``;
+  },
+  NetDollarNotMinter: ([who]) => `the minter admin makes it a minter: \`netd minter configure ${who} <allowance>\``,
+  NetDollarMinterAllowanceExceeded: ([who]) => `the minter admin raises its allowance: \`netd minter configure ${who} <allowance>\``,
+  NetDollarPaused: () => "a pauser resumes it with `netd unpause` once it is safe",
+  NetDollarBlocklisted: ([who]) => `if that is a mistake, a blocklister lifts it: \`netd blocklist remove ${who}\``,
+  NetDollarNotBlocklisted: ([who]) => `a blocklister blocks it first: \`netd blocklist add ${who}\``,
+  NetDollarReserveAttestationStale: () => "publish a fresh signed attestation: `netd attest publish <file>` (docs/attestation.md)",
+  NetDollarReservesExceeded: () => "mint less, or publish an attestation with more reserves (`netd reserve status` shows the headroom)",
+  AccessControlEnforcedDefaultAdminRules: () => "use `netd admin transfer <account>`, then `netd admin accept` as that account",
+  AccessControlEnforcedDefaultAdminDelay: () => "wait for the delay (`netd admin show`), then run `netd admin accept` again",
+};
+
+function roleName(roleId: string): RoleName | undefined {
+  return (Object.keys(ROLES) as RoleName[]).find((n) => ROLES[n].id.toLowerCase() === String(roleId).toLowerCase());
+}
+
 /** The error names that have plain words (a test checks every ABI error is among them). */
 export const DESCRIBED_ERRORS: ReadonlySet<string> = new Set(Object.keys(DESCRIPTIONS));
 
@@ -229,7 +253,8 @@ export function toNetDollarError(error: unknown, ctx: DecodeContext = { symbol: 
     if (parsed) {
       const describe = DESCRIPTIONS[parsed.name];
       const message = describe ? describe(parsed.args, ctx) : `the contract refused: ${parsed.name}(${parsed.args.join(", ")})`;
-      return new ChainRefusedError(message, { errorName: parsed.name, errorArgs: [...parsed.args], cause: error });
+      const next = NEXT_STEPS[parsed.name]?.(parsed.args);
+      return new ChainRefusedError(message, { errorName: parsed.name, errorArgs: [...parsed.args], details: next ? `next: ${next}` : undefined, cause: error });
     }
     return new ChainRefusedError("the contract refused with an unknown error", { details: data, cause: error });
   }

@@ -8,7 +8,7 @@ import { ChainUnreachableError } from "./errors";
 export const DEVNET_MNEMONIC = "test test test test test test test test test test test junk";
 
 /** The devnet's named accounts, in Hardhat's account order. */
-export const DEVNET_ACCOUNT_NAMES = ["issuer", "minter", "agent", "merchant", "creator1", "creator2", "creator3", "auditor"] as const;
+export const DEVNET_ACCOUNT_NAMES = ["issuer", "minter", "agent", "merchant", "creator1", "creator2", "creator3", "accountant"] as const;
 export type DevnetAccountName = (typeof DEVNET_ACCOUNT_NAMES)[number];
 
 /** The key of Hardhat's account `index` (m/44'/60'/0'/0/index of the test mnemonic). */

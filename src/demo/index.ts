@@ -19,7 +19,7 @@ async function whereTheMoneyIs(story: Story, cast: Cast, token: NetDollar, extra
     ["agent", await cast.agent.getAddress()],
     ["merchant", await cast.merchant.getAddress()],
     ...(await Promise.all(cast.creators.map(async (c, i): Promise<[string, string]> => [`creator ${i + 1}`, await c.getAddress()]))),
-    ["auditor", await cast.auditor.getAddress()],
+    ["accountant", await cast.accountant.getAddress()],
     ...extra,
   ];
   let sum = 0n;

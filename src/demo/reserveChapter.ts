@@ -1,3 +1,4 @@
+import type { NetDollarError } from "../errors";
 import { ReserveOracle__factory, type NetDollarV2 } from "../../typechain-types";
 import { formatDollars, parseAmount } from "../amounts";
 import { shortAddress } from "../addresses";
@@ -10,7 +11,7 @@ import type { Cast, Story } from "./story";
 export async function reserveChapter(story: Story, cast: Cast, deployment: Deployment, token: NetDollarV2): Promise<void> {
   const provider = cast.issuer.provider!;
   const ctx = { symbol: "NETD" };
-  const accountant = cast.auditor;
+  const accountant = cast.accountant;
   const accountantAddress = await accountant.getAddress();
   const oracle = ReserveOracle__factory.connect(deployment.contracts.ReserveOracle.address, cast.issuer);
 
@@ -40,12 +41,15 @@ export async function reserveChapter(story: Story, cast: Cast, deployment: Deplo
 
   const minter = token.connect(cast.minter);
   const agent = await cast.agent.getAddress();
-  const refused = await simulateAndSend(minter.mint, [agent, parseAmount("1")], ctx).catch((e: Error) => e.message);
+  const refused = await simulateAndSend(minter.mint, [agent, parseAmount("1")], ctx).catch((e: NetDollarError) => e.shortMessage);
   story.step(`minting $1 more is refused: "${refused}"`);
-  await simulateAndSend(minter.mint, [agent, parseAmount("0.50")], ctx);
-  story.step("minting $0.50 takes the supply exactly to the reserves: allowed");
+  const headroom = BigInt(attestation.reserves.total) - (await token.totalSupply());
+  await simulateAndSend(minter.mint, [agent, headroom], ctx);
+  story.step(
+    `minting ${formatDollars(headroom)} (the $${formatDollars(BigInt(attestation.reserves.total), "").trim()} of reserves less the ${formatDollars(BigInt(attestation.deployments[0].outstanding))} already in circulation) takes the supply exactly to the reserves: allowed`,
+  );
 
-  story.title("The auditor checks: backed, with the evidence");
+  story.title("The auditor checks: backed, with the evidence (anyone can: no key, only the chain and the signed document)");
   const report = await checkAttestation({ document: attestation, providers: [provider], trustedAttestors: [accountantAddress] });
   const d = report.deployments[0];
   story.step(`netd attest check: ${report.verdict.toUpperCase()}`);

@@ -7,7 +7,8 @@ export interface Cast {
   agent: Signer;
   merchant: Signer;
   creators: [Signer, Signer, Signer];
-  auditor: Signer;
+  /** Signs the reserve attestations (the auditor who checks them needs no key). */
+  accountant: Signer;
   /** An account that relays transactions for others (pays gas, moves none of its own money). */
   relayer: Signer;
 }

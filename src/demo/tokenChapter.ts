@@ -1,3 +1,4 @@
+import type { NetDollarError } from "../errors";
 import { encodeBytes32String } from "ethers";
 import { NetDollarV2__factory, type NetDollarV2 } from "../../typechain-types";
 import { formatDollars, parseAmount } from "../amounts";
@@ -32,7 +33,7 @@ export async function tokenChapter(story: Story, cast: Cast): Promise<{ deployme
   await simulateAndSend(asMinter.mint, [agent, $("100")], ctx);
   story.step(`the agent wired $100; the minter mints ${formatDollars($("100"))} to the agent ${shortAddress(agent)}`);
   story.fact("minter allowance left", formatDollars(await token.minterAllowance(minter)));
-  const tooMuch = await simulateAndSend(asMinter.mint, [agent, $("2000000")], ctx).catch((e: Error) => e.message);
+  const tooMuch = await simulateAndSend(asMinter.mint, [agent, $("2000000")], ctx).catch((e: NetDollarError) => e.shortMessage);
   story.step(`minting $2,000,000 is refused before anything is sent: "${tooMuch}"`);
 
   story.title("An agent pays for an API per call, without paying gas");

@@ -23,7 +23,7 @@ export interface DevnetSetup {
 
 /**
  * Deploys everything to a fresh devnet and gives the named demo accounts something to work with: the issuer
- * holds every role, the auditor attests $2,000,000 of reserves (published; the reserve guard is on), the minter may
+ * holds every role, the accountant attests $2,000,000 of reserves (published; the reserve guard is on), the minter may
  * mint $1,000,000, the agent holds $10,000, the merchant may redeem.
  */
 export async function setupDevnet(provider: Provider, onStep: (message: string) => void = () => undefined): Promise<DevnetSetup> {
@@ -38,7 +38,7 @@ export async function setupDevnet(provider: Provider, onStep: (message: string) 
     deployer: issuer,
     chainId,
     roles: resolveRoleHolders(chainId, byName("issuer").address, {}),
-    attestors: [byName("auditor").address],
+    attestors: [byName("accountant").address],
     onStep,
   });
   const token = NetDollarV2__factory.connect(deployment.contracts.NetDollar.address, issuer);
@@ -56,7 +56,7 @@ export async function setupDevnet(provider: Provider, onStep: (message: string) 
       asOf: BigInt(head.timestamp),
       deployments: [{ provider, token: deployment.contracts.NetDollar.address }],
     }),
-    devnetWallet(DEVNET_ACCOUNT_NAMES.indexOf("auditor")),
+    devnetWallet(DEVNET_ACCOUNT_NAMES.indexOf("accountant")),
   );
   const oracle = ReserveOracle__factory.connect(deployment.contracts.ReserveOracle.address, issuer);
   await (await oracle.publishV2(toAttestationDataV2(attestation), attestation.attestor!, attestation.signature!)).wait();

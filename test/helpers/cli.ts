@@ -122,8 +122,14 @@ export interface CliServer {
 }
 
 export function startCliServer(args: string[], env: Record<string, string>, cwd = tmpdir()): Promise<CliServer> {
+  return startServerProcess([BIN, ...args], env, cwd);
+}
+
+/** Any Node program that serves and prints `listening on <url>` (netd, an example), run with `node <argv>`. */
+export function startServerProcess(argv: string[], env: Record<string, string>, cwd = tmpdir()): Promise<CliServer> {
+  const args = argv.slice(1);
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    const child = spawn(process.execPath, argv, {
       cwd,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
       stdio: ["ignore", "pipe", "pipe"],
@@ -149,7 +155,7 @@ export function startCliServer(args: string[], env: Record<string, string>, cwd 
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
     void exited.then((code) => {
-      if (!started) reject(new Error(`netd ${args.join(" ")} exited with ${code} before listening:\n${output}`));
+      if (!started) reject(new Error(`${path.basename(argv[0])} ${args.join(" ")} exited with ${code} before listening:\n${output}`));
     });
   });
 }

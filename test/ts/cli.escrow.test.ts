@@ -70,6 +70,23 @@ describe("netd escrow, end to end against a Hardhat node", function () {
     expect(confirmed.json).to.include({ id, status: "settled", held: "0", refundable: (30n * USD).toString() });
     const balances = await Promise.all(creators.map((c) => token.balanceOf(c.address)));
     expect(balances).to.deep.equal([10_002_000n, 9_999_000n, 9_999_000n]); // 33.34% / 33.33% / 33.33% of $30
+
+    // status shows the payees, the fee terms and the history, with each payout as the chain recorded it.
+    const after = ok(await env.run(["escrow", "status", file, "--json"], { key: null }));
+    const history = after.json.history as { name: string; by?: string; amount?: string; fee?: string; transfers?: { to: string; amount: string }[] }[];
+    expect(history.map((h) => h.name)).to.deep.equal(["PaymentFunded", "PaymentReleased"]);
+    expect(history[0]).to.include({ by: ADDRESSES.agent, amount: (30n * USD).toString() });
+    expect(history[1]).to.include({ amount: (30n * USD).toString(), fee: "0" });
+    expect(history[1].transfers).to.have.deep.members([
+      { to: creators[0].address, amount: "10002000" },
+      { to: creators[1].address, amount: "9999000" },
+      { to: creators[2].address, amount: "9999000" },
+    ]);
+    const human = ok(await env.run(["escrow", "status", file], { key: null })).stdout;
+    expect(human).to.include(`payees:\n  ${creators[0].address}  33.34%\n  ${creators[1].address}  33.33%\n  ${creators[2].address}  33.33%\n`);
+    expect(human).to.match(/released 30\.00 NETD \(fee 0\.00 NETD\) by 0x[0-9a-fA-F]{40} {2}\(tx 0x[0-9a-f]{64}\)\n {6}paid /);
+    expect(human).to.include(`      paid 10.002 NETD to ${creators[0].address}`);
+    expect(human).to.match(/fee\s+none/);
   });
 
   it("a funding signature relayed by someone else, then confirm by the verifier itself", async function () {

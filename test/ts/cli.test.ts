@@ -125,6 +125,7 @@ describe("netd CLI, end to end against a Hardhat node", function () {
       const run = await env.run(["mint", ADDRESSES.agent, "1000", "--yes"], { key: KEYS.minter });
       expect(run.code).to.equal(1);
       expect(run.stderr).to.match(/minter 0x7099…79C8 has an allowance of 739\.50 NETD; minting 1,000\.00 needs 260\.50 more/);
+      expect(run.stderr).to.include(`next: the minter admin raises its allowance: \`netd minter configure ${ADDRESSES.minter} <allowance>\``);
       expect(await blockNumber()).to.equal(height);
     });
 
@@ -241,6 +242,10 @@ describe("netd CLI, end to end against a Hardhat node", function () {
       const denied = await env.run(["role", "revoke", "pauser", ADDRESSES.auditor, "--yes"], { key: KEYS.agent });
       expect(denied.code).to.equal(1);
       expect(denied.stderr).to.match(/0x3C44…93BC does not hold DEFAULT_ADMIN_ROLE/);
+      expect(denied.stderr).to.include("next: only the default admin can do this: sign with its key (`netd admin show` names it)");
+      const pause = await env.run(["pause", "--yes"], { key: KEYS.agent });
+      expect(pause.code).to.equal(1);
+      expect(pause.stderr).to.include(`next: sign with a key that holds it, or have the default admin grant it: \`netd role grant pauser ${ADDRESSES.agent}\``);
       const revoke = await env.run(["role", "revoke", "PAUSER_ROLE", ADDRESSES.auditor, "--yes", "--json"]);
       expect(revoke.json.holds).to.equal(false);
     });

@@ -8,9 +8,9 @@ describe("the demo (npm run demo)", function () {
     // A fresh network, as `npm run demo` has: earlier suites moved this one's clock days ahead, and x402 payments are
     // signed against the wall clock, as real agents sign them.
     await reset();
-    const [issuer, minter, agent, merchant, creator1, creator2, creator3, auditor, relayer] = await ethers.getSigners();
+    const [issuer, minter, agent, merchant, creator1, creator2, creator3, accountant, relayer] = await ethers.getSigners();
     const lines: string[] = [];
-    await runDemo({ issuer, minter, agent, merchant, creators: [creator1, creator2, creator3], auditor, relayer }, (l) => lines.push(l));
+    await runDemo({ issuer, minter, agent, merchant, creators: [creator1, creator2, creator3], accountant, relayer }, (l) => lines.push(l));
     const text = lines.join("\n");
     expect(text).to.match(/== 1\. The issuer launches NET Dollar ==/);
     expect(text).to.match(/minting \$2,000,000 is refused before anything is sent: "minter 0x7099…79C8 has an allowance of/);

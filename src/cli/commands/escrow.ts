@@ -4,7 +4,7 @@ import { formatDollars, parseAmount } from "../../amounts";
 import { parseAddress, parsePayee, parsePercent, parseDuration, readTextFile } from "../parse";
 import { InvalidInputError } from "../../errors";
 import { readTokenDomain } from "../../eip712";
-import { fundWithAuthorizationCall, getPaymentStatus, signFunding, signReceipt } from "../../escrow/actions";
+import { fundWithAuthorizationCall, getPaymentHistory, getPaymentStatus, signFunding, signReceipt, type PaymentEvent } from "../../escrow/actions";
 import {
   Outcome,
   buildPayment,
@@ -345,7 +345,7 @@ export function registerEscrowCommands(program: Command): void {
 
   escrow
     .command("status")
-    .description("show a payment's state and what can happen next")
+    .description("show a payment: its state, parties, payees and fees, deadlines, every event with each payout, and what can happen next")
     .argument("<payment>", "payment file")
     .addHelpText("after", "\nExample:\n  $ netd escrow status booking.json --json")
     .action(
@@ -353,21 +353,48 @@ export function registerEscrowCommands(program: Command): void {
         const { payment } = await loadPayment(ctx, file);
         const e = await ctx.escrow(false);
         const { rows, data } = await stateRows(ctx, e, payment);
-        const iso = (t: bigint) => new Date(Number(t) * 1000).toISOString();
+        const { symbol } = await ctx.decodeContext();
+        const fromBlock = (await ctx.deployment()).contracts.ConditionalEscrow?.blockNumber ?? 0;
+        const history = await getPaymentHistory(e, payment, fromBlock);
+        const iso = (t: bigint) => new Date(Number(t) * 1000).toISOString().replace(".000Z", "Z");
+        const none = (a: string) => (/^0x0{40}$/.test(a) ? "(none)" : a);
+        const $ = (v: bigint) => formatDollars(v, symbol);
+        const fee = payment.maxFeeBps === 0 ? "none" : `${payment.minFeeBps / 100}%-${payment.maxFeeBps / 100}% to ${payment.feeReceiver}`;
+        const describe = (h: PaymentEvent): string[] => {
+          const head = {
+            PaymentFunded: `funded ${$(h.amount ?? 0n)} by ${h.by}`,
+            PaymentReleased: `released ${$(h.amount ?? 0n)} (fee ${$(h.fee ?? 0n)}) by ${h.by}`,
+            PaymentRefunded: `refunded ${$(h.amount ?? 0n)} to the payer, by ${h.by}`,
+            PaymentDisputed: `disputed by ${h.by}`,
+            PaymentRuled: `ruled by ${h.by}: ${(h.payerShareBps ?? 0) / 100}% back to the payer`,
+            PayoutCredited: `credited ${$(h.amount ?? 0n)} to ${h.account} (it could not be paid; it withdraws with \`netd escrow withdraw\`)`,
+          }[h.name];
+          return [`  block ${h.blockNumber}  ${head}  (tx ${h.transactionHash})`, ...(h.transfers ?? []).map((t) => `      paid ${$(t.amount)} to ${t.to}`)];
+        };
         ctx.out.result(
           [
             ...table([
               ...rows,
+              ["amount", $(payment.amount)],
+              ["payer", payment.payer],
+              ["operator", none(payment.operator)],
+              ["verifier", none(payment.verifier)],
+              ["arbiter", none(payment.arbiter)],
+              ["fee", fee],
               ["fund by", iso(payment.fundBy)],
               ["confirm by", iso(payment.confirmBy)],
               ["disputes until", iso(payment.confirmBy + payment.disputeWindow)],
               ["refunds until", iso(payment.refundBy)],
               ["if nobody acts", payment.defaultOutcome === Outcome.Release ? "release to the payees" : "refund to the payer"],
             ]),
+            "payees:",
+            ...payment.payees.map((p) => `  ${p.account}  ${p.shareBps / 100}%`),
+            "history:",
+            ...(history.length ? history.flatMap(describe) : ["  nothing yet"]),
             "possible now:",
             ...(data.possible.length ? data.possible.map((p) => `  ${p}`) : ["  nothing"]),
           ],
-          { command: "escrow status", ...data },
+          { command: "escrow status", ...data, payment: toPaymentDocument(payment, await e.getAddress(), await ctx.chainId()), history },
         );
       }),
     );
