@@ -71,6 +71,14 @@ const config: HardhatUserConfig = {
         version: SOLC_VERSION,
         settings: { evmVersion: "cancun", viaIR: true, optimizer: { enabled: true, runs: 10_000 } },
       },
+      "contracts/splits/RevenueSplit.sol": {
+        version: SOLC_VERSION,
+        settings: { evmVersion: "cancun", viaIR: true, optimizer: { enabled: true, runs: 10_000 } },
+      },
+      "contracts/splits/RevenueSplitFactory.sol": {
+        version: SOLC_VERSION,
+        settings: { evmVersion: "cancun", viaIR: true, optimizer: { enabled: true, runs: 10_000 } },
+      },
     },
   },
   networks: {
