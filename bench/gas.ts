@@ -8,9 +8,10 @@ import { allWithinBudget, writeGasReport, type GasSection } from "./lib/report";
 import { measureTokenGas } from "./token.gas";
 import { measureEscrowGas } from "./escrow.gas";
 import { measureChannelsGas } from "./channels.gas";
+import { measureSplitsGas } from "./splits.gas";
 
 async function main(): Promise<void> {
-  const sections: GasSection[] = [await measureTokenGas(), await measureEscrowGas(), (await measureChannelsGas()).section];
+  const sections: GasSection[] = [await measureTokenGas(), await measureEscrowGas(), (await measureChannelsGas()).section, await measureSplitsGas()];
   const hardhatVersion = (await network.provider.send("web3_clientVersion")) as string;
   writeGasReport(sections, [
     "# Gas",
