@@ -5,6 +5,8 @@ import {
   ERC3009DepositCollector__factory,
   NetDollarV2__factory,
   ReserveOracle__factory,
+  RevenueSplitFactory__factory,
+  RevenueSplit__factory,
 } from "../typechain-types";
 import { formatAmount, formatDollars } from "./amounts";
 import { shortAddress } from "./addresses";
@@ -145,6 +147,19 @@ const DESCRIPTIONS: Record<string, Describe> = {
     `the allocations add up to ${allocations}, more than the attested reserves of ${reserves} base units`,
   ReserveOracleUnknownRound: ([round]) => `the reserve oracle has published no round ${round}`,
   ReserveOracleZeroToken: () => "the reserve oracle needs the token's address, not the zero address",
+  RevenueSplitNotAClone: () => "that is the split implementation, not a split: use a split's address",
+  RevenueSplitNothingToWithdraw: ([, account]) => `nothing is credited to ${shortAddress(account)} in this split`,
+  RevenueSplitTransferFailed: ([, account]) => `the token refused the payment to ${shortAddress(account)} again (still blocklisted?)`,
+  RevenueSplitTokenRefused: ([token]) =>
+    `the token ${shortAddress(token)} refused every payment from the split (paused, or the split blocklisted): nothing was paid or credited`,
+  RevenueSplitInvalidRecipientCount: ([count, max]) => `a split has ${count} recipients: between 2 and ${max} are allowed`,
+  RevenueSplitLengthMismatch: ([recipients, shares]) => `${recipients} recipients but ${shares} shares`,
+  RevenueSplitRecipientsNotAscending: ([index]) =>
+    `recipient ${Number(index) + 1} is the zero address or not above the one before it (recipients ascend, no duplicates)`,
+  RevenueSplitZeroShare: ([index]) => `recipient ${Number(index) + 1} has a share of zero`,
+  RevenueSplitSharesNotWhole: ([total]) => `the shares add up to ${total} basis points, not 10,000`,
+  RevenueSplitInvalidRemainderRecipient: ([who]) => `the remainder recipient ${shortAddress(who)} is not one of the recipients`,
+  RevenueSplitFeeTooHigh: ([fee, max]) => `a distributor fee of ${fee} basis points is above the maximum ${max}`,
   // OpenZeppelin's and Solidity's own, reachable through upgrades, initialisation and low-level calls.
   AddressEmptyCode: ([target]) => `${shortAddress(target)} has no code: it is not a contract on this chain`,
   FailedCall: () => "a call made by the contract failed without a reason",
@@ -190,6 +205,8 @@ const interfaces: Interface[] = [
   ReserveOracle__factory.createInterface(),
   BatchSettlement__factory.createInterface(),
   ERC3009DepositCollector__factory.createInterface(),
+  RevenueSplit__factory.createInterface(),
+  RevenueSplitFactory__factory.createInterface(),
 ];
 
 /** Decodes revert data against every known contract. */

@@ -13,6 +13,7 @@ import { registerEscrowCommands } from "./commands/escrow";
 import { registerEventCommands } from "./commands/events";
 import { registerIssuanceCommands } from "./commands/issuance";
 import { registerReserveCommands } from "./commands/reserve";
+import { registerSplitCommands } from "./commands/split";
 import { registerTokenCommands } from "./commands/token";
 import { registerX402Commands } from "./commands/x402";
 import { toJson } from "./output";
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerReserveCommands(program);
   registerX402Commands(program);
   registerChannelCommands(program);
+  registerSplitCommands(program);
   registerKeystoreCommands(program);
   const walk = (c: Command): void => {
     c.exitOverride();

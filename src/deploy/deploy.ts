@@ -1,5 +1,11 @@
 import type { Signer } from "ethers";
-import { ConditionalEscrow__factory, ERC1967Proxy__factory, NetDollarV2__factory, ReserveOracle__factory } from "../../typechain-types";
+import {
+  ConditionalEscrow__factory,
+  ERC1967Proxy__factory,
+  NetDollarV2__factory,
+  ReserveOracle__factory,
+  RevenueSplitFactory__factory,
+} from "../../typechain-types";
 import { ConfigurationError } from "../errors";
 import type { ContractRecord, Deployment } from "../deployments";
 import { toNetDollarError } from "../decode";
@@ -150,6 +156,21 @@ export async function deploySystem(params: DeploySystemParameters): Promise<Depl
     step(`BatchSettlement already at ${contracts.BatchSettlement.address}`);
   } else {
     Object.assign(contracts, await deployChannels({ deployer: params.deployer, devnet: isDevnet(params.chainId), onStep: step }));
+  }
+
+  // Last, so that adding it left every earlier contract's address where it was.
+  if (await keep(params.existing?.contracts.RevenueSplitFactory)) {
+    step(`RevenueSplitFactory already deployed at ${params.existing!.contracts.RevenueSplitFactory.address}`);
+  } else {
+    try {
+      step("deploying RevenueSplitFactory (no owner; splits are minimal proxies at addresses derived from their recipients)");
+      const factory = await new RevenueSplitFactory__factory(params.deployer).deploy();
+      const receipt = await factory.deploymentTransaction()!.wait();
+      contracts.RevenueSplitFactory = { address: await factory.getAddress(), blockNumber: receipt!.blockNumber, txHash: receipt!.hash };
+    } catch (error) {
+      throw toNetDollarError(error);
+    }
+    step(`RevenueSplitFactory deployed at ${contracts.RevenueSplitFactory.address}`);
   }
 
   return {

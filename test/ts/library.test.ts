@@ -13,6 +13,8 @@ import {
   ERC3009DepositCollector__factory,
   NetDollarV2__factory,
   ReserveOracle__factory,
+  RevenueSplitFactory__factory,
+  RevenueSplit__factory,
 } from "../../typechain-types";
 import { ChainRefusedError, ChainUnreachableError, ConfigurationError } from "../../src/errors";
 import { readDeployment, readDeploymentFor, writeDeployment, type Deployment } from "../../src/deployments";
@@ -53,7 +55,15 @@ describe("library (src/)", function () {
     });
 
     it("every custom error in the ABIs of the contracts we call has plain words, and each is decoded from its selector", async function () {
-      const factories = [NetDollarV2__factory, ConditionalEscrow__factory, ReserveOracle__factory, BatchSettlement__factory, ERC3009DepositCollector__factory];
+      const factories = [
+        NetDollarV2__factory,
+        ConditionalEscrow__factory,
+        ReserveOracle__factory,
+        BatchSettlement__factory,
+        ERC3009DepositCollector__factory,
+        RevenueSplit__factory,
+        RevenueSplitFactory__factory,
+      ];
       const missing: string[] = [];
       for (const factory of factories) {
         const iface = factory.createInterface();
