@@ -3,6 +3,7 @@ import { RevenueSplitFactory__factory, RevenueSplit__factory, NetDollar__factory
 import { parseAddress } from "./addresses";
 import { InvalidInputError, NetDollarError } from "./errors";
 import { toNetDollarError } from "./decode";
+import type { PaidRoute } from "./x402/paywall";
 
 /** The most recipients a split may have (RevenueSplitFactory.MAX_RECIPIENTS). */
 export const MAX_SPLIT_RECIPIENTS = 200;
@@ -120,4 +121,107 @@ export async function getSplitStatus(address: string, token: string, provider: P
     distributable: balance - credited,
     recipients: definition.recipients.map((account, i) => ({ account, shareBps: definition.sharesBps[i], credited: each[i] })),
   };
+}
+
+/**
+ * Routes whose price names a `split`, with the split's address as their `payTo`; each split is created on chain first
+ * when it does not exist yet (by `signer`, through `factory`). Other routes are returned unchanged. Returns the routes
+ * and the splits' addresses (for a {@link SplitDistributor}).
+ *
+ * @example
+ * const { routes, splits } = await resolveSplitRoutes({ "GET /summarize": { price: "$0.01", split: { [a]: 7000, [b]: 2000, [c]: 1000 } } }, { factory, signer });
+ * app.use(paywall({ routes, payTo, network, asset, facilitator }));
+ */
+export async function resolveSplitRoutes<R extends PaidRoute>(
+  routes: Record<string, R>,
+  params: { factory: string; signer: ContractRunner & { provider: Provider | null } },
+): Promise<{ routes: Record<string, R>; splits: string[] }> {
+  const out: Record<string, R> = {};
+  const splits = new Set<string>();
+  for (const [key, route] of Object.entries(routes)) {
+    if (!route.split) {
+      out[key] = route;
+      continue;
+    }
+    let definition: SplitDefinition;
+    try {
+      definition = splitDefinition(route.split);
+    } catch (error) {
+      if (error instanceof InvalidInputError) throw new InvalidInputError(`route "${key}": ${error.shortMessage}`, { details: error.details, cause: error });
+      throw error;
+    }
+    const { address } = await ensureSplit(params.factory, params.signer, definition);
+    if (route.payTo && route.payTo.toLowerCase() !== address.toLowerCase()) throw new InvalidInputError(`route "${key}" names both a payTo and a split`);
+    out[key] = { ...route, payTo: address };
+    splits.add(address);
+  }
+  return { routes: out, splits: [...splits] };
+}
+
+/** Parameters of {@link SplitDistributor}. */
+export interface SplitDistributorOptions {
+  /** Sends the distributions (pays their gas; receives any distributor fee). */
+  signer: ContractRunner & { provider: Provider | null; getAddress(): Promise<string> };
+  token: string;
+  splits: string[];
+  /** Distribute every split holding anything at this interval (default 60 s). */
+  intervalMs?: number;
+  /** And at once when a split's distributable amount reaches this many base units. */
+  threshold?: bigint;
+  /** How often to look at the thresholds (default 5 s). */
+  pollMs?: number;
+  onEvent?: (event: { kind: "distributed"; split: string; amount: bigint; transaction: string } | { kind: "failed"; split: string; message: string }) => void;
+}
+
+/**
+ * Distributes revenue splits on an interval or a threshold, one transaction per split with something to share; a
+ * failure is reported and retried at the next turn (nothing is lost: the money waits in the split). Call
+ * `distributeNow()` after a batch-settlement settle (the ChannelClaimer's "settled" event) to share it at once.
+ */
+export class SplitDistributor {
+  private timer?: NodeJS.Timeout;
+  private lastRunAt = Date.now();
+  private running?: Promise<void>;
+
+  constructor(readonly options: SplitDistributorOptions) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.tick(), this.options.pollMs ?? 5_000);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+
+  /** Distributes every split with something to share, now. */
+  distributeNow(): Promise<void> {
+    this.running = (this.running ?? Promise.resolve()).then(() => this.run(0n));
+    return this.running;
+  }
+
+  private async tick(): Promise<void> {
+    const due = Date.now() - this.lastRunAt >= (this.options.intervalMs ?? 60_000);
+    await (this.running = (this.running ?? Promise.resolve()).then(() => this.run(due ? 0n : (this.options.threshold ?? -1n))));
+  }
+
+  /** Distributes the splits whose distributable amount is above zero and at least `minimum` (-1: none). */
+  private async run(minimum: bigint): Promise<void> {
+    if (minimum < 0n) return;
+    this.lastRunAt = Date.now();
+    const provider = this.options.signer.provider!;
+    const distributor = await this.options.signer.getAddress();
+    for (const split of this.options.splits) {
+      try {
+        const status = await getSplitStatus(split, this.options.token, provider);
+        if (status.distributable === 0n || status.distributable < minimum) continue;
+        const tx = await RevenueSplit__factory.connect(split, this.options.signer).distribute(this.options.token, distributor);
+        const receipt = await tx.wait();
+        this.options.onEvent?.({ kind: "distributed", split, amount: status.distributable, transaction: receipt!.hash });
+      } catch (error) {
+        this.options.onEvent?.({ kind: "failed", split, message: toNetDollarError(error).shortMessage });
+      }
+    }
+  }
 }

@@ -7,6 +7,7 @@ import { reserveChapter } from "./reserveChapter";
 import { tokenChapter } from "./tokenChapter";
 import { x402Chapter } from "./x402Chapter";
 import { micropaymentChapter } from "./micropaymentChapter";
+import { splitChapter } from "./splitChapter";
 
 export type { Cast } from "./story";
 
@@ -44,7 +45,9 @@ export async function runDemo(cast: Cast, write?: (line: string) => void): Promi
   await reserveChapter(story, cast, deployment, token);
   const exact = await x402Chapter(story, cast, token);
   await micropaymentChapter(story, cast, token, exact.gasPerCall);
+  const split = await splitChapter(story, cast, deployment, token);
   await whereTheMoneyIs(story, cast, token, [
+    ["revenue split", split],
     ["escrow", deployment.contracts.ConditionalEscrow.address],
     ["payment channels", deployment.contracts.BatchSettlement?.address ?? ""],
   ]);

@@ -35,6 +35,13 @@ export interface PaidRoute {
   schemes?: PaywallScheme[];
   /** The smallest first deposit into a channel, in dollars (batch-settlement; default 20 × the price). */
   minDeposit?: string;
+  /** Who is paid for this route, instead of the paywall's `payTo` (e.g. a revenue split's address). */
+  payTo?: string;
+  /**
+   * Share this route's revenue: recipient → basis points, e.g. `{ "0xCreator": 7000, "0xSource": 2000, "0xPlatform": 1000 }`.
+   * `resolveSplitRoutes()` (src/splits.ts) turns it into the split's address as `payTo`, creating the split if needed.
+   */
+  split?: Record<string, number>;
 }
 
 /**
@@ -104,6 +111,8 @@ export function paywall(options: PaywallOptions): RequestHandler {
     if (!method || !path?.startsWith("/")) throw new Error(`route "${key}" is not "METHOD /path"`);
     const normalized = `${method.toUpperCase()} ${path}`;
     const amount = parsePrice(route.price);
+    if (route.split && !route.payTo) throw new Error(`route "${key}" names a split: resolve it first with resolveSplitRoutes() (src/splits.ts)`);
+    const routePayTo = route.payTo ? getAddress(route.payTo) : payTo;
     const offers = (route.schemes ?? ["exact"]).map((scheme): PaymentRequirements => {
       if (scheme === "exact") {
         return {
@@ -111,14 +120,14 @@ export function paywall(options: PaywallOptions): RequestHandler {
           network: options.network,
           asset: getAddress(options.asset.address),
           amount: amount.toString(),
-          payTo,
+          payTo: routePayTo,
           maxTimeoutSeconds: options.maxTimeoutSeconds ?? 60,
           extra: { name: options.asset.name, version: options.asset.version },
         };
       }
       if (scheme !== BATCH_SETTLEMENT_SCHEME) throw new Error(`route "${key}": scheme "${String(scheme)}" is not one of exact, batch-settlement`);
       if (!options.batch) throw new Error(`route "${key}" accepts batch-settlement: give the paywall a batch server (channel store and receiver authorizer)`);
-      if (options.batch.payTo !== payTo) throw new Error(`route "${key}": the batch server receives for ${options.batch.payTo}, not ${payTo}`);
+      if (options.batch.payTo !== routePayTo) throw new Error(`route "${key}": the batch server receives for ${options.batch.payTo}, not ${routePayTo}`);
       const minDeposit = route.minDeposit === undefined ? amount * DEFAULT_DEPOSIT_CALLS : parsePrice(route.minDeposit);
       return options.batch.requirements(amount, minDeposit, options.maxTimeoutSeconds ?? 60);
     });
