@@ -2,6 +2,7 @@ import type { Command } from "commander";
 import { Wallet } from "ethers";
 import { formatAmount, formatDollars, parseAmount } from "../../amounts";
 import { parseAddress } from "../parse";
+import { SplitDistributor, ensureSplit, splitDefinition } from "../../splits";
 import { InvalidInputError, NetDollarError } from "../../errors";
 import { NetDollar__factory } from "../../../typechain-types";
 import { readTokenDomain } from "../../eip712";
@@ -17,7 +18,7 @@ import type { CliContext } from "../context";
 import { action } from "../action";
 import { table } from "../output";
 import { ExitWithCode } from "../action";
-import { collect, parseCount, parseDuration, parsePort } from "../parse";
+import { collect, parseCount, parseDuration, parsePayee, parsePort } from "../parse";
 import { openDatabase, type Database } from "../../db";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -165,12 +166,19 @@ export function registerX402Commands(program: Command): void {
     )
     .option("--claim-interval <duration>", "batch-settlement: claim what was charged at least this often (e.g. 30s, 5m)", "60s")
     .option("--claim-threshold <dollars>", "batch-settlement: also claim as soon as this much is charged and unclaimed")
+    .option(
+      "--split <address:bps>",
+      "share the revenue: pay a revenue split of these recipients (repeat; created if needed; distributed on the claim interval and after each settle)",
+      collect,
+      [],
+    )
     .addHelpText(
       "after",
       "\nWith --scheme batch-settlement the receiver authorizer (it signs claims and refunds) is NETD_RECEIVER_AUTHORIZER_KEY, else the configured key.\n" +
         "Claims run on their own: on the interval, on the threshold, and at once when a payer starts a timed withdrawal; a last one on Ctrl-C.\n\n" +
         "Examples (with NETD_PRIVATE_KEY set to the merchant's key, which also relays when the facilitator is in process):\n  $ netd x402 serve-demo --port 4021\n  $ netd x402 serve-demo --port 4021 --pay-to 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --facilitator-url http://127.0.0.1:4020\n" +
-        "  $ netd x402 serve-demo --port 4021 --scheme batch-settlement --claim-interval 30s --database .netd/db",
+        "  $ netd x402 serve-demo --port 4021 --scheme batch-settlement --claim-interval 30s --database .netd/db\n" +
+        "  $ netd x402 serve-demo --port 4061 --split 0x90F79bf6EB2c4f870365E785982E1f101E93b906:7000 --split 0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc:3000",
     )
     .action(
       action(
@@ -185,6 +193,7 @@ export function registerX402Commands(program: Command): void {
             database?: string;
             claimInterval: string;
             claimThreshold?: string;
+            split: string[];
           }) => {
             const port = parsePort(options.port);
             const host = parseHost(ctx, options.host);
@@ -203,7 +212,35 @@ export function registerX402Commands(program: Command): void {
                 throw new InvalidInputError(`--facilitator-url "${options.facilitatorUrl}" is not a URL`);
               }
             }
-            const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
+            let payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
+            let distributor: SplitDistributor | undefined;
+            if (options.split.length) {
+              if (options.payTo !== undefined) throw new InvalidInputError("give --pay-to or --split, not both: with --split the split is paid");
+              const shares: Record<string, number> = {};
+              for (const entry of options.split) {
+                const { account, shareBps } = parsePayee(entry);
+                if (shareBps === undefined) throw new InvalidInputError(`--split "${entry}" has no share: write ADDRESS:BPS`);
+                shares[account] = shareBps;
+              }
+              const definition = splitDefinition(shares);
+              const factory = (await ctx.deployment()).contracts.RevenueSplitFactory?.address;
+              if (!factory) throw new InvalidInputError("this deployment has no RevenueSplitFactory; run `netd deploy` again to add it");
+              const made = await ensureSplit(factory, await ctx.signer(), definition);
+              payTo = made.address;
+              ctx.out.note(made.created ? `created the revenue split ${payTo} (${made.transaction})` : `paying the revenue split ${payTo}`);
+              distributor = new SplitDistributor({
+                signer: await ctx.signer(),
+                token: (await ctx.deployment()).contracts.NetDollar.address,
+                splits: [payTo],
+                intervalMs: claimInterval * 1000,
+                onEvent: (e) =>
+                  ctx.out.note(
+                    e.kind === "distributed"
+                      ? `distributed ${formatDollars(e.amount)} from the split (${e.transaction})`
+                      : `warning: distributing the split failed: ${e.message}`,
+                  ),
+              });
+            }
             const network = lib().caip2(await ctx.chainId());
             const [asset] = await resolveAssets(ctx, []);
             const channels = await ctx.channels();
@@ -245,8 +282,10 @@ export function registerX402Commands(program: Command): void {
                 onEvent: (e) => {
                   if (e.kind === "claimed")
                     ctx.out.note(`claimed ${formatDollars(e.amount)} from ${e.channels} channel${e.channels === 1 ? "" : "s"} (${e.transaction})`);
-                  else if (e.kind === "settled") ctx.out.note(`settled ${formatDollars(e.amount)} to ${payTo} (${e.transaction})`);
-                  else if (e.kind === "withdrawal") ctx.out.note(`a payer started a withdrawal from channel ${e.channelId}: claiming it now`);
+                  else if (e.kind === "settled") {
+                    ctx.out.note(`settled ${formatDollars(e.amount)} to ${payTo} (${e.transaction})`);
+                    void distributor?.distributeNow();
+                  } else if (e.kind === "withdrawal") ctx.out.note(`a payer started a withdrawal from channel ${e.channelId}: claiming it now`);
                   else ctx.out.note(`warning: ${e.what} failed: ${e.reason} ${e.message}`);
                 },
               });
@@ -260,11 +299,12 @@ export function registerX402Commands(program: Command): void {
               throw error;
             }
             claimer?.start();
+            distributor?.start();
             ctx.out.result(
               [
                 `x402 demo API listening on ${server.url} (Ctrl-C to stop)`,
                 ...table([
-                  ["pays to", payTo],
+                  ["pays to", distributor ? `${payTo} (a revenue split: ${options.split.join(", ")})` : payTo],
                   ["network", network],
                   ["asset", `${asset.address} (${asset.name})`],
                   ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
@@ -309,6 +349,10 @@ export function registerX402Commands(program: Command): void {
               if (claimer) {
                 await claimer.stop();
                 await claimer.claimAndSettle().catch((error: Error) => ctx.out.note(`warning: the last claim failed: ${error.message}`));
+              }
+              if (distributor) {
+                await distributor.stop();
+                await distributor.distributeNow();
               }
               await batch?.store.flush().catch(() => undefined);
               await db?.close();
