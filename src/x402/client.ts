@@ -138,47 +138,7 @@ export class PayingClient {
     const url = new URL(String(input));
     const requirement = this.choose(required, url.host);
     if (requirement.scheme === BATCH_SETTLEMENT_SCHEME) return this.payByChannel(input, init, requirement, routeKey);
-    const payer = getAddress(this.options.payer ?? (await this.options.signer.getAddress()));
-    const amount = BigInt(requirement.amount);
-    // Reserve before signing: concurrent requests see each other's spending.
-    this.reserve(url.host, amount);
-
-    const now = BigInt(Math.floor(Date.now() / 1000));
-    const authorization = {
-      from: payer,
-      to: getAddress(requirement.payTo),
-      value: amount,
-      validAfter: 0n,
-      validBefore: now + BigInt(requirement.maxTimeoutSeconds),
-      nonce: randomNonce(),
-    };
-    const extra = requirement.extra as { name?: string; version?: string };
-    let signature: string;
-    try {
-      signature = await this.options.signer.signTypedData(
-        { name: extra.name, version: extra.version, chainId: chainIdOf(requirement.network)!, verifyingContract: getAddress(requirement.asset) },
-        TYPES.TransferWithAuthorization,
-        authorization,
-      );
-    } catch (error) {
-      // Nothing was signed: give the reservation back.
-      this.unreserve(url.host, amount);
-      throw error;
-    }
-    const payment: PaymentPayload = {
-      x402Version: 2,
-      resource: required.resource,
-      accepted: requirement,
-      payload: {
-        signature,
-        authorization: {
-          ...authorization,
-          value: authorization.value.toString(),
-          validAfter: authorization.validAfter.toString(),
-          validBefore: authorization.validBefore.toString(),
-        },
-      },
-    };
+    const { payment, authorization, payer, amount } = await this.signExact(required, requirement, url.host);
     const headers = new Headers(init.headers);
     headers.set("PAYMENT-SIGNATURE", encodePaymentSignatureHeader(payment));
     // The same signed payment again while its answer is lost, never a new one for the same purchase.
@@ -203,6 +163,94 @@ export class PayingClient {
     });
     return paid;
   };
+
+  /**
+   * Signs an `exact` payment (an EIP-3009 TransferWithAuthorization) for `requirement`, one of `required.accepts`,
+   * within the spend controls, reserving its amount against `host`'s and the total limits before signing. The
+   * transport (HTTP here, MCP or A2A in ./mcp.ts and ./a2a.ts) carries it; {@link recordPayment} records the outcome.
+   */
+  async signExact(
+    required: PaymentRequired,
+    requirement: PaymentRequirements,
+    host: string,
+  ): Promise<{
+    payment: PaymentPayload;
+    authorization: { from: string; to: string; value: bigint; validAfter: bigint; validBefore: bigint; nonce: string };
+    payer: string;
+    amount: bigint;
+  }> {
+    const payer = getAddress(this.options.payer ?? (await this.options.signer.getAddress()));
+    const amount = BigInt(requirement.amount);
+    // Reserve before signing: concurrent requests see each other's spending.
+    this.reserve(host, amount);
+    const now = BigInt(Math.floor(Date.now() / 1000));
+    const authorization = {
+      from: payer,
+      to: getAddress(requirement.payTo),
+      value: amount,
+      validAfter: 0n,
+      validBefore: now + BigInt(requirement.maxTimeoutSeconds),
+      nonce: randomNonce(),
+    };
+    const extra = requirement.extra as { name?: string; version?: string };
+    let signature: string;
+    try {
+      signature = await this.options.signer.signTypedData(
+        { name: extra.name, version: extra.version, chainId: chainIdOf(requirement.network)!, verifyingContract: getAddress(requirement.asset) },
+        TYPES.TransferWithAuthorization,
+        authorization,
+      );
+    } catch (error) {
+      // Nothing was signed: give the reservation back.
+      this.unreserve(host, amount);
+      throw error;
+    }
+    const payment: PaymentPayload = {
+      x402Version: 2,
+      resource: required.resource,
+      accepted: requirement,
+      payload: {
+        signature,
+        authorization: {
+          ...authorization,
+          value: authorization.value.toString(),
+          validAfter: authorization.validAfter.toString(),
+          validBefore: authorization.validBefore.toString(),
+        },
+      },
+    };
+    return { payment, authorization, payer, amount };
+  }
+
+  /** The requirement this client would pay among `required.accepts`, or PaymentRefusedError saying why none. */
+  chooseRequirement(required: PaymentRequired, host: string): PaymentRequirements {
+    return this.choose(required, host);
+  }
+
+  /** Records a payment carried by another transport (MCP, A2A): `settled` when the settlement says so. */
+  recordPayment(
+    where: URL,
+    settlement: SettleResponse | undefined,
+    refused: boolean,
+    p: { network: string; asset: string; payTo: string; amount: bigint; payer: string; nonce: string },
+  ): PaymentRecord {
+    const record: PaymentRecord = {
+      url: where.toString(),
+      host: where.host,
+      ...p,
+      scheme: "exact",
+      asset: getAddress(p.asset),
+      payTo: getAddress(p.payTo),
+      status: settlement?.success ? "settled" : refused ? "refused" : "unconfirmed",
+      transaction: settlement?.transaction || undefined,
+      errorReason: settlement?.errorReason,
+      httpStatus: 0,
+      at: new Date(),
+    };
+    this.payments.push(record);
+    this.options.onPayment?.(record);
+    return record;
+  }
 
   /**
    * Sends a paid request, and the same again while its answer is lost (the connection failed, or 502/503 without a

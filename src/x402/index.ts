@@ -18,3 +18,4 @@ export * from "./batch/server";
 export * from "./batch/claimer";
 export * from "./batch/wallet";
 export * from "./served";
+export * from "./mcp";

@@ -179,7 +179,7 @@ export function paywall(options: PaywallOptions): RequestHandler {
         `${REASON.unsupportedScheme}: scheme "${payment.accepted.scheme}" is not accepted (${route.offers.map((o) => `"${o.scheme}"`).join(", ")} is)`,
         REASON.unsupportedScheme,
       );
-    const mismatch = compare(payment.accepted, requirements);
+    const mismatch = compareRequirements(payment.accepted, requirements);
     if (mismatch) return paymentRequired(`${mismatch.reason}: ${mismatch.message}`, mismatch.reason);
 
     if (requirements.scheme === BATCH_SETTLEMENT_SCHEME) {
@@ -343,8 +343,8 @@ function unknownYet(res: Response, message: string, details?: string): void {
   res.json(details === undefined ? { error: message } : { error: message, details });
 }
 
-/** Why the client's chosen requirements are not this route's, with the reference reason string. */
-function compare(accepted: PaymentRequirements, ours: PaymentRequirements): { reason: string; message: string } | undefined {
+/** Why the client's chosen requirements are not ours (a route's, a paid tool's), with the reference reason string. */
+export function compareRequirements(accepted: PaymentRequirements, ours: PaymentRequirements): { reason: string; message: string } | undefined {
   if (accepted.scheme !== ours.scheme)
     return { reason: REASON.unsupportedScheme, message: `scheme "${accepted.scheme}" is not accepted ("${ours.scheme}" is)` };
   if (accepted.network !== ours.network) return { reason: REASON.networkMismatch, message: `network ${accepted.network} is not accepted (${ours.network} is)` };

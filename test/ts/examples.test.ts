@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import path from "node:path";
 import { expect } from "chai";
 import { ADDRESSES, KEYS, deployWithAgentFunds, startCliEnvironment, startServerProcess, type CliEnvironment, type CliServer } from "../helpers/cli";
@@ -6,6 +6,18 @@ import type { NetDollar } from "../../typechain-types";
 
 const ROOT = path.join(__dirname, "..", "..");
 const TS = ["-r", "ts-node/register/transpile-only"];
+
+/**
+ * Runs a program to its end without blocking the event loop (spawnSync would: the provider's idle keep-alive sockets
+ * then close unseen, and its next request fails with "socket hang up").
+ */
+function run(args: string[], env: Record<string, string>): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { cwd: ROOT, encoding: "utf8", env: { PATH: process.env.PATH ?? "", ...env } }, (error, stdout, stderr) =>
+      resolve({ status: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 /**
  * The code samples of docs/x402.md are the files in examples/, run here as the docs say (each its own process,
@@ -35,11 +47,7 @@ describe("examples/: the x402 facilitator, paywall and agent of docs/x402.md, ru
     expect(api.url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/weather$/);
 
     const before = await token.balanceOf(ADDRESSES.merchant);
-    const agent = spawnSync(process.execPath, [...TS, "examples/x402-agent.ts"], {
-      cwd: ROOT,
-      encoding: "utf8",
-      env: { PATH: process.env.PATH ?? "", ...common, AGENT_KEY: KEYS.agent, API_URL: api.url },
-    });
+    const agent = await run([...TS, "examples/x402-agent.ts"], { ...common, AGENT_KEY: KEYS.agent, API_URL: api.url });
     expect(agent.status, agent.stderr).to.equal(0);
     const [body, receipt] = agent.stdout.trim().split("\n");
     expect(JSON.parse(body)).to.deep.equal({ forecast: "sunny" });
@@ -47,11 +55,7 @@ describe("examples/: the x402 facilitator, paywall and agent of docs/x402.md, ru
     expect(await token.balanceOf(ADDRESSES.merchant)).to.equal(before + 10_000n);
 
     // Without its key the agent says what is missing and exits 1, paying nothing.
-    const keyless = spawnSync(process.execPath, [...TS, "examples/x402-agent.ts"], {
-      cwd: ROOT,
-      encoding: "utf8",
-      env: { PATH: process.env.PATH ?? "", ...common, API_URL: api.url },
-    });
+    const keyless = await run([...TS, "examples/x402-agent.ts"], { ...common, API_URL: api.url });
     expect(keyless.status).to.equal(1);
     expect(keyless.stderr).to.include("set AGENT_KEY");
     expect(await token.balanceOf(ADDRESSES.merchant)).to.equal(before + 10_000n);
