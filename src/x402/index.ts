@@ -19,3 +19,4 @@ export * from "./batch/claimer";
 export * from "./batch/wallet";
 export * from "./served";
 export * from "./mcp";
+export * from "./mcpDemo";

@@ -361,6 +361,77 @@ export function registerX402Commands(program: Command): void {
       ),
     );
 
+  x402
+    .command("serve-mcp")
+    .description("run a demo MCP server whose tools cost NET Dollar over x402 (hello free, joke $0.001, forecast $0.01): streamable HTTP on loopback, or stdio")
+    .option("--port <port>", "port of the streamable HTTP endpoint (POST /mcp)", "4071")
+    .option("--host <host>", "interface to listen on (loopback unless you mean it)", "127.0.0.1")
+    .option("--stdio", "speak MCP on stdin/stdout instead (for an MCP client that starts this command); notes go to stderr")
+    .option("--pay-to <address>", "who is paid (default: the configured key's address)")
+    .option("--facilitator-url <url>", "an x402 facilitator to verify and settle with (default: one in process, relaying with the configured key)")
+    .addHelpText(
+      "after",
+      "\nExamples (with NETD_PRIVATE_KEY set to the merchant's key):\n  $ netd x402 serve-mcp --port 4071\n  $ netd x402 serve-mcp --stdio      # e.g. as the command of an MCP client's server entry",
+    )
+    .action(
+      action((ctx) => async (options: { port: string; host: string; stdio?: boolean; payTo?: string; facilitatorUrl?: string }) => {
+        const port = parsePort(options.port);
+        const host = parseHost(ctx, options.host);
+        let facilitatorUrl: URL | undefined;
+        if (options.facilitatorUrl !== undefined) {
+          try {
+            facilitatorUrl = new URL(options.facilitatorUrl);
+          } catch {
+            throw new InvalidInputError(`--facilitator-url "${options.facilitatorUrl}" is not a URL`);
+          }
+        }
+        const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
+        const network = lib().caip2(await ctx.chainId());
+        const [asset] = await resolveAssets(ctx, []);
+        const facilitator: FacilitatorLike = facilitatorUrl
+          ? lib().facilitatorByUrl(facilitatorUrl.toString().replace(/\/$/, ""))
+          : new (lib().NetDollarFacilitator)({ networks: [{ network, provider: await ctx.provider(), relayer: await ctx.signer(), assets: [asset] }] });
+        const pricing = { payTo, network, asset, facilitator };
+        if (options.stdio) {
+          // Loaded only here: the other commands never need it.
+          // eslint-disable-next-line @typescript-eslint/no-require-imports
+          const { StdioServerTransport } = require("@modelcontextprotocol/sdk/server/stdio.js") as typeof import("@modelcontextprotocol/sdk/server/stdio.js");
+          const server = lib().createDemoMcpServer(pricing);
+          const transport = new StdioServerTransport();
+          ctx.out.note(`MCP server on stdio: tools hello (free), joke ($0.001), forecast ($0.01), paid to ${payTo} on ${network}`);
+          await server.connect(transport);
+          await new Promise<void>((resolve) => {
+            transport.onclose = resolve;
+            process.stdin.once("end", resolve);
+            process.once("SIGINT", resolve);
+            process.once("SIGTERM", resolve);
+          });
+          await server.close();
+          throw new ExitWithCode(0);
+        }
+        const server = await lib().listen(
+          lib().mcpHttpApp(() => lib().createDemoMcpServer(pricing)),
+          port,
+          host,
+        );
+        ctx.out.result(
+          [
+            `MCP server listening on ${server.url}/mcp (streamable HTTP; Ctrl-C to stop)`,
+            ...table([
+              ["pays to", payTo],
+              ["network", network],
+              ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
+              ["hello", "free"],
+              ["joke", "$0.001"],
+              ["forecast", "$0.01 (argument: city)"],
+            ]),
+          ],
+          { command: "x402 serve-mcp", url: `${server.url}/mcp`, payTo, network, asset: asset.address },
+        );
+        await runUntilStopped([server]);
+      }),
+    );
+
   program
     .command("pay")
     .description("fetch a URL, paying its HTTP 402 (x402) in NET Dollar with the configured key; prints the response and the receipt")
