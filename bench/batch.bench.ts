@@ -5,7 +5,6 @@
  * server runs in its own process, so its CPU per request is read from /proc. Also the p50 latency a paid call adds
  * over a free one on ours. Returns the markdown section.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -16,50 +15,18 @@ import { openDatabase } from "../src/db";
 import { ChannelStore, PayingClient } from "../src/x402";
 import { referenceBatchFetch } from "../test/helpers/batch";
 import type { X402Environment } from "../test/helpers/x402";
+import { spawnServer, type ServerChild } from "../test/helpers/server";
 
 const CALLS = 1_000;
 const IN_FLIGHT = 50;
 const ROOT = path.join(__dirname, "..");
 
-/** A server in a child process, started once it prints `listening on <url>`. */
-interface Child {
-  url: string;
-  pid: number;
-  stop(): Promise<void>;
-}
+type Child = ServerChild;
 
 function startChild(args: string[], env: Record<string, string>): Promise<Child> {
-  return new Promise((resolve, reject) => {
-    const child: ChildProcess = spawn(process.execPath, args, {
-      cwd: ROOT,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match) {
-        child.stdout!.off("data", onData);
-        child.stderr!.off("data", onData);
-        resolve({
-          url: match[1],
-          pid: child.pid!,
-          stop: () =>
-            new Promise((done) => {
-              child.once("exit", () => done());
-              child.kill("SIGTERM");
-            }),
-        });
-      }
-    };
-    child.stdout!.on("data", onData);
-    child.stderr!.on("data", onData);
-    child.once("exit", (code) => reject(new Error(`${args.join(" ")} exited with ${code}:\n${output}`)));
-  });
+  return spawnServer(args, env, ROOT);
 }
 
-/** CPU seconds (user + system) a process has used, from /proc. */
 function cpuSeconds(pid: number): number {
   const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
   return (Number(fields[11]) + Number(fields[12])) / 100;

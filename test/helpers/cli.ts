@@ -6,6 +6,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { devnetWallet, startHardhatNode, type HardhatNode } from "../../src/devnet";
+import { spawnServer, type ServerChild } from "./server";
 
 const BIN = path.join(__dirname, "..", "..", "bin", "netd.js");
 
@@ -115,47 +116,13 @@ export function runCli(args: string[], env: Record<string, string>, input?: stri
 }
 
 /** A long-running `netd` command (a server), started and awaited until it prints `listening on <url>`. */
-export interface CliServer {
-  url: string;
-  output(): string;
-  stop(): Promise<number | null>;
-}
+export type CliServer = ServerChild;
 
 export function startCliServer(args: string[], env: Record<string, string>, cwd = tmpdir()): Promise<CliServer> {
-  return startServerProcess([BIN, ...args], env, cwd);
+  return spawnServer([BIN, ...args], env, cwd);
 }
 
 /** Any Node program that serves and prints `listening on <url>` (netd, an example), run with `node <argv>`. */
 export function startServerProcess(argv: string[], env: Record<string, string>, cwd = tmpdir()): Promise<CliServer> {
-  const args = argv.slice(1);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, argv, {
-      cwd,
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    let started = false;
-    const exited = new Promise<number | null>((done) => child.once("exit", (code) => done(code)));
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(output);
-      if (match && !started) {
-        started = true;
-        resolve({
-          url: match[1],
-          output: () => output,
-          stop: async () => {
-            child.kill("SIGTERM");
-            return exited;
-          },
-        });
-      }
-    };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
-    void exited.then((code) => {
-      if (!started) reject(new Error(`${path.basename(argv[0])} ${args.join(" ")} exited with ${code} before listening:\n${output}`));
-    });
-  });
+  return spawnServer(argv, env, cwd);
 }

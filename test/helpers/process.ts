@@ -1,5 +1,6 @@
-import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
+
+import { spawnServer, type ServerChild } from "./server";
 
 export { freePort } from "../../src/devnet";
 
@@ -10,8 +11,7 @@ const BIN = path.join(__dirname, "..", "..", "bin", "netd.js");
  * `listening on`, killed with SIGKILL (a crash) or stopped with SIGTERM, and started again on the same port.
  */
 export class NetdProcess {
-  child?: ChildProcess;
-  output = "";
+  private server?: ServerChild;
   constructor(
     readonly port: number,
     /** The command and its options, without --port. */
@@ -23,38 +23,21 @@ export class NetdProcess {
     return `http://127.0.0.1:${this.port}`;
   }
 
+  /** What the current run printed. */
+  get output(): string {
+    return this.server?.output() ?? "";
+  }
+
   async start(): Promise<void> {
-    this.output = "";
-    const child = spawn(process.execPath, [BIN, ...this.args, "--port", String(this.port)], {
-      env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...this.env },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    this.child = child;
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        this.output += chunk.toString();
-        if (this.output.includes("listening on")) resolve();
-      };
-      child.stdout!.on("data", onData);
-      child.stderr!.on("data", onData);
-      child.once("exit", (code) => reject(new Error(`netd ${this.args[0]} exited with ${code} before listening:\n${this.output}`)));
-    });
+    this.server = await spawnServer([BIN, ...this.args, "--port", String(this.port)], this.env, process.cwd());
   }
 
   /** SIGKILL: a crash, nothing flushed. */
   kill(): Promise<void> {
-    const child = this.child!;
-    return new Promise((resolve) => {
-      child.once("exit", () => resolve());
-      child.kill("SIGKILL");
-    });
+    return this.server!.kill();
   }
 
   async stop(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null || this.child.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      this.child!.once("exit", () => resolve());
-      this.child!.kill("SIGTERM");
-    });
+    await this.server?.stop();
   }
 }

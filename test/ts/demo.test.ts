@@ -33,7 +33,9 @@ describe("the demo (npm run demo)", function () {
     // Split payments: a thousand calls at $0.001 settle into the split, one distribution pays 70% / 20% / 10% exactly.
     expect(text).to.match(/an agent pays 1000 summaries at \$0\.001 over one payment channel: 1000 answered/);
     expect(text).to.match(/settles 1\.00 NETD into the split/);
-    expect(text).to.match(/AI provider \(70%\)\s+0\.70 NETD\n\s+author 1 \(20%\)\s+0\.20 NETD\n\s+author 2 \(10%\)\s+0\.10 NETD\n\s+- exactly their shares of \$1\.00, to the base unit/);
+    expect(text).to.match(
+      /AI provider \(70%\)\s+0\.70 NETD\n\s+author 1 \(20%\)\s+0\.20 NETD\n\s+author 2 \(10%\)\s+0\.10 NETD\n\s+- exactly their shares of \$1\.00, to the base unit/,
+    );
     expect(text).to.match(/left in the split\s+0\.00 NETD/);
     expect(text).to.match(/Where every dollar is ==\n\s+agent\s+68\.64 NETD\n\s+merchant\s+1\.06 NETD/);
     expect(text).to.match(/creator 2\s+9\.20 NETD\n\s+creator 3\s+6\.10 NETD/);
