@@ -64,6 +64,18 @@ export function parsePort(input: string): number {
   return Number(input);
 }
 
+/** An http(s) URL. */
+export function parseUrl(input: string, what: string): URL {
+  let url: URL;
+  try {
+    url = new URL(input);
+  } catch {
+    throw new InvalidInputError(`${what} "${input}" is not a URL`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new InvalidInputError(`${what} "${input}" is not an http(s) URL`);
+  return url;
+}
+
 /** A 32-byte hex value (nonces, ids, hashes). */
 export function parseBytes32(input: string, what: string): string {
   if (!isHexString(input, 32)) throw new InvalidInputError(`${what} "${input}" is not 32 bytes of hex (0x and 64 hex digits)`);

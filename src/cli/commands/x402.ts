@@ -18,7 +18,7 @@ import type { CliContext } from "../context";
 import { action } from "../action";
 import { table } from "../output";
 import { ExitWithCode } from "../action";
-import { collect, parseCount, parseDuration, parsePayee, parsePort } from "../parse";
+import { collect, parseCount, parseDuration, parsePayee, parsePort, parseUrl } from "../parse";
 import { openDatabase, type Database } from "../../db";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -74,6 +74,18 @@ async function runUntilStopped(servers: RunningServer[], cleanup?: () => Promise
   for (const s of servers) await s.close();
   await cleanup?.();
   throw new ExitWithCode(0);
+}
+
+/** The facilitator a server uses: the one at --facilitator-url, else one in this process relaying with the configured key. */
+async function facilitatorFor(
+  ctx: CliContext,
+  url: URL | undefined,
+  network: `eip155:${string}`,
+  asset: FacilitatorAsset,
+  channels?: { address: string; collector: string },
+): Promise<FacilitatorLike> {
+  if (url) return lib().facilitatorByUrl(url.toString().replace(/\/$/, ""));
+  return new (lib().NetDollarFacilitator)({ networks: [{ network, provider: await ctx.provider(), relayer: await ctx.signer(), assets: [asset], channels }] });
 }
 
 function parseScheme(input: string, what: string): "exact" | "batch-settlement" {
@@ -204,14 +216,7 @@ export function registerX402Commands(program: Command): void {
             if (options.mode !== "settle-before-serve" && options.mode !== "verify-then-settle") {
               throw new InvalidInputError(`--mode "${options.mode}" is not settle-before-serve or verify-then-settle`);
             }
-            let facilitatorUrl: URL | undefined;
-            if (options.facilitatorUrl !== undefined) {
-              try {
-                facilitatorUrl = new URL(options.facilitatorUrl);
-              } catch {
-                throw new InvalidInputError(`--facilitator-url "${options.facilitatorUrl}" is not a URL`);
-              }
-            }
+            const facilitatorUrl = options.facilitatorUrl === undefined ? undefined : parseUrl(options.facilitatorUrl, "--facilitator-url");
             let payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
             let distributor: SplitDistributor | undefined;
             if (options.split.length) {
@@ -244,12 +249,7 @@ export function registerX402Commands(program: Command): void {
             const network = lib().caip2(await ctx.chainId());
             const [asset] = await resolveAssets(ctx, []);
             const channels = await ctx.channels();
-            let facilitator: FacilitatorLike;
-            if (facilitatorUrl) facilitator = lib().facilitatorByUrl(facilitatorUrl.toString().replace(/\/$/, ""));
-            else
-              facilitator = new (lib().NetDollarFacilitator)({
-                networks: [{ network, provider: await ctx.provider(), relayer: await ctx.signer(), assets: [asset], channels }],
-              });
+            const facilitator = await facilitatorFor(ctx, facilitatorUrl, network, asset, channels);
             let batch: import("../../x402").BatchSettlementServer | undefined;
             let claimer: import("../../x402").ChannelClaimer | undefined;
             let db: Database | undefined;
@@ -377,20 +377,11 @@ export function registerX402Commands(program: Command): void {
       action((ctx) => async (options: { port: string; host: string; stdio?: boolean; payTo?: string; facilitatorUrl?: string }) => {
         const port = parsePort(options.port);
         const host = parseHost(ctx, options.host);
-        let facilitatorUrl: URL | undefined;
-        if (options.facilitatorUrl !== undefined) {
-          try {
-            facilitatorUrl = new URL(options.facilitatorUrl);
-          } catch {
-            throw new InvalidInputError(`--facilitator-url "${options.facilitatorUrl}" is not a URL`);
-          }
-        }
+        const facilitatorUrl = options.facilitatorUrl === undefined ? undefined : parseUrl(options.facilitatorUrl, "--facilitator-url");
         const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
         const network = lib().caip2(await ctx.chainId());
         const [asset] = await resolveAssets(ctx, []);
-        const facilitator: FacilitatorLike = facilitatorUrl
-          ? lib().facilitatorByUrl(facilitatorUrl.toString().replace(/\/$/, ""))
-          : new (lib().NetDollarFacilitator)({ networks: [{ network, provider: await ctx.provider(), relayer: await ctx.signer(), assets: [asset] }] });
+        const facilitator = await facilitatorFor(ctx, facilitatorUrl, network, asset);
         const pricing = { payTo, network, asset, facilitator };
         if (options.stdio) {
           // Loaded only here: the other commands never need it.
