@@ -168,6 +168,10 @@ const DESCRIPTIONS: Record<string, Describe> = {
   UUPSUnauthorizedCallContext: () => "this upgrade function must be called through the proxy, not on the implementation",
   UUPSUnsupportedProxiableUUID: ([slot]) => `the new implementation answers proxiableUUID ${slot}, not the ERC-1967 implementation slot`,
   SafeCastOverflowedUintDowncast: ([bits, value]) => `the value ${value} does not fit in ${bits} bits`,
+  CloneArgumentsTooLong: () => "the split's definition is too long for a clone's code",
+  Create2EmptyBytecode: () => "the contract to create has no code",
+  FailedDeployment: () => "creating the contract failed",
+  InsufficientBalance: ([balance, needed]) => `the contract holds ${balance} wei of ETH; ${needed} are needed`,
   InvalidShortString: () => "the string is not a valid short string",
   StringTooLong: ([text]) => `"${text}" is longer than 31 bytes`,
 };

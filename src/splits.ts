@@ -197,13 +197,20 @@ export class SplitDistributor {
 
   /** Distributes every split with something to share, now. */
   distributeNow(): Promise<void> {
-    this.running = (this.running ?? Promise.resolve()).then(() => this.run(0n));
-    return this.running;
+    return this.enqueue(0n);
   }
 
-  private async tick(): Promise<void> {
+  private tick(): Promise<void> {
     const due = Date.now() - this.lastRunAt >= (this.options.intervalMs ?? 60_000);
-    await (this.running = (this.running ?? Promise.resolve()).then(() => this.run(due ? 0n : (this.options.threshold ?? -1n))));
+    return this.enqueue(due ? 0n : (this.options.threshold ?? -1n));
+  }
+
+  /** One run at a time, in order; a run that throws is reported and never stops the ones after it. */
+  private enqueue(minimum: bigint): Promise<void> {
+    this.running = (this.running ?? Promise.resolve()).then(() =>
+      this.run(minimum).catch((error: unknown) => this.options.onEvent?.({ kind: "failed", split: "", message: toNetDollarError(error).shortMessage })),
+    );
+    return this.running;
   }
 
   /** Distributes the splits whose distributable amount is above zero and at least `minimum` (-1: none). */
