@@ -272,12 +272,15 @@ function registerDefaultAdminCommands(program: Command): void {
             details: "sign with the pending admin's key (--keystore or NETD_PRIVATE_KEY)",
           });
         }
+        const after = state.pending.acceptableAfter;
+        // The contract wants block.timestamp > acceptableAfter, and simulation runs on the latest block: an automining
+        // devnet (delay 0) has none after it until something is sent. There, and only there, when the schedule is at
+        // most a second ahead of the wall clock, mine one block just after it; never move time on any other chain.
         const wallClock = BigInt(Math.floor(Date.now() / 1000));
-        if (state.now <= state.pending.acceptableAfter && wallClock > state.pending.acceptableAfter && isDevnet(await ctx.chainId())) {
-          // The contract wants block.timestamp > acceptableAfter and simulation runs on the latest block: an automining
-          // devnet has none after it until something is sent, so mine one (never on any other chain).
-          await (await ctx.provider()).send("evm_mine", []);
-          state.now = wallClock;
+        if (state.now <= after && after < wallClock + 2n && isDevnet(await ctx.chainId())) {
+          const at = wallClock > after ? wallClock : after + 1n;
+          await (await ctx.provider()).send("evm_mine", [Number(at)]);
+          state.now = BigInt((await (await ctx.provider()).getBlock("latest"))!.timestamp);
         }
         if (state.now <= state.pending.acceptableAfter) {
           throw new InvalidInputError(`the transfer can be accepted only after ${iso(state.pending.acceptableAfter)} (chain time now ${iso(state.now)})`, {
