@@ -1,23 +1,8 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import type { NetDollarV2 } from "../../typechain-types";
 import { formatDollars, parseAmount } from "../amounts";
 import { shortAddress } from "../addresses";
-import { openDatabase } from "../db";
-import { readTokenDomain } from "../eip712";
-import {
-  BatchSettlementServer,
-  ChannelClaimer,
-  ChannelStore,
-  NetDollarFacilitator,
-  PayingClient,
-  caip2,
-  createDemoApi,
-  createFacilitatorApp,
-  facilitatorByUrl,
-  listen,
-} from "../x402";
+import { ChannelClaimer, PayingClient, createDemoApi, listen } from "../x402";
+import { startDemoChannels } from "./channels";
 import type { Cast, Story } from "./story";
 
 const CALLS = 1_000;
@@ -30,29 +15,12 @@ const IN_FLIGHT = 50;
  */
 export async function micropaymentChapter(story: Story, cast: Cast, token: NetDollarV2, exactGasPerCall: bigint): Promise<void> {
   const provider = cast.issuer.provider!;
-  const network = caip2((await provider.getNetwork()).chainId);
-  const domain = await readTokenDomain(token);
-  const asset = { address: await token.getAddress(), name: domain.name, version: domain.version };
   const merchant = await cast.merchant.getAddress();
   const agent = await cast.agent.getAddress();
 
   story.title("A thousand calls at a hundredth of a cent: one payment channel");
-  const dir = mkdtempSync(join(tmpdir(), "netd-demo-channels-"));
-  const db = await openDatabase(dir);
-  const facilitatorServer = await listen(
-    createFacilitatorApp(new NetDollarFacilitator({ networks: [{ network, provider, relayer: cast.relayer, assets: [asset] }] })),
-    0,
-  );
-  const facilitator = facilitatorByUrl(facilitatorServer.url);
-  const server = await BatchSettlementServer.create({
-    store: new ChannelStore(db),
-    facilitator,
-    provider,
-    network,
-    asset,
-    payTo: merchant,
-    receiverAuthorizer: cast.merchant,
-  });
+  const channels = await startDemoChannels(cast, token, merchant, "netd-demo-channels-");
+  const { network, asset, db, facilitator, batch: server } = channels;
   const api = await listen(createDemoApi({ payTo: merchant, network, asset, facilitator, batch: server }), 0);
   try {
     story.step(
@@ -105,8 +73,6 @@ export async function micropaymentChapter(story: Story, cast: Cast, token: NetDo
     );
   } finally {
     await api.close();
-    await facilitatorServer.close();
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
+    await channels.close();
   }
 }

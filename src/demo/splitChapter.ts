@@ -1,26 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import express from "express";
 import type { NetDollarV2 } from "../../typechain-types";
 import { formatDollars, parseAmount } from "../amounts";
 import { shortAddress } from "../addresses";
-import { openDatabase } from "../db";
 import type { Deployment } from "../deployments";
-import { readTokenDomain } from "../eip712";
 import { getSplitStatus, resolveSplitRoutes, SplitDistributor } from "../splits";
-import {
-  BatchSettlementServer,
-  ChannelClaimer,
-  ChannelStore,
-  NetDollarFacilitator,
-  PayingClient,
-  caip2,
-  createFacilitatorApp,
-  facilitatorByUrl,
-  listen,
-  paywall,
-} from "../x402";
+import { ChannelClaimer, PayingClient, listen, paywall } from "../x402";
+import { startDemoChannels } from "./channels";
 import type { Cast, Story } from "./story";
 
 const CALLS = 1_000;
@@ -33,9 +18,6 @@ const CALLS = 1_000;
  */
 export async function splitChapter(story: Story, cast: Cast, deployment: Deployment, token: NetDollarV2): Promise<string> {
   const provider = cast.issuer.provider!;
-  const network = caip2((await provider.getNetwork()).chainId);
-  const domain = await readTokenDomain(token);
-  const asset = { address: await token.getAddress(), name: domain.name, version: domain.version };
   const aiProvider = await cast.merchant.getAddress();
   const [author1, author2] = await Promise.all([cast.creators[1].getAddress(), cast.creators[2].getAddress()]);
   const shares = { [aiProvider]: 7000, [author1]: 2000, [author2]: 1000 };
@@ -50,23 +32,9 @@ export async function splitChapter(story: Story, cast: Cast, deployment: Deploym
     `the route's price names a split (70% the AI provider ${shortAddress(aiProvider)}, 20% author ${shortAddress(author1)}, 10% author ${shortAddress(author2)}): the paywall creates it at ${shortAddress(split)}, an address anyone can recompute from those shares, and makes it the route's receiver`,
   );
 
-  const dir = mkdtempSync(join(tmpdir(), "netd-demo-splits-"));
-  const db = await openDatabase(dir);
-  const facilitatorServer = await listen(
-    createFacilitatorApp(new NetDollarFacilitator({ networks: [{ network, provider, relayer: cast.relayer, assets: [asset] }] })),
-    0,
-  );
-  const facilitator = facilitatorByUrl(facilitatorServer.url);
   // The channels' receiver is the split; the provider's key only authorizes the claims.
-  const batch = await BatchSettlementServer.create({
-    store: new ChannelStore(db),
-    facilitator,
-    provider,
-    network,
-    asset,
-    payTo: split,
-    receiverAuthorizer: cast.merchant,
-  });
+  const channels = await startDemoChannels(cast, token, split, "netd-demo-splits-");
+  const { network, asset, facilitator, batch } = channels;
   const app = express();
   app.use(paywall({ routes, payTo: split, network, asset, facilitator, batch }));
   app.get("/summarize", (_req, res) => res.json({ summary: "Two authors agree: small payments, often, add up." }));
@@ -112,8 +80,6 @@ export async function splitChapter(story: Story, cast: Cast, deployment: Deploym
     return split;
   } finally {
     await api.close();
-    await facilitatorServer.close();
-    await db.close();
-    rmSync(dir, { recursive: true, force: true });
+    await channels.close();
   }
 }
