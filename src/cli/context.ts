@@ -1,7 +1,7 @@
 import { createInterface } from "node:readline/promises";
 import type { JsonRpcProvider, Signer } from "ethers";
 import { ConditionalEscrow__factory, NetDollar__factory, type ConditionalEscrow, type NetDollar } from "../../typechain-types";
-import { ConfigurationError } from "../errors";
+import { ConfigurationError, InvalidInputError } from "../errors";
 import { connect } from "../provider";
 import { defaultDeploymentPath, readDeploymentFor, type Deployment } from "../deployments";
 import { loadSigner, promptHidden } from "../keys";
@@ -80,6 +80,13 @@ export class CliContext {
   /** A progress bar for a long scan, on stderr when both it and stdout are terminals and --json is off; else undefined. */
   progress(): ReturnType<typeof progressBar> | undefined {
     return !this.opts.json && process.stderr.isTTY && process.stdout.isTTY ? progressBar() : undefined;
+  }
+
+  /** The deployment's RevenueSplitFactory; a deployment made before splits existed says how to add it. */
+  async splitFactory(): Promise<string> {
+    const record = (await this.deployment()).contracts.RevenueSplitFactory;
+    if (!record) throw new InvalidInputError("this deployment has no RevenueSplitFactory; run `netd deploy` again to add it");
+    return record.address;
   }
 
   /** Where the server's database is: the --database flag, else NETD_DATABASE_URL, else the embedded default. */

@@ -94,6 +94,18 @@ export function parsePayee(input: string): { account: string; shareBps?: number 
   return { account, shareBps: Number(share) };
 }
 
+/** A split's recipients as `ADDRESS:BPS` entries → `{ address: bps }`; an entry without a share or listed twice is refused. */
+export function parseSplitShares(entries: string[], what: string): Record<string, number> {
+  const shares: Record<string, number> = {};
+  for (const entry of entries) {
+    const { account, shareBps } = parsePayee(entry);
+    if (shareBps === undefined) throw new InvalidInputError(`${what} "${entry}" has no share: write ADDRESS:BPS`);
+    if (shares[account] !== undefined) throw new InvalidInputError(`${account} is listed twice in the split`);
+    shares[account] = shareBps;
+  }
+  return shares;
+}
+
 /** "40", "40%" or "12.5%" → basis points. */
 export function parsePercent(input: string, what: string): number {
   const match = /^(\d{1,3})(?:\.(\d{1,2}))?%?$/.exec(input.trim());

@@ -227,24 +227,29 @@ export class PayingClient {
     return this.choose(required, host);
   }
 
-  /** Records a payment carried by another transport (MCP, A2A): `settled` when the settlement says so. */
+  /** Records a payment, whatever carried it (HTTP here, MCP, A2A): `settled` when the settlement says so. */
   recordPayment(
     where: URL,
     settlement: SettleResponse | undefined,
     refused: boolean,
-    p: { network: string; asset: string; payTo: string; amount: bigint; payer: string; nonce: string },
+    p: Pick<PaymentRecord, "network" | "amount" | "payer" | "nonce" | "ceiling" | "deposit"> & {
+      asset: string;
+      payTo: string;
+      scheme?: PaymentRecord["scheme"];
+    },
+    answer: { errorReason?: string; httpStatus?: number } = { errorReason: settlement?.errorReason },
   ): PaymentRecord {
     const record: PaymentRecord = {
       url: where.toString(),
       host: where.host,
       ...p,
-      scheme: "exact",
+      scheme: p.scheme ?? "exact",
       asset: getAddress(p.asset),
       payTo: getAddress(p.payTo),
       status: settlement?.success ? "settled" : refused ? "refused" : "unconfirmed",
       transaction: settlement?.transaction || undefined,
-      errorReason: settlement?.errorReason,
-      httpStatus: 0,
+      errorReason: answer.errorReason,
+      httpStatus: answer.httpStatus ?? 0,
       at: new Date(),
     };
     this.payments.push(record);
@@ -277,6 +282,7 @@ export class PayingClient {
    * Records one payment, as the server answered it: settled when it reported a successful settlement, refused on a
    * 402, unconfirmed otherwise.
    */
+  /** An HTTP payment's record: refused when the paid request was answered 402. */
   private record(
     url: URL,
     res: Response,
@@ -284,20 +290,7 @@ export class PayingClient {
     errorReason: string | undefined,
     p: Pick<PaymentRecord, "network" | "amount" | "payer" | "scheme" | "nonce" | "ceiling" | "deposit"> & { asset: string; payTo: string },
   ): void {
-    const record: PaymentRecord = {
-      url: url.toString(),
-      host: url.host,
-      ...p,
-      asset: getAddress(p.asset),
-      payTo: getAddress(p.payTo),
-      status: settlement?.success ? "settled" : res.status === 402 ? "refused" : "unconfirmed",
-      transaction: settlement?.transaction || undefined,
-      errorReason,
-      httpStatus: res.status,
-      at: new Date(),
-    };
-    this.payments.push(record);
-    this.options.onPayment?.(record);
+    this.recordPayment(url, settlement, res.status === 402, p, { errorReason, httpStatus: res.status });
   }
 
   private reserve(host: string, amount: bigint): void {

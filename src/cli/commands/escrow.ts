@@ -3,6 +3,7 @@ import type { ConditionalEscrow } from "../../../typechain-types";
 import { formatDollars, parseAmount } from "../../amounts";
 import { parseAddress, parsePayee, parsePercent, parseDuration, readTextFile } from "../parse";
 import { InvalidInputError } from "../../errors";
+import { toIsoSeconds } from "../../attestation/document";
 import { readTokenDomain } from "../../eip712";
 import { fundWithAuthorizationCall, getPaymentHistory, getPaymentStatus, signFunding, signReceipt, type PaymentEvent } from "../../escrow/actions";
 import {
@@ -356,7 +357,7 @@ export function registerEscrowCommands(program: Command): void {
         const { symbol } = await ctx.decodeContext();
         const fromBlock = (await ctx.deployment()).contracts.ConditionalEscrow?.blockNumber ?? 0;
         const history = await getPaymentHistory(e, payment, fromBlock);
-        const iso = (t: bigint) => new Date(Number(t) * 1000).toISOString().replace(".000Z", "Z");
+        const iso = toIsoSeconds;
         const none = (a: string) => (/^0x0{40}$/.test(a) ? "(none)" : a);
         const $ = (v: bigint) => formatDollars(v, symbol);
         const fee = payment.maxFeeBps === 0 ? "none" : `${payment.minFeeBps / 100}%-${payment.maxFeeBps / 100}% to ${payment.feeReceiver}`;

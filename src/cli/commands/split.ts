@@ -4,16 +4,9 @@ import { formatDollars } from "../../amounts";
 import { InvalidInputError } from "../../errors";
 import { getSplitStatus, predictSplitAddress, splitDefinition } from "../../splits";
 import { action } from "../action";
-import type { CliContext } from "../context";
 import { table } from "../output";
-import { parseAddress, parseCount, parsePayee } from "../parse";
+import { parseAddress, parseCount, parseSplitShares } from "../parse";
 import { runWrite } from "../write";
-
-async function factoryAddress(ctx: CliContext): Promise<string> {
-  const record = (await ctx.deployment()).contracts.RevenueSplitFactory;
-  if (!record) throw new InvalidInputError("this deployment has no RevenueSplitFactory; run `netd deploy` again to add it");
-  return record.address;
-}
 
 function statusRows(s: Awaited<ReturnType<typeof getSplitStatus>>, symbol: string): string[] {
   return [
@@ -48,15 +41,9 @@ export function registerSplitCommands(program: Command): void {
     )
     .action(
       action((ctx) => async (entries: string[], o: { remainder?: string; fee: string }) => {
-        const shares: Record<string, number> = {};
-        for (const entry of entries) {
-          const { account, shareBps } = parsePayee(entry);
-          if (shareBps === undefined) throw new InvalidInputError(`recipient "${entry}" has no share: write ADDRESS:BPS`);
-          if (shares[account] !== undefined) throw new InvalidInputError(`${account} is listed twice in the split`);
-          shares[account] = shareBps;
-        }
+        const shares = parseSplitShares(entries, "recipient");
         const definition = splitDefinition(shares, { remainderRecipient: o.remainder, distributorFeeBps: parseCount(o.fee, "--fee", 1_000, 0) });
-        const factory = RevenueSplitFactory__factory.connect(await factoryAddress(ctx), await ctx.signer());
+        const factory = RevenueSplitFactory__factory.connect(await ctx.splitFactory(), await ctx.signer());
         const address = await predictSplitAddress(await factory.getAddress(), await ctx.provider(), definition);
         if ((await (await ctx.provider()).getCode(address)) !== "0x") {
           ctx.out.result([`The split already exists at ${address}: nothing to send`], {

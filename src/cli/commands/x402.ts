@@ -18,7 +18,7 @@ import type { CliContext } from "../context";
 import { action } from "../action";
 import { table } from "../output";
 import { ExitWithCode } from "../action";
-import { collect, parseCount, parseDuration, parsePayee, parsePort, parseUrl } from "../parse";
+import { collect, parseCount, parseDuration, parsePort, parseSplitShares, parseUrl } from "../parse";
 import { openDatabase, type Database } from "../../db";
 
 const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
@@ -221,16 +221,8 @@ export function registerX402Commands(program: Command): void {
             let distributor: SplitDistributor | undefined;
             if (options.split.length) {
               if (options.payTo !== undefined) throw new InvalidInputError("give --pay-to or --split, not both: with --split the split is paid");
-              const shares: Record<string, number> = {};
-              for (const entry of options.split) {
-                const { account, shareBps } = parsePayee(entry);
-                if (shareBps === undefined) throw new InvalidInputError(`--split "${entry}" has no share: write ADDRESS:BPS`);
-                shares[account] = shareBps;
-              }
-              const definition = splitDefinition(shares);
-              const factory = (await ctx.deployment()).contracts.RevenueSplitFactory?.address;
-              if (!factory) throw new InvalidInputError("this deployment has no RevenueSplitFactory; run `netd deploy` again to add it");
-              const made = await ensureSplit(factory, await ctx.signer(), definition);
+              const definition = splitDefinition(parseSplitShares(options.split, "--split"));
+              const made = await ensureSplit(await ctx.splitFactory(), await ctx.signer(), definition);
               payTo = made.address;
               ctx.out.note(made.created ? `created the revenue split ${payTo} (${made.transaction})` : `paying the revenue split ${payTo}`);
               distributor = new SplitDistributor({
