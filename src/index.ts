@@ -21,6 +21,7 @@ export * from "./escrow/actions";
 export * from "./attestation";
 export * from "./x402";
 export * from "./splits";
+export * from "./ap2";
 export { openDatabase, DEFAULT_DATABASE_DIR, type Database } from "./db";
 export { NetDollar__factory, NetDollarV2__factory, ConditionalEscrow__factory, ReserveOracle__factory, BatchSettlement__factory } from "../typechain-types";
 export type { NetDollar, NetDollarV2, ConditionalEscrow, ReserveOracle, BatchSettlement } from "../typechain-types";

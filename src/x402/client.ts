@@ -8,6 +8,8 @@ import { chainIdOf } from "./money";
 import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
 import { ChannelWallet, type ChannelPayment } from "./batch/wallet";
 import { BATCH_REASON } from "./reasons";
+import { AP2_EXTENSION } from "../ap2/mandates";
+import type { MandateWallet } from "../ap2/wallet";
 
 /** The paying client refused to pay (a spend control, or nothing it may pay with); nothing was signed. */
 export class PaymentRefusedError extends NetDollarError {
@@ -80,6 +82,12 @@ export interface PayingClientOptions {
   resend?: number;
   /** The schemes it may pay with, preferred first (default batch-settlement then exact with `channels`, else exact). */
   schemes?: ("exact" | "batch-settlement")[];
+  /**
+   * Pay under a person's AP2 open payment mandate: every payment is checked against it (and refused before signing
+   * when outside it), closed with the agent's key, and bound to it (the EIP-3009 nonce is the chain's hash; the chain
+   * travels in `extensions["ap2-mandate"]`). Exact payments only.
+   */
+  mandate?: MandateWallet;
 }
 
 /**
@@ -183,6 +191,13 @@ export class PayingClient {
     const amount = BigInt(requirement.amount);
     // Reserve before signing: concurrent requests see each other's spending.
     this.reserve(host, amount);
+    let mandate: { chain: string; nonce: string } | undefined;
+    try {
+      mandate = await this.options.mandate?.authorize(required.resource?.url ?? host, requirement);
+    } catch (error) {
+      this.unreserve(host, amount);
+      throw error;
+    }
     const now = BigInt(Math.floor(Date.now() / 1000));
     const authorization = {
       from: payer,
@@ -190,7 +205,7 @@ export class PayingClient {
       value: amount,
       validAfter: 0n,
       validBefore: now + BigInt(requirement.maxTimeoutSeconds),
-      nonce: randomNonce(),
+      nonce: mandate?.nonce ?? randomNonce(),
     };
     const extra = requirement.extra as { name?: string; version?: string };
     let signature: string;
@@ -218,6 +233,7 @@ export class PayingClient {
           validBefore: authorization.validBefore.toString(),
         },
       },
+      ...(mandate ? { extensions: { [AP2_EXTENSION]: { chain: mandate.chain } } } : {}),
     };
     return { payment, authorization, payer, amount };
   }
@@ -432,7 +448,8 @@ export class PayingClient {
   private choose(required: PaymentRequired, host: string): PaymentRequirements {
     const c = this.options.controls ?? {};
     const reasons: string[] = [];
-    const preference = this.options.schemes ?? (this.channels ? ["batch-settlement", "exact"] : ["exact"]);
+    // A mandate closes for one payment of a known amount: exact only.
+    const preference = this.options.mandate ? ["exact"] : (this.options.schemes ?? (this.channels ? ["batch-settlement", "exact"] : ["exact"]));
     const offered = [...(required.accepts ?? [])].sort((a, b) => rank(a.scheme) - rank(b.scheme));
     function rank(scheme: string): number {
       const i = preference.indexOf(scheme as never);

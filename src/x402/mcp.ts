@@ -9,7 +9,8 @@ import type { PaymentRecord, PayingClient } from "./client";
 import type { FacilitatorAsset } from "./facilitator";
 import { parsePrice } from "./money";
 import { compareRequirements, type FacilitatorLike } from "./paywall";
-import { REASON } from "./reasons";
+import { MANDATE_REASON, REASON } from "./reasons";
+import { mandateProblem, type MandatePolicy } from "../ap2/mandates";
 
 /** The `_meta` keys of x402's MCP transport (specs/transports-v2/mcp.md). */
 export const MCP_PAYMENT_META = "x402/payment";
@@ -26,6 +27,8 @@ export interface PaidToolPricing {
   facilitator: FacilitatorLike;
   /** Seconds a payment authorization must stay valid (default 60). */
   maxTimeoutSeconds?: number;
+  /** AP2 mandates (see {@link MandatePolicy}): one carried is always checked. */
+  mandates?: MandatePolicy;
 }
 
 /** A tool answer asking for payment: `isError`, the PaymentRequired in `structuredContent` and as JSON text. */
@@ -61,10 +64,11 @@ export function paidTool<Shape extends ZodRawShape>(
     maxTimeoutSeconds: pricing.maxTimeoutSeconds ?? 60,
     extra: { name: pricing.asset.name, version: pricing.asset.version },
   };
+  const resource = `mcp://tool/${name}`;
   const required = (error?: string): PaymentRequired => ({
     x402Version: 2,
     ...(error ? { error } : {}),
-    resource: { url: `mcp://tool/${name}`, description: config.description ?? name, mimeType: "application/json" },
+    resource: { url: resource, description: config.description ?? name, mimeType: "application/json" },
     accepts: [requirements],
   });
   const callback = (async (args: unknown, extra: { _meta?: Record<string, unknown> }) => {
@@ -75,6 +79,8 @@ export function paidTool<Shape extends ZodRawShape>(
     const payment = parsed.data as PaymentPayload;
     const mismatch = compareRequirements(payment.accepted, requirements);
     if (mismatch) return paymentRequiredResult(required(`${mismatch.reason}: ${mismatch.message}`));
+    const mandate = await mandateProblem(payment, requirements, resource, pricing.mandates);
+    if (mandate) return paymentRequiredResult(required(`${MANDATE_REASON}: ${mandate}`));
     const verified = await pricing.facilitator.verify(payment, requirements);
     if (!verified.isValid) return paymentRequiredResult(required(`${verified.invalidReason}${verified.invalidMessage ? `: ${verified.invalidMessage}` : ""}`));
     const settlement = await pricing.facilitator.settle(payment, requirements);

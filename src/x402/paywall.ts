@@ -6,7 +6,8 @@ import { HTTPFacilitatorClient } from "@x402/core/server";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse, VerifyResponse } from "@x402/core/types";
 import { describeIssues } from "../errors";
 import { parsePrice } from "./money";
-import { REASON } from "./reasons";
+import { MANDATE_REASON, REASON } from "./reasons";
+import { mandateProblem, type MandatePolicy } from "../ap2/mandates";
 import type { FacilitatorAsset } from "./facilitator";
 import type { BatchSettlementServer } from "./batch/server";
 import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
@@ -72,6 +73,8 @@ export interface PaywallOptions {
   served?: ServedPayments;
   /** The server side of batch-settlement (channel store, receiver authorizer), for routes that accept it. */
   batch?: BatchSettlementServer;
+  /** AP2 mandates on exact payments (see {@link MandatePolicy}): one carried is always checked. */
+  mandates?: MandatePolicy;
   /** Called for every paid request served, with its settlement. */
   onPaid?: (record: { route: string; scheme: PaywallScheme; payer?: string; amount: string; transaction: string }) => void;
 }
@@ -203,6 +206,9 @@ export function paywall(options: PaywallOptions): RequestHandler {
       });
       return next();
     }
+
+    const mandate = await mandateProblem(payment, requirements, resource.url, options.mandates);
+    if (mandate) return paymentRequired(`${MANDATE_REASON}: ${mandate}`, MANDATE_REASON);
 
     const auth = (payment.payload as { authorization?: { from?: unknown; nonce?: unknown; validBefore?: unknown } }).authorization;
     const key = typeof auth?.from === "string" && typeof auth.nonce === "string" ? `${auth.from}:${auth.nonce}`.toLowerCase() : undefined;

@@ -34,6 +34,12 @@ export const REASON = {
 
 export type Reason = (typeof REASON)[keyof typeof REASON];
 
+/**
+ * Ours (no x402 package defines it): a payment carrying an AP2 mandate (`extensions["ap2-mandate"]`) that is not the
+ * payment its mandate closes, or none where the paywall requires one.
+ */
+export const MANDATE_REASON = "invalid_ap2_mandate";
+
 /** Reason strings of the `batch-settlement` scheme, exactly as the reference SDK (@x402/evm batch-settlement) spells them. */
 export const BATCH_REASON = {
   scheme: "invalid_batch_settlement_evm_scheme",

@@ -1,0 +1,5 @@
+export * from "./schemas";
+export * from "./sdjwt";
+export * from "./mandates";
+export * from "./wallet";
+export * from "./audit";
