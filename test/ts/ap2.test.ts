@@ -1,3 +1,4 @@
+import { tmpdir } from "node:os";
 import { expect } from "chai";
 import { getAddress, keccak256, toUtf8Bytes } from "ethers";
 import type { PaymentRequirements } from "@x402/core/types";
@@ -264,7 +265,7 @@ describe("AP2 mandates", function () {
 
   describe("the agent's wallet", function () {
     it("pays within the mandate until the budget is spent exactly, then refuses before signing; the ledger survives a restart", async function () {
-      const ledgerFile = `${require("node:os").tmpdir()}/netd-ap2-${process.pid}-${Date.now()}.json`;
+      const ledgerFile = `${tmpdir()}/netd-ap2-${process.pid}-${Date.now()}.json`;
       let clock = T0 + DAY;
       const wallet = await MandateWallet.open({ mandate: token, agentKey: agent.privateJwk, ledgerFile, clock: () => clock });
       const a = await wallet.authorize("http://shop.test/a", offer(2_000_000n));
