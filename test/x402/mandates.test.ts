@@ -1,0 +1,172 @@
+import { expect } from "chai";
+import express from "express";
+import { z } from "zod";
+import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from "@x402/core/http";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import {
+  MandateRefusedError,
+  MandateWallet,
+  auditMandatePayment,
+  generateMandateKey,
+  mandateNonce,
+  openPaymentMandate,
+  payeeOf,
+  signMandate,
+} from "../../src/ap2";
+import { PayingClient, PayingMcpClient, facilitatorByUrl, listen, paidTool, paywall, type RunningServer } from "../../src/x402";
+import { NETWORK, startX402Environment, type X402Environment } from "../helpers/x402";
+
+/**
+ * Payments under an AP2 mandate, with money, on a real node: our client pays our paywall (HTTP) and our paid tool
+ * (MCP) under a person's open mandate; the EIP-3009 nonce on chain is the chain's hash and the auditor matches it;
+ * a payment without a mandate, or whose nonce is not its mandate's, is refused and moves nothing; a payment over
+ * the budget is refused by the agent's own client before it signs.
+ */
+describe("x402 under AP2 mandates", function () {
+  this.timeout(120_000);
+  let env: X402Environment;
+  let api: RunningServer;
+  const user = generateMandateKey();
+  const agentKey = generateMandateKey();
+  let token: string;
+  let served = 0;
+
+  before(async function () {
+    env = await startX402Environment();
+    const app = express();
+    app.use(
+      paywall({
+        routes: { "GET /forecast": { price: "$1.50" } },
+        payTo: env.merchant.address,
+        network: NETWORK,
+        asset: env.asset,
+        facilitator: facilitatorByUrl(env.facilitatorServer.url),
+        mandates: { required: true, issuers: [user.publicJwk] },
+      }),
+    );
+    app.get("/forecast", (_req, res) => {
+      served++;
+      res.json({ forecast: "sunny" });
+    });
+    api = await listen(app, 0);
+    env.servers.push(api);
+    // Up to $2 a payment, $3 in all, this merchant only, this week.
+    const now = Date.now();
+    token = await signMandate(
+      openPaymentMandate({
+        agentKey: agentKey.publicJwk,
+        maxAmount: 2_000_000n,
+        budget: 3_000_000n,
+        payees: [payeeOf(NETWORK, env.merchant.address, "forecasts")],
+        notBefore: new Date(now - 60_000),
+        notAfter: new Date(now + 7 * 86_400_000),
+        expiresAt: new Date(now + 7 * 86_400_000),
+      }),
+      user.privateJwk,
+    );
+  });
+  after(async function () {
+    await env?.stop();
+  });
+
+  it("HTTP: pays under the mandate; the nonce on chain is the chain's hash and the auditor matches the payment", async function () {
+    const wallet = await MandateWallet.open({ mandate: token, agentKey: agentKey.privateJwk });
+    const client = new PayingClient({ signer: env.agent, mandate: wallet });
+    const before = await env.token.balanceOf(env.merchant.address);
+    const res = await client.fetch(`${api.url}/forecast`);
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.deep.equal({ forecast: "sunny" });
+    expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 1_500_000n);
+    const [paid] = wallet.payments;
+    expect(client.payments.at(-1)).to.include({ status: "settled", nonce: paid.nonce });
+    expect(paid.nonce).to.equal(mandateNonce(paid.chain));
+    expect(await env.token.authorizationState(env.agent.address, paid.nonce)).to.equal(true);
+    const audit = await auditMandatePayment({ provider: env.provider, token: env.asset.address, chain: paid.chain, verify: { issuers: [user.publicJwk] } });
+    expect(audit.problems).to.deep.equal([]);
+    expect(audit.onChain).to.include({
+      payer: env.agent.address,
+      to: env.merchant.address,
+      value: 1_500_000n,
+      transaction: client.payments.at(-1)!.transaction,
+    });
+
+    // $1.50 of $3 left: another $1.50 is fine, then the budget is spent and the client refuses before signing.
+    expect((await client.fetch(`${api.url}/forecast`)).status).to.equal(200);
+    const servedBefore = served;
+    const balance = await env.token.balanceOf(env.agent.address);
+    let refused: unknown;
+    try {
+      await client.fetch(`${api.url}/forecast`);
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).to.be.instanceOf(MandateRefusedError);
+    expect((refused as Error).message).to.include("$1.50 would exceed the mandate's budget: $3.00 of $3.00 already spent");
+    expect(wallet.payments).to.have.length(2);
+    expect(served).to.equal(servedBefore);
+    expect(await env.token.balanceOf(env.agent.address)).to.equal(balance);
+  });
+
+  it("HTTP: the paywall refuses a payment without a mandate, and one whose nonce is not its mandate's hash; nothing moves", async function () {
+    const before = await env.token.balanceOf(env.agent.address);
+    const plain = await new PayingClient({ signer: env.agent }).fetch(`${api.url}/forecast`);
+    expect(plain.status).to.equal(402);
+    expect(decodePaymentRequiredHeader(plain.headers.get("PAYMENT-REQUIRED")!).error).to.equal(
+      'invalid_ap2_mandate: the payment carries no AP2 mandate (extensions["ap2-mandate"].chain)',
+    );
+
+    // A mandate chain closed for this offer, carried by an authorization with a random nonce.
+    const wallet = await MandateWallet.open({ mandate: token, agentKey: agentKey.privateJwk });
+    const first = await fetch(`${api.url}/forecast`);
+    const required = decodePaymentRequiredHeader(first.headers.get("PAYMENT-REQUIRED")!);
+    const { chain } = await wallet.authorize(required.resource.url, required.accepts[0]);
+    const { payment } = await new PayingClient({ signer: env.agent }).signExact(required, required.accepts[0], "api");
+    const forged = await fetch(`${api.url}/forecast`, {
+      headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader({ ...payment, extensions: { "ap2-mandate": { chain } } }) },
+    });
+    expect(forged.status).to.equal(402);
+    expect(decodePaymentRequiredHeader(forged.headers.get("PAYMENT-REQUIRED")!).error).to.match(
+      /^invalid_ap2_mandate: the payment's nonce 0x[0-9a-f]{64} is not the mandate chain's hash 0x[0-9a-f]{64}$/,
+    );
+    expect(await env.token.balanceOf(env.agent.address)).to.equal(before);
+    // The auditor finds no payment for that chain.
+    expect((await auditMandatePayment({ provider: env.provider, token: env.asset.address, chain })).problems).to.deep.equal([
+      `no payment on chain carries the mandate's nonce ${mandateNonce(chain)}`,
+    ]);
+  });
+
+  it("MCP: a paid tool that requires a mandate is paid under one, and the auditor matches it", async function () {
+    const server = new McpServer({ name: "netd-mandate-tools", version: "1.0.0" });
+    paidTool(
+      server,
+      "forecast",
+      { description: "tomorrow's weather", inputSchema: { city: z.string() } },
+      { price: "$0.01", payTo: env.merchant.address, network: NETWORK, asset: env.asset, facilitator: env.facilitator, mandates: { required: true } },
+      async ({ city }) => ({ content: [{ type: "text", text: `sunny in ${city}` }] }),
+    );
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: "mandate-agent", version: "1.0.0" });
+    await client.connect(clientSide);
+    try {
+      const plain = await new PayingMcpClient(client, new PayingClient({ signer: env.agent })).callTool({ name: "forecast", arguments: { city: "Lisbon" } });
+      expect(plain.isError).to.equal(true);
+      expect((plain.structuredContent as { error: string }).error).to.match(/^invalid_ap2_mandate: the payment carries no AP2 mandate/);
+
+      const mandate = await signMandate(openPaymentMandate({ agentKey: agentKey.publicJwk, maxAmount: 10_000n, budget: 10_000n }), user.privateJwk);
+      const wallet = await MandateWallet.open({ mandate, agentKey: agentKey.privateJwk });
+      const agent = new PayingMcpClient(client, new PayingClient({ signer: env.agent, mandate: wallet }));
+      const result = await agent.callTool({ name: "forecast", arguments: { city: "Lisbon" } });
+      expect(result.content).to.deep.equal([{ type: "text", text: "sunny in Lisbon" }]);
+      const audit = await auditMandatePayment({ provider: env.provider, token: env.asset.address, chain: wallet.payments[0].chain });
+      expect(audit.problems).to.deep.equal([]);
+      expect(audit.mandate.aud).to.equal("mcp://tool/forecast");
+      expect(audit.onChain).to.include({ value: 10_000n, to: env.merchant.address });
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+});
