@@ -8,6 +8,7 @@ import { registerAttestationCommands } from "./commands/attest";
 import { registerAuthorizationCommands } from "./commands/authorize";
 import { registerChannelCommands } from "./commands/channel";
 import { registerKeystoreCommands } from "./commands/keystore";
+import { registerMandateCommands } from "./commands/mandate";
 import { registerDeployCommands } from "./commands/deploy";
 import { registerEscrowCommands } from "./commands/escrow";
 import { registerEventCommands } from "./commands/events";
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerX402Commands(program);
   registerChannelCommands(program);
   registerSplitCommands(program);
+  registerMandateCommands(program);
   registerKeystoreCommands(program);
   const walk = (c: Command): void => {
     c.exitOverride();

@@ -18,6 +18,7 @@ import type { CliContext } from "../context";
 import { action } from "../action";
 import { table } from "../output";
 import { ExitWithCode } from "../action";
+import { openMandateWallet } from "./mandate";
 import { collect, parseCount, parseDuration, parsePort, parseSplitShares, parseUrl } from "../parse";
 import { openDatabase, type Database } from "../../db";
 
@@ -431,12 +432,16 @@ export function registerX402Commands(program: Command): void {
     .option("--state <dir>", "batch-settlement: where the channels' state is kept", ".netd/channels")
     .option("--count <n>", "call the URL n times (over one channel, with batch-settlement)", "1")
     .option("--parallel <n>", "with --count: this many calls in flight at once", "1")
+    .option("--mandate <file>", "pay under this signed AP2 open payment mandate (exact only): refused before signing when outside it")
+    .option("--agent-key <file>", "with --mandate: the agent's private key (JWK) that the mandate names")
+    .option("--ledger <file>", "with --mandate: what was spent under it, kept across runs (default <mandate>.ledger.json)")
     .addHelpText(
       "after",
-      "\nExit codes: 0 paid and served (2xx, every call), 1 the server refused or failed, 2 bad input or the price is above --max.\n\nExamples:\n" +
+      "\nExit codes: 0 paid and served (2xx, every call), 1 the server refused or failed, 2 bad input, or the price is above --max or outside the mandate.\n\nExamples:\n" +
         "  $ netd pay http://127.0.0.1:4021/joke --max 0.01\n" +
         '  $ netd pay http://127.0.0.1:4021/summarize --method POST --data \'{"text":"pay per call"}\' --json\n' +
-        "  $ netd pay http://127.0.0.1:4021/tick --scheme batch-settlement --deposit 0.02 --max 0.01 --count 100 --parallel 10",
+        "  $ netd pay http://127.0.0.1:4021/tick --scheme batch-settlement --deposit 0.02 --max 0.01 --count 100 --parallel 10\n" +
+        "  $ netd pay http://127.0.0.1:4021/weather --mandate mandate.sdjwt --agent-key agent.jwk",
     )
     .action(
       action(
@@ -453,6 +458,9 @@ export function registerX402Commands(program: Command): void {
               state: string;
               count: string;
               parallel: string;
+              mandate?: string;
+              agentKey?: string;
+              ledger?: string;
             },
           ) => {
             let target: URL;
@@ -475,7 +483,18 @@ export function registerX402Commands(program: Command): void {
             const assets = options.asset.length ? options.asset.map((a) => parseAddress(a, "--asset")) : [(await ctx.deployment()).contracts.NetDollar.address];
             const signer = await ctx.signer();
             const channels = scheme === "batch-settlement" ? await ctx.channels() : undefined;
+            if ((options.agentKey !== undefined || options.ledger !== undefined) && options.mandate === undefined)
+              throw new InvalidInputError("--agent-key and --ledger are for --mandate");
+            if (options.mandate !== undefined && options.agentKey === undefined)
+              throw new InvalidInputError("--mandate needs --agent-key (the agent's key it names)");
+            if (options.mandate !== undefined && scheme !== "exact")
+              throw new InvalidInputError("--mandate pays --scheme exact only (a mandate closes for one payment)");
+            const mandate =
+              options.mandate === undefined
+                ? undefined
+                : await openMandateWallet(options.mandate, options.agentKey!, options.ledger ?? `${options.mandate.replace(/\.sdjwt$/, "")}.ledger.json`);
             const client = new (lib().PayingClient)({
+              mandate,
               signer,
               schemes: [scheme],
               controls: {
@@ -576,6 +595,14 @@ export function registerX402Commands(program: Command): void {
                   ["payer", payment.payer],
                   ["network", payment.network],
                   ["transaction", payment.transaction ?? (payment.scheme === "batch-settlement" ? "(none: claimed later, with others)" : "(none)")],
+                  ...(mandate
+                    ? ([
+                        [
+                          "mandate",
+                          `nonce ${payment.nonce} is its chain's hash; spent $${(mandate.usage.spentMinor / 100).toFixed(2)} under it (${mandate.payments.length} payment(s))`,
+                        ],
+                      ] as [string, string][])
+                    : []),
                 ]
               : [["paid", "nothing (the resource did not ask for payment)"]];
             if (ctx.out.json) {
