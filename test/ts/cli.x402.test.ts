@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+import path from "node:path";
 import { expect } from "chai";
 import type { JsonRpcProvider } from "ethers";
 import type { NetDollar } from "../../typechain-types";
@@ -143,5 +145,64 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
       const run = ok(await env.run([...args, "--help"], { key: null }));
       expect(run.stdout).to.include("Example");
     }
+  });
+  it("mandate key, create, sign, verify; pay --mandate until the budget is spent, refused before signing; the ledger verifies on chain", async function () {
+    const file = (name: string) => path.join(env.dir, name);
+    ok(await env.run(["mandate", "key", "--out", file("me.jwk"), "--public-out", file("me.pub.jwk")], { key: null }));
+    const agentKey = ok(await env.run(["mandate", "key", "--out", file("agent.jwk"), "--public-out", file("agent.pub.jwk"), "--json"], { key: null }));
+    expect(statSync(file("agent.jwk")).mode & 0o777).to.equal(0o600);
+    const again = await env.run(["mandate", "key", "--out", file("me.jwk")], { key: null });
+    expect([again.code, again.stderr]).to.deep.equal([2, `error: the key file ${file("me.jwk")} already exists; nothing was written\n`]);
+    const refused = await env.run(["mandate", "create", "--agent", file("agent.pub.jwk"), "--max", "0.001"], { key: null });
+    expect([refused.code, refused.stderr]).to.deep.equal([
+      2,
+      "error: the maximum per payment 0.001 NETD is not a whole number of cents (AP2 amounts are in minor units)\n",
+    ]);
+    const created = ok(
+      await env.run(
+        [
+          "mandate",
+          "create",
+          "--agent",
+          file("agent.pub.jwk"),
+          "--max",
+          "0.05",
+          "--budget",
+          "0.02",
+          "--payee",
+          `${ADDRESSES.merchant}=demo`,
+          "--days",
+          "7",
+          "--out",
+          file("m.json"),
+          "--json",
+        ],
+        { key: null },
+      ),
+    );
+    expect((created.json.document as { cnf: unknown }).cnf).to.deep.equal({ jwk: agentKey.json.publicJwk });
+    ok(await env.run(["mandate", "sign", file("m.json"), "--key", file("me.jwk"), "--out", file("m.sdjwt")], { key: null }));
+    const verified = ok(await env.run(["mandate", "verify", file("m.sdjwt"), "--issuer", file("me.pub.jwk"), "--json"], { key: null }));
+    expect(verified.json).to.include({ valid: true, vct: "mandate.payment.open.1", trustedIssuer: true });
+    const wrongIssuer = await env.run(["mandate", "verify", file("m.sdjwt"), "--issuer", file("agent.pub.jwk")], { key: null });
+    expect(wrongIssuer.code).to.equal(2);
+    expect(wrongIssuer.stderr).to.include("which is not a trusted issuer");
+
+    const pay = (extra: string[] = []) =>
+      env.run(["pay", `${api.url}/weather`, "--mandate", file("m.sdjwt"), "--agent-key", file("agent.jwk"), ...extra], { key: KEYS.agent });
+    const [agentBefore] = await balances();
+    expect(ok(await pay()).stderr).to.match(/mandate +nonce 0x[0-9a-f]{64} is its chain's hash; spent \$0\.01 under it \(1 payment\(s\)\)/);
+    ok(await pay());
+    const over = await pay();
+    expect([over.code, over.stderr]).to.deep.equal([
+      2,
+      `error: not paying ${api.url}/weather under the mandate: $0.01 would exceed the mandate's budget: $0.02 of $0.02 already spent\n  nothing was signed or paid\n`,
+    ]);
+    expect((await balances())[0]).to.equal(agentBefore - 20_000n);
+    const audit = ok(await env.run(["mandate", "verify", file("m.ledger.json"), "--issuer", file("me.pub.jwk"), "--json"], { key: null }));
+    expect(audit.json).to.include({ paidAsMandated: true });
+    expect((audit.json.payments as { problems: string[] }[]).map((p) => p.problems)).to.deep.equal([[], []]);
+    const noKey = await env.run(["pay", `${api.url}/weather`, "--mandate", file("m.sdjwt")], { key: KEYS.agent });
+    expect([noKey.code, noKey.stderr]).to.deep.equal([2, "error: --mandate needs --agent-key (the agent's key it names)\n"]);
   });
 });
