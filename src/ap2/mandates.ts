@@ -134,8 +134,8 @@ export function openPaymentMandate(input: OpenPaymentMandateInput): OpenPaymentM
   if (input.notBefore || input.notAfter)
     constraints.push({
       type: "payment.execution_date",
-      ...(input.notBefore ? { not_before: input.notBefore.toISOString() } : {}),
-      ...(input.notAfter ? { not_after: input.notAfter.toISOString() } : {}),
+      ...(input.notBefore ? { not_before: isoSeconds(input.notBefore) } : {}),
+      ...(input.notAfter ? { not_after: isoSeconds(input.notAfter) } : {}),
     });
   const issuedAt = Math.floor((input.issuedAt ?? new Date()).getTime() / 1000);
   const mandate = {
@@ -147,6 +147,11 @@ export function openPaymentMandate(input: OpenPaymentMandateInput): OpenPaymentM
   };
   if (mandate.exp !== undefined && mandate.exp <= issuedAt) throw new InvalidInputError("the mandate would expire before it is issued");
   return parseMandate(mandate) as OpenPaymentMandate;
+}
+
+/** A time in whole seconds, as ISO 8601 (payments are dated in seconds: a mandate valid "from now" is valid this second). */
+function isoSeconds(date: Date): string {
+  return new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString().replace(".000Z", "Z");
 }
 
 /** Signs a mandate as the first hop of a chain (the person's, or their trusted surface's, key); `jwk` in the header. */
@@ -400,7 +405,7 @@ export function x402PaymentMandate(resource: string, requirement: PaymentRequire
     payee: payeeOf(requirement.network, requirement.payTo, website ? new URL(resource).host : resource, website),
     payment_amount: { amount: minor, currency: "USD" },
     payment_instrument: { id: `${requirement.network}/erc20:${getAddress(requirement.asset)}`, type: "x402.exact", description: "NET Dollar (EIP-3009)" },
-    execution_date: new Date(now * 1000).toISOString(),
+    execution_date: isoSeconds(new Date(now * 1000)),
     iat: now,
   });
 }

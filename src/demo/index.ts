@@ -8,6 +8,7 @@ import { tokenChapter } from "./tokenChapter";
 import { x402Chapter } from "./x402Chapter";
 import { micropaymentChapter } from "./micropaymentChapter";
 import { splitChapter } from "./splitChapter";
+import { mandateChapter } from "./mandateChapter";
 
 export type { Cast } from "./story";
 
@@ -46,6 +47,7 @@ export async function runDemo(cast: Cast, write?: (line: string) => void): Promi
   const exact = await x402Chapter(story, cast, token);
   await micropaymentChapter(story, cast, token, exact.gasPerCall);
   const split = await splitChapter(story, cast, deployment, token);
+  await mandateChapter(story, cast, token);
   await whereTheMoneyIs(story, cast, token, [
     ["revenue split", split],
     ["escrow", deployment.contracts.ConditionalEscrow.address],

@@ -87,8 +87,8 @@ describe("AP2 mandates", function () {
       expect(open.constraints).to.deep.include({ type: "payment.agent_recurrence", frequency: "ON_DEMAND" });
       expect(open.constraints).to.deep.include({
         type: "payment.execution_date",
-        not_before: "2026-09-21T14:13:20.000Z",
-        not_after: "2026-09-28T14:13:20.000Z",
+        not_before: "2026-09-21T14:13:20Z",
+        not_after: "2026-09-28T14:13:20Z",
       });
       expect(open).to.include({ iat: T0, exp: T0 + 7 * DAY });
     });
@@ -208,12 +208,12 @@ describe("AP2 mandates", function () {
 
     it("execution date: before not_before and after not_after refused, the instants themselves allowed", function () {
       expect(checkPaymentConstraints(open, at(10_000n, MERCHANT_A, T0 - 1), none, T0 - 1)).to.deep.equal([
-        "the mandate cannot be used before 2026-09-21T14:13:20.000Z",
+        "the mandate cannot be used before 2026-09-21T14:13:20Z",
       ]);
       expect(checkPaymentConstraints(open, at(10_000n, MERCHANT_A, T0), none, T0)).to.deep.equal([]);
       expect(checkPaymentConstraints(open, at(10_000n, MERCHANT_A, T0 + 7 * DAY), none, T0 + 7 * DAY)).to.deep.equal([]);
       expect(checkPaymentConstraints(open, at(10_000n, MERCHANT_A, T0 + 7 * DAY + 1), none, T0 + 7 * DAY + 1)).to.deep.equal([
-        "the mandate cannot be used after 2026-09-28T14:13:20.000Z",
+        "the mandate cannot be used after 2026-09-28T14:13:20Z",
       ]);
     });
 

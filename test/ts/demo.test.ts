@@ -37,7 +37,13 @@ describe("the demo (npm run demo)", function () {
       /AI provider \(70%\)\s+0\.70 NETD\n\s+author 1 \(20%\)\s+0\.20 NETD\n\s+author 2 \(10%\)\s+0\.10 NETD\n\s+- exactly their shares of \$1\.00, to the base unit/,
     );
     expect(text).to.match(/left in the split\s+0\.00 NETD/);
-    expect(text).to.match(/Where every dollar is ==\n\s+agent\s+68\.64 NETD\n\s+merchant\s+1\.06 NETD/);
+    // Under a mandate: two purchases over HTTP and MCP, the third refused before signing, both matched on chain.
+    expect(text).to.match(/spent under the mandate \$3\.50 of \$5\.00, in 2 payments/);
+    expect(text).to.match(
+      /a third purchase \(\$2\.00\) is refused by the agent's own client before it signs: "\$2\.00 would exceed the mandate's budget: \$3\.50 of \$5\.00 already spent"/,
+    );
+    expect(text).to.match(/2\.00 NETD to 0x90F7…b906 as mandated \(nonce 0x[0-9a-f]{8}…, tx 0x[0-9a-f]{8}…\)\n\s+1\.50 NETD to 0x15d3…6A65 as mandated/);
+    expect(text).to.match(/Where every dollar is ==\n\s+agent\s+65\.14 NETD\n\s+merchant\s+3\.06 NETD\n\s+creator 1\s+16\.50 NETD/);
     expect(text).to.match(/creator 2\s+9\.20 NETD\n\s+creator 3\s+6\.10 NETD/);
     expect(text).to.match(/total supply\s+100\.00 NETD\n\s+- the balances add up to the supply, to the last base unit/);
   });
