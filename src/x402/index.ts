@@ -20,3 +20,4 @@ export * from "./batch/wallet";
 export * from "./served";
 export * from "./mcp";
 export * from "./mcpDemo";
+export * from "./a2a";

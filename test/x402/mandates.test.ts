@@ -16,6 +16,7 @@ import {
   signMandate,
 } from "../../src/ap2";
 import { PayingClient, PayingMcpClient, facilitatorByUrl, listen, paidTool, paywall, type RunningServer } from "../../src/x402";
+import { A2A_X402_EXTENSION, PayingA2AClient, a2aMerchantApp } from "../../src/x402/a2a";
 import { NETWORK, startX402Environment, type X402Environment } from "../helpers/x402";
 
 /**
@@ -168,5 +169,90 @@ describe("x402 under AP2 mandates", function () {
       await client.close();
       await server.close();
     }
+  });
+  it("A2A: a merchant agent sells a task; the SDK's client sees payment-required; ours pays under a mandate and gets the result", async function () {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { ClientFactory } = require("@a2a-js/sdk/client") as typeof import("@a2a-js/sdk/client", { with: { "resolution-mode": "import" } });
+    const { TaskState } = require("@a2a-js/sdk") as typeof import("@a2a-js/sdk", { with: { "resolution-mode": "import" } });
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    let works = 0;
+    const skill = {
+      resource: "a2a://report-shop/report",
+      description: "a market report",
+      price: "$1.00",
+      payTo: env.merchant.address,
+      network: NETWORK as typeof NETWORK,
+      asset: env.asset,
+      facilitator: env.facilitator,
+      mandates: { required: true, issuers: [user.publicJwk] },
+      run: async (request: string) => {
+        works++;
+        return `report on ${request}: volumes up 12%`;
+      },
+    };
+    const server = await listen(a2aMerchantApp({ name: "report-shop", description: "sells market reports", url: "http://placeholder" }, skill), 0);
+    env.servers.push(server);
+    const card = (await (await fetch(`${server.url}/.well-known/agent-card.json`)).json()) as {
+      capabilities: { extensions: { uri: string; required: boolean }[] };
+    };
+    expect(card.capabilities.extensions).to.deep.include({
+      uri: A2A_X402_EXTENSION,
+      description: "Supports payments using the x402 protocol for on-chain settlement.",
+      required: true,
+    });
+    const client = await new ClientFactory().createFromAgentCard({
+      ...(card as object),
+      supportedInterfaces: [{ url: server.url, protocolBinding: "JSONRPC", tenant: "", protocolVersion: "1.0" }],
+    } as never);
+
+    // The SDK's own client, not paying: the task waits in input-required with the PaymentRequired, nothing is done.
+    const plain = (await client.sendMessage(
+      {
+        tenant: "",
+        message: {
+          messageId: "m-1",
+          contextId: "",
+          taskId: "",
+          role: 1,
+          parts: [{ content: { $case: "text", value: "stablecoins" }, metadata: undefined, filename: "", mediaType: "text/plain" }],
+          metadata: {},
+          extensions: [],
+          referenceTaskIds: [],
+        },
+        configuration: undefined,
+        metadata: undefined,
+      },
+      { serviceParameters: { "A2A-Extensions": A2A_X402_EXTENSION } as never },
+    )) as { status: { state: number; message: { metadata: Record<string, { accepts?: { amount: string; payTo: string }[] }> } } };
+    expect(plain.status.state).to.equal(TaskState.TASK_STATE_INPUT_REQUIRED);
+    const waiting = plain.status.message.metadata;
+    expect(waiting["x402.payment.status"]).to.equal("payment-required");
+    expect(waiting["x402.payment.required"].accepts![0]).to.include({ amount: "1000000", payTo: env.merchant.address });
+    // Our client under spend controls that do not allow the price: refused before signing, nothing done.
+    const asked = await new PayingA2AClient(client, new PayingClient({ signer: env.agent, controls: { maxPerPayment: 1n } }))
+      .buy("stablecoins", "report-shop")
+      .catch((e: Error) => e);
+    expect(asked).to.be.instanceOf(Error);
+    expect((asked as Error).message).to.include("above the maximum per payment");
+    expect(works).to.equal(0);
+
+    const mandate = await signMandate(openPaymentMandate({ agentKey: agentKey.publicJwk, maxAmount: 1_000_000n, budget: 1_000_000n }), user.privateJwk);
+    const wallet = await MandateWallet.open({ mandate, agentKey: agentKey.privateJwk });
+    const before = await env.token.balanceOf(env.merchant.address);
+    const bought = await new PayingA2AClient(client, new PayingClient({ signer: env.agent, mandate: wallet })).buy("stablecoins", "report-shop");
+    expect(bought.task.status?.state).to.equal(TaskState.TASK_STATE_COMPLETED);
+    expect(bought.result).to.equal("report on stablecoins: volumes up 12%");
+    const meta = bought.task.status?.message?.metadata as Record<string, unknown>;
+    expect(meta["x402.payment.status"]).to.equal("payment-completed");
+    expect((meta["x402.payment.receipts"] as { success: boolean }[])[0]).to.include({ success: true, payer: env.agent.address });
+    expect(bought.payment).to.include({ status: "settled", amount: 1_000_000n, nonce: wallet.payments[0].nonce });
+    expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 1_000_000n);
+    expect(works).to.equal(1);
+    expect((await auditMandatePayment({ provider: env.provider, token: env.asset.address, chain: wallet.payments[0].chain })).problems).to.deep.equal([]);
+
+    // A second purchase is over the mandate's budget: refused before signing, the merchant is told it was rejected.
+    const over = await new PayingA2AClient(client, new PayingClient({ signer: env.agent, mandate: wallet })).buy("bonds", "report-shop").catch((e: Error) => e);
+    expect(over).to.be.instanceOf(MandateRefusedError);
+    expect(works).to.equal(1);
   });
 });

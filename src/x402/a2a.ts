@@ -1,0 +1,327 @@
+import { randomUUID } from "node:crypto";
+// @a2a-js/sdk is an ES module package with a CommonJS build: its types are read as the ES module's, its values
+// required from the CommonJS build (the same API).
+import type * as A2ACore from "@a2a-js/sdk" with { "resolution-mode": "import" };
+import type * as A2AServer from "@a2a-js/sdk/server" with { "resolution-mode": "import" };
+import type { AgentExecutor, ExecutionEventBus, RequestContext } from "@a2a-js/sdk/server" with { "resolution-mode": "import" };
+import type { Message, Part, Task } from "@a2a-js/sdk" with { "resolution-mode": "import" };
+import type { Client } from "@a2a-js/sdk/client" with { "resolution-mode": "import" };
+import type * as A2AExpress from "@a2a-js/sdk/server/express" with { "resolution-mode": "import" };
+import { PaymentPayloadV2Schema } from "@x402/core/schemas";
+import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
+import { getAddress } from "ethers";
+import { mandateProblem, type MandatePolicy } from "../ap2/mandates";
+import type { PaymentRecord, PayingClient } from "./client";
+import type { FacilitatorAsset } from "./facilitator";
+import { parsePrice } from "./money";
+import { compareRequirements, type FacilitatorLike } from "./paywall";
+import { MANDATE_REASON, REASON } from "./reasons";
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { AgentEvent } = require("@a2a-js/sdk/server") as typeof A2AServer;
+const { Role, TaskState } = require("@a2a-js/sdk") as typeof A2ACore;
+/* eslint-enable @typescript-eslint/no-require-imports */
+type TaskState = A2ACore.TaskState;
+
+/**
+ * x402 over A2A (the a2a-x402 extension v0.2, standalone flow) on @a2a-js/sdk: a merchant agent sells a task; the
+ * task waits in `input-required` with `x402.payment.status: "payment-required"` and the PaymentRequired in
+ * `x402.payment.required` (status message metadata); the shopper answers in the same task with
+ * `"payment-submitted"` and the PaymentPayload in `x402.payment.payload`; the merchant verifies, settles and only
+ * then does the work, completing the task with `"payment-completed"` and the settlement in `x402.payment.receipts`
+ * (or failing it with `"payment-failed"` and `x402.payment.error`).
+ */
+export const A2A_X402_EXTENSION = "https://github.com/google-agentic-commerce/a2a-x402/blob/main/spec/v0.2";
+export const A2A_X402 = {
+  status: "x402.payment.status",
+  required: "x402.payment.required",
+  payload: "x402.payment.payload",
+  receipts: "x402.payment.receipts",
+  error: "x402.payment.error",
+} as const;
+
+/** What a paid skill costs and who is paid; `run` does the work once paid. */
+export interface PaidSkill {
+  /** The resource the payment is for (the mandate's `aud` and offer), e.g. "a2a://report-shop/report". */
+  resource: string;
+  description: string;
+  price: string;
+  payTo: string;
+  network: `eip155:${string}`;
+  asset: FacilitatorAsset;
+  facilitator: FacilitatorLike;
+  maxTimeoutSeconds?: number;
+  mandates?: MandatePolicy;
+  run(request: string): Promise<string>;
+}
+
+const text = (value: string): Part => ({ content: { $case: "text", value }, metadata: undefined, filename: "", mediaType: "text/plain" });
+
+function agentMessage(taskId: string, contextId: string, words: string, metadata: Record<string, unknown>): Message {
+  return {
+    messageId: randomUUID(),
+    contextId,
+    taskId,
+    role: Role.ROLE_AGENT,
+    parts: [text(words)],
+    metadata,
+    extensions: [A2A_X402_EXTENSION],
+    referenceTaskIds: [],
+  };
+}
+
+function textOf(message: Message | undefined): string {
+  return (message?.parts ?? []).map((p) => (p.content?.$case === "text" ? p.content.value : "")).join("");
+}
+
+/** The a2a-x402 error code for an x402 reason (spec §9.1), for `x402.payment.error`. */
+function errorCode(reason: string): string {
+  if (/insufficient_balance/.test(reason)) return "INSUFFICIENT_FUNDS";
+  if (/signature/.test(reason)) return "INVALID_SIGNATURE";
+  if (/valid_before|valid_after|expired/.test(reason)) return "EXPIRED_PAYMENT";
+  if (/nonce_already_used/.test(reason)) return "DUPLICATE_NONCE";
+  if (/network/.test(reason)) return "NETWORK_MISMATCH";
+  if (/value_mismatch|amount/.test(reason)) return "INVALID_AMOUNT";
+  if (reason.startsWith(MANDATE_REASON)) return "INVALID_MANDATE";
+  return "SETTLEMENT_FAILED";
+}
+
+/**
+ * The merchant agent's executor: sells `skill` for a NET Dollar price, paid before it runs. Serve it with
+ * @a2a-js/sdk's `DefaultRequestHandler` and transport handlers (see {@link a2aMerchantApp} in ./a2aDemo.ts).
+ */
+export class PaidSkillExecutor implements AgentExecutor {
+  private readonly requirements: PaymentRequirements;
+
+  constructor(private readonly skill: PaidSkill) {
+    this.requirements = {
+      scheme: "exact",
+      network: skill.network,
+      asset: getAddress(skill.asset.address),
+      amount: parsePrice(skill.price).toString(),
+      payTo: getAddress(skill.payTo),
+      maxTimeoutSeconds: skill.maxTimeoutSeconds ?? 60,
+      extra: { name: skill.asset.name, version: skill.asset.version },
+    };
+  }
+
+  private required(error?: string): PaymentRequired {
+    return {
+      x402Version: 2,
+      ...(error ? { error } : {}),
+      resource: { url: this.skill.resource, description: this.skill.description, mimeType: "text/plain" },
+      accepts: [this.requirements],
+    };
+  }
+
+  async execute(ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
+    const message = ctx.userMessage;
+    const meta = (message.metadata ?? {}) as Record<string, unknown>;
+    const publish = (state: TaskState, words: string, metadata: Record<string, unknown>, extra: Partial<Task> = {}) => {
+      bus.publish(
+        AgentEvent.task({
+          id: ctx.taskId,
+          contextId: ctx.contextId,
+          status: { state, message: agentMessage(ctx.taskId, ctx.contextId, words, metadata), timestamp: new Date().toISOString() },
+          artifacts: [],
+          history: [...(ctx.task?.history ?? []), message],
+          metadata: { ...(ctx.task?.metadata ?? {}), ...(extra.metadata ?? {}) },
+          ...("artifacts" in extra ? { artifacts: extra.artifacts! } : {}),
+        }),
+      );
+      bus.finished();
+    };
+    const askForPayment = (error?: string) =>
+      publish(TaskState.TASK_STATE_INPUT_REQUIRED, error ? `Payment refused: ${error}` : "Payment is required.", {
+        [A2A_X402.status]: "payment-required",
+        [A2A_X402.required]: this.required(error),
+      });
+    const failed = (reason: string, receipt?: SettleResponse) =>
+      publish(TaskState.TASK_STATE_FAILED, `Payment failed: ${reason}`, {
+        [A2A_X402.status]: "payment-failed",
+        [A2A_X402.error]: errorCode(reason),
+        [A2A_X402.receipts]: [receipt ?? { success: false, errorReason: reason, network: this.requirements.network, transaction: "" }],
+      });
+
+    // A new purchase: remember what was asked for, and ask for payment.
+    if (!ctx.task) return askForPayment();
+    const state = ctx.task.status?.state;
+    if (state !== TaskState.TASK_STATE_INPUT_REQUIRED) return failed("the task is not waiting for a payment");
+    if (meta[A2A_X402.status] === "payment-rejected")
+      return publish(TaskState.TASK_STATE_CANCELED, "Payment rejected by the client.", { [A2A_X402.status]: "payment-rejected" });
+    if (meta[A2A_X402.status] !== "payment-submitted") return askForPayment();
+    const parsed = PaymentPayloadV2Schema.safeParse(meta[A2A_X402.payload]);
+    if (!parsed.success) return askForPayment(`${REASON.invalidPayload}: ${A2A_X402.payload} is not an x402 v2 PaymentPayload`);
+    const payment = parsed.data as PaymentPayload;
+    const mismatch = compareRequirements(payment.accepted, this.requirements);
+    if (mismatch) return askForPayment(`${mismatch.reason}: ${mismatch.message}`);
+    const mandate = await mandateProblem(payment, this.requirements, this.skill.resource, this.skill.mandates);
+    if (mandate) return askForPayment(`${MANDATE_REASON}: ${mandate}`);
+    const verified = await this.skill.facilitator.verify(payment, this.requirements);
+    if (!verified.isValid) return askForPayment(`${verified.invalidReason}${verified.invalidMessage ? `: ${verified.invalidMessage}` : ""}`);
+    const settlement = await this.skill.facilitator.settle(payment, this.requirements);
+    if (!settlement.success) return failed(`${settlement.errorReason}${settlement.errorMessage ? `: ${settlement.errorMessage}` : ""}`, settlement);
+    // Paid: the work is done now, and the task completes with the receipt.
+    const request = textOf(ctx.task.history?.find((m) => m.role === Role.ROLE_USER));
+    let result: string;
+    try {
+      result = await this.skill.run(request);
+    } catch (error) {
+      return publish(TaskState.TASK_STATE_FAILED, `The work failed after payment: ${(error as Error).message}`, {
+        [A2A_X402.status]: "payment-completed",
+        [A2A_X402.receipts]: [settlement],
+      });
+    }
+    publish(
+      TaskState.TASK_STATE_COMPLETED,
+      "Payment successful.",
+      { [A2A_X402.status]: "payment-completed", [A2A_X402.receipts]: [settlement] },
+      {
+        artifacts: [
+          { artifactId: randomUUID(), name: "result", description: this.skill.description, parts: [text(result)], metadata: undefined, extensions: [] },
+        ],
+      },
+    );
+  }
+
+  async cancelTask(): Promise<void> {
+    // Nothing runs between turns: a task waiting for payment has nothing to stop.
+  }
+}
+
+function userMessage(words: string, metadata: Record<string, unknown>, taskId = "", contextId = ""): Message {
+  return {
+    messageId: randomUUID(),
+    contextId,
+    taskId,
+    role: Role.ROLE_USER,
+    parts: [text(words)],
+    metadata,
+    extensions: [A2A_X402_EXTENSION],
+    referenceTaskIds: [],
+  };
+}
+
+function taskOf(result: unknown): Task {
+  const r = result as { payload?: { $case?: string; value?: Task } } & Partial<Task>;
+  if (r.payload?.$case === "task" && r.payload.value) return r.payload.value;
+  if (typeof r.id === "string" && r.status) return r as Task;
+  throw new Error("the merchant agent answered with a message, not a task");
+}
+
+/** The outcome of {@link PayingA2AClient.buy}: the final task, its result text, and the payment. */
+export interface A2APurchase {
+  task: Task;
+  result?: string;
+  payment?: PaymentRecord;
+}
+
+/**
+ * The shopper agent's side: asks a merchant agent for a task, pays the x402 payment it asks for with a
+ * {@link PayingClient} (its spend controls and mandate apply: a refusal throws before anything is signed), and
+ * returns the completed task.
+ *
+ * @example
+ * const shopper = new PayingA2AClient(await new ClientFactory().createFromUrl(url), new PayingClient({ signer, mandate }));
+ * const { result, payment } = await shopper.buy("a market report on stablecoins", "report-shop");
+ */
+export class PayingA2AClient {
+  constructor(
+    private readonly client: Client,
+    private readonly paying: PayingClient,
+  ) {}
+
+  /** Sends a message with the a2a-x402 extension activated (the `A2A-Extensions` header), as a required extension must be. */
+  private async send(message: Message): Promise<Task> {
+    return taskOf(
+      await this.client.sendMessage(
+        { tenant: "", message, configuration: undefined, metadata: undefined },
+        { serviceParameters: { "A2A-Extensions": A2A_X402_EXTENSION } as never },
+      ),
+    );
+  }
+
+  async buy(request: string, merchant: string): Promise<A2APurchase> {
+    const first = await this.send(userMessage(request, {}));
+    const meta = (first.status?.message?.metadata ?? {}) as Record<string, unknown>;
+    if (first.status?.state !== TaskState.TASK_STATE_INPUT_REQUIRED || meta[A2A_X402.status] !== "payment-required")
+      return { task: first, result: resultOf(first) };
+    const required = meta[A2A_X402.required] as PaymentRequired;
+    let requirement: PaymentRequirements;
+    try {
+      requirement = this.paying.chooseRequirement(required, merchant);
+    } catch (error) {
+      // Tell the merchant, as the extension asks, then report the refusal.
+      await this.send(userMessage("I will not pay this.", { [A2A_X402.status]: "payment-rejected" }, first.id, first.contextId));
+      throw error;
+    }
+    const { payment, authorization, payer, amount } = await this.paying.signExact(required, requirement, merchant);
+    const final = await this.send(
+      userMessage("Here is the payment.", { [A2A_X402.status]: "payment-submitted", [A2A_X402.payload]: payment }, first.id, first.contextId),
+    );
+    const finalMeta = (final.status?.message?.metadata ?? {}) as Record<string, unknown>;
+    const receipt = ((finalMeta[A2A_X402.receipts] as SettleResponse[] | undefined) ?? []).at(-1);
+    const record = this.paying.recordPayment(
+      new URL(required.resource?.url ?? `a2a://${merchant}`),
+      receipt?.success ? receipt : undefined,
+      finalMeta[A2A_X402.status] === "payment-required" || finalMeta[A2A_X402.status] === "payment-failed",
+      { network: requirement.network, asset: requirement.asset, payTo: authorization.to, amount, payer, scheme: "exact", nonce: authorization.nonce },
+      { errorReason: receipt?.errorReason ?? ((finalMeta[A2A_X402.required] as PaymentRequired | undefined)?.error as string | undefined), httpStatus: 200 },
+    );
+    return { task: final, result: resultOf(final), payment: record };
+  }
+}
+
+function resultOf(task: Task): string | undefined {
+  const parts = task.artifacts?.flatMap((a) => a.parts) ?? [];
+  const words = parts.map((p) => (p.content?.$case === "text" ? p.content.value : "")).join("");
+  return words || undefined;
+}
+
+/**
+ * An Express app that serves a merchant agent selling `skill` over A2A (JSON-RPC at `/`, the agent card at
+ * `/.well-known/agent-card.json`, declaring the a2a-x402 extension as required); `url` is where it is reachable.
+ */
+export function a2aMerchantApp(agent: { name: string; description: string; url: string }, skill: PaidSkill): import("express").Express {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const express = require("express") as typeof import("express");
+  const { DefaultRequestHandler, InMemoryTaskStore } = require("@a2a-js/sdk/server") as typeof A2AServer;
+  const { jsonRpcHandler, agentCardHandler, UserBuilder } = require("@a2a-js/sdk/server/express") as typeof A2AExpress;
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const card: A2ACore.AgentCard = {
+    name: agent.name,
+    description: agent.description,
+    supportedInterfaces: [{ url: agent.url, protocolBinding: "JSONRPC", tenant: "", protocolVersion: "1.0" }],
+    provider: undefined,
+    version: "1.0.0",
+    capabilities: {
+      streaming: false,
+      pushNotifications: false,
+      extensions: [
+        { uri: A2A_X402_EXTENSION, description: "Supports payments using the x402 protocol for on-chain settlement.", required: true, params: undefined },
+      ],
+    },
+    securitySchemes: {},
+    securityRequirements: [],
+    defaultInputModes: ["text/plain"],
+    defaultOutputModes: ["text/plain"],
+    skills: [
+      {
+        id: new URL(skill.resource).pathname.replace(/^\//, "") || "skill",
+        name: skill.description,
+        description: `${skill.description}: ${skill.price} in NET Dollar, paid over x402 before the work is done`,
+        tags: ["x402", "paid"],
+        examples: [],
+        inputModes: ["text/plain"],
+        outputModes: ["text/plain"],
+        securityRequirements: [],
+      },
+    ],
+    signatures: [],
+  };
+  const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), new PaidSkillExecutor(skill));
+  const app = express();
+  app.use("/.well-known/agent-card.json", agentCardHandler({ agentCardProvider: handler }));
+  app.use("/", express.json(), jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }));
+  return app;
+}
