@@ -17,11 +17,19 @@ import { parsePrice } from "./money";
 import { compareRequirements, type FacilitatorLike } from "./paywall";
 import { MANDATE_REASON, REASON } from "./reasons";
 
-/* eslint-disable @typescript-eslint/no-require-imports */
-const { AgentEvent } = require("@a2a-js/sdk/server") as typeof A2AServer;
-const { Role, TaskState } = require("@a2a-js/sdk") as typeof A2ACore;
-/* eslint-enable @typescript-eslint/no-require-imports */
 type TaskState = A2ACore.TaskState;
+let loaded: { AgentEvent: typeof A2AServer.AgentEvent; Role: typeof A2ACore.Role; TaskState: typeof A2ACore.TaskState } | undefined;
+/** The SDK's values, loaded on first use: commands and programs that never speak A2A do not load it. */
+function sdk(): NonNullable<typeof loaded> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  loaded ??= {
+    AgentEvent: (require("@a2a-js/sdk/server") as typeof A2AServer).AgentEvent,
+    Role: (require("@a2a-js/sdk") as typeof A2ACore).Role,
+    TaskState: (require("@a2a-js/sdk") as typeof A2ACore).TaskState,
+  };
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  return loaded;
+}
 
 /**
  * x402 over A2A (the a2a-x402 extension v0.2, standalone flow) on @a2a-js/sdk: a merchant agent sells a task; the
@@ -62,7 +70,7 @@ function agentMessage(taskId: string, contextId: string, words: string, metadata
     messageId: randomUUID(),
     contextId,
     taskId,
-    role: Role.ROLE_AGENT,
+    role: sdk().Role.ROLE_AGENT,
     parts: [text(words)],
     metadata,
     extensions: [A2A_X402_EXTENSION],
@@ -119,7 +127,7 @@ export class PaidSkillExecutor implements AgentExecutor {
     const meta = (message.metadata ?? {}) as Record<string, unknown>;
     const publish = (state: TaskState, words: string, metadata: Record<string, unknown>, extra: Partial<Task> = {}) => {
       bus.publish(
-        AgentEvent.task({
+        sdk().AgentEvent.task({
           id: ctx.taskId,
           contextId: ctx.contextId,
           status: { state, message: agentMessage(ctx.taskId, ctx.contextId, words, metadata), timestamp: new Date().toISOString() },
@@ -132,12 +140,12 @@ export class PaidSkillExecutor implements AgentExecutor {
       bus.finished();
     };
     const askForPayment = (error?: string) =>
-      publish(TaskState.TASK_STATE_INPUT_REQUIRED, error ? `Payment refused: ${error}` : "Payment is required.", {
+      publish(sdk().TaskState.TASK_STATE_INPUT_REQUIRED, error ? `Payment refused: ${error}` : "Payment is required.", {
         [A2A_X402.status]: "payment-required",
         [A2A_X402.required]: this.required(error),
       });
     const failed = (reason: string, receipt?: SettleResponse) =>
-      publish(TaskState.TASK_STATE_FAILED, `Payment failed: ${reason}`, {
+      publish(sdk().TaskState.TASK_STATE_FAILED, `Payment failed: ${reason}`, {
         [A2A_X402.status]: "payment-failed",
         [A2A_X402.error]: errorCode(reason),
         [A2A_X402.receipts]: [receipt ?? { success: false, errorReason: reason, network: this.requirements.network, transaction: "" }],
@@ -146,9 +154,9 @@ export class PaidSkillExecutor implements AgentExecutor {
     // A new purchase: remember what was asked for, and ask for payment.
     if (!ctx.task) return askForPayment();
     const state = ctx.task.status?.state;
-    if (state !== TaskState.TASK_STATE_INPUT_REQUIRED) return failed("the task is not waiting for a payment");
+    if (state !== sdk().TaskState.TASK_STATE_INPUT_REQUIRED) return failed("the task is not waiting for a payment");
     if (meta[A2A_X402.status] === "payment-rejected")
-      return publish(TaskState.TASK_STATE_CANCELED, "Payment rejected by the client.", { [A2A_X402.status]: "payment-rejected" });
+      return publish(sdk().TaskState.TASK_STATE_CANCELED, "Payment rejected by the client.", { [A2A_X402.status]: "payment-rejected" });
     if (meta[A2A_X402.status] !== "payment-submitted") return askForPayment();
     const parsed = PaymentPayloadV2Schema.safeParse(meta[A2A_X402.payload]);
     if (!parsed.success) return askForPayment(`${REASON.invalidPayload}: ${A2A_X402.payload} is not an x402 v2 PaymentPayload`);
@@ -162,18 +170,18 @@ export class PaidSkillExecutor implements AgentExecutor {
     const settlement = await this.skill.facilitator.settle(payment, this.requirements);
     if (!settlement.success) return failed(`${settlement.errorReason}${settlement.errorMessage ? `: ${settlement.errorMessage}` : ""}`, settlement);
     // Paid: the work is done now, and the task completes with the receipt.
-    const request = textOf(ctx.task.history?.find((m) => m.role === Role.ROLE_USER));
+    const request = textOf(ctx.task.history?.find((m) => m.role === sdk().Role.ROLE_USER));
     let result: string;
     try {
       result = await this.skill.run(request);
     } catch (error) {
-      return publish(TaskState.TASK_STATE_FAILED, `The work failed after payment: ${(error as Error).message}`, {
+      return publish(sdk().TaskState.TASK_STATE_FAILED, `The work failed after payment: ${(error as Error).message}`, {
         [A2A_X402.status]: "payment-completed",
         [A2A_X402.receipts]: [settlement],
       });
     }
     publish(
-      TaskState.TASK_STATE_COMPLETED,
+      sdk().TaskState.TASK_STATE_COMPLETED,
       "Payment successful.",
       { [A2A_X402.status]: "payment-completed", [A2A_X402.receipts]: [settlement] },
       {
@@ -194,7 +202,7 @@ function userMessage(words: string, metadata: Record<string, unknown>, taskId = 
     messageId: randomUUID(),
     contextId,
     taskId,
-    role: Role.ROLE_USER,
+    role: sdk().Role.ROLE_USER,
     parts: [text(words)],
     metadata,
     extensions: [A2A_X402_EXTENSION],
@@ -244,7 +252,7 @@ export class PayingA2AClient {
   async buy(request: string, merchant: string): Promise<A2APurchase> {
     const first = await this.send(userMessage(request, {}));
     const meta = (first.status?.message?.metadata ?? {}) as Record<string, unknown>;
-    if (first.status?.state !== TaskState.TASK_STATE_INPUT_REQUIRED || meta[A2A_X402.status] !== "payment-required")
+    if (first.status?.state !== sdk().TaskState.TASK_STATE_INPUT_REQUIRED || meta[A2A_X402.status] !== "payment-required")
       return { task: first, result: resultOf(first) };
     const required = meta[A2A_X402.required] as PaymentRequired;
     let requirement: PaymentRequirements;
