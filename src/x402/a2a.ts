@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import express, { type Express } from "express";
 // @a2a-js/sdk is an ES module package with a CommonJS build: its types are read as the ES module's, its values
 // required from the CommonJS build (the same API).
 import type * as A2ACore from "@a2a-js/sdk" with { "resolution-mode": "import" };
@@ -15,6 +16,7 @@ import type { PaymentRecord, PayingClient } from "./client";
 import type { FacilitatorAsset } from "./facilitator";
 import { parsePrice } from "./money";
 import { compareRequirements, type FacilitatorLike } from "./paywall";
+import { listen, type RunningServer } from "./facilitatorServer";
 import { MANDATE_REASON, REASON } from "./reasons";
 
 type TaskState = A2ACore.TaskState;
@@ -290,9 +292,8 @@ function resultOf(task: Task): string | undefined {
  * An Express app that serves a merchant agent selling `skill` over A2A (JSON-RPC at `/`, the agent card at
  * `/.well-known/agent-card.json`, declaring the a2a-x402 extension as required); `url` is where it is reachable.
  */
-export function a2aMerchantApp(agent: { name: string; description: string; url: string }, skill: PaidSkill): import("express").Express {
+export function a2aMerchantApp(agent: { name: string; description: string; url: string }, skill: PaidSkill): Express {
   /* eslint-disable @typescript-eslint/no-require-imports */
-  const express = require("express") as typeof import("express");
   const { DefaultRequestHandler, InMemoryTaskStore } = require("@a2a-js/sdk/server") as typeof A2AServer;
   const { jsonRpcHandler, agentCardHandler, UserBuilder } = require("@a2a-js/sdk/server/express") as typeof A2AExpress;
   /* eslint-enable @typescript-eslint/no-require-imports */
@@ -332,4 +333,15 @@ export function a2aMerchantApp(agent: { name: string; description: string; url: 
   app.use("/.well-known/agent-card.json", agentCardHandler({ agentCardProvider: handler }));
   app.use("/", express.json(), jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }));
   return app;
+}
+
+/** Serves {@link a2aMerchantApp} on loopback (port 0: any free one), its agent card naming the URL it listens on. */
+export async function serveA2AMerchant(agent: { name: string; description: string }, skill: PaidSkill, port = 0): Promise<RunningServer> {
+  // The card names the URL, known once listening: the app is made then, and requests before it wait for none.
+  const inner: { app?: Express } = {};
+  const front = express();
+  front.use((req, res, next) => inner.app!(req, res, next));
+  const server = await listen(front, port);
+  inner.app = a2aMerchantApp({ ...agent, url: server.url }, skill);
+  return server;
 }

@@ -16,7 +16,7 @@ import {
   signMandate,
 } from "../../src/ap2";
 import { PayingClient, PayingMcpClient, facilitatorByUrl, listen, paidTool, paywall, type RunningServer } from "../../src/x402";
-import { A2A_X402_EXTENSION, PayingA2AClient, a2aMerchantApp } from "../../src/x402/a2a";
+import { A2A_X402_EXTENSION, PayingA2AClient, serveA2AMerchant } from "../../src/x402/a2a";
 import { NETWORK, startX402Environment, type X402Environment } from "../helpers/x402";
 
 /**
@@ -190,7 +190,7 @@ describe("x402 under AP2 mandates", function () {
         return `report on ${request}: volumes up 12%`;
       },
     };
-    const server = await listen(a2aMerchantApp({ name: "report-shop", description: "sells market reports", url: "http://placeholder" }, skill), 0);
+    const server = await serveA2AMerchant({ name: "report-shop", description: "sells market reports" }, skill);
     env.servers.push(server);
     const card = (await (await fetch(`${server.url}/.well-known/agent-card.json`)).json()) as {
       capabilities: { extensions: { uri: string; required: boolean }[] };
@@ -200,10 +200,7 @@ describe("x402 under AP2 mandates", function () {
       description: "Supports payments using the x402 protocol for on-chain settlement.",
       required: true,
     });
-    const client = await new ClientFactory().createFromAgentCard({
-      ...(card as object),
-      supportedInterfaces: [{ url: server.url, protocolBinding: "JSONRPC", tenant: "", protocolVersion: "1.0" }],
-    } as never);
+    const client = await new ClientFactory().createFromUrl(server.url);
 
     // The SDK's own client, not paying: the task waits in input-required with the PaymentRequired, nothing is done.
     const plain = (await client.sendMessage(
