@@ -3,19 +3,23 @@ import { z } from "zod";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import type * as A2AClient from "@a2a-js/sdk/client" with { "resolution-mode": "import" };
 import type { NetDollarV2 } from "../../typechain-types";
 import { formatDollars, parseAmount } from "../amounts";
 import { shortAddress } from "../addresses";
 import { MandateRefusedError, MandateWallet, auditMandatePayment, generateMandateKey, openPaymentMandate, payeeOf, signMandate } from "../ap2";
 import { readTokenDomain } from "../eip712";
-import { NetDollarFacilitator, PayingClient, PayingMcpClient, caip2, listen, paidTool, paywall } from "../x402";
+import { NetDollarFacilitator, PayingA2AClient, PayingClient, PayingMcpClient, caip2, listen, paidTool, paywall, serveA2AMerchant } from "../x402";
 import type { Cast } from "./story";
 import type { Story } from "./story";
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { ClientFactory } = require("@a2a-js/sdk/client") as typeof A2AClient;
+
 /**
  * Chapter: an agent shops under a mandate. A person signs an AP2 open payment mandate for their agent's key (up to
- * $5 in all, $2.50 a purchase, two merchants, this week); the agent buys a market report over HTTP and a forecast
- * from a paid MCP tool, each payment closed under the mandate and bound to it by its nonce; a third purchase, over
+ * $5 in all, $2.50 a purchase, two merchants, this week); the agent buys a market report from a merchant agent over A2A and a
+ * forecast from a paid MCP tool, each payment closed under the mandate and bound to it by its nonce; a third purchase, over
  * the budget, is refused by the agent's own client before it signs; the auditor matches each on-chain
  * AuthorizationUsed to its mandate.
  */
@@ -48,10 +52,23 @@ export async function mandateChapter(story: Story, cast: Cast, token: NetDollarV
   );
 
   const app = express();
-  app.use(paywall({ routes: { "GET /report": { price: "$2.00" }, "GET /dataset": { price: "$2.00" } }, payTo: shop, network, asset, facilitator }));
-  app.get("/report", (_req, res) => res.json({ report: "stablecoin volumes up 12% this quarter" }));
+  app.use(paywall({ routes: { "GET /dataset": { price: "$2.00" } }, payTo: shop, network, asset, facilitator }));
   app.get("/dataset", (_req, res) => res.json({ rows: 1_000 }));
   const api = await listen(app, 0);
+  const shopAgent = await serveA2AMerchant(
+    { name: "report-shop", description: "sells market reports" },
+    {
+      resource: "a2a://report-shop/report",
+      description: "a market report",
+      price: "$2.00",
+      payTo: shop,
+      network,
+      asset,
+      facilitator,
+      mandates: { required: true, issuers: [person.publicJwk] },
+      run: async (topic) => `${topic}: volumes up 12% this quarter`,
+    },
+  );
   const tools = new McpServer({ name: "forecast-tools", version: "1.0.0" });
   paidTool(
     tools,
@@ -67,8 +84,9 @@ export async function mandateChapter(story: Story, cast: Cast, token: NetDollarV
   try {
     const wallet = await MandateWallet.open({ mandate, agentKey: agentKey.privateJwk });
     const client = new PayingClient({ signer: cast.agent, mandate: wallet });
-    const report = await client.fetch(`${api.url}/report`);
-    story.step(`over HTTP it buys a market report for $2.00: HTTP ${report.status}, "${((await report.json()) as { report: string }).report}"`);
+    const a2a = await new ClientFactory().createFromUrl(shopAgent.url);
+    const report = await new PayingA2AClient(a2a, client).buy("stablecoins", "report-shop");
+    story.step(`over A2A it asks a merchant agent for a market report, $2.00, paid in the task (a2a-x402): "${report.result}"`);
     const forecast = await new PayingMcpClient(mcp, client).callTool({ name: "forecast", arguments: { city: "Lisbon" } });
     story.step(`over MCP it calls a paid tool for $1.50: "${(forecast.content as { text: string }[])[0].text}"`);
     story.fact("spent under the mandate", `$${(wallet.usage.spentMinor / 100).toFixed(2)} of $5.00, in ${wallet.usage.occurrences} payments`);
@@ -78,7 +96,7 @@ export async function mandateChapter(story: Story, cast: Cast, token: NetDollarV
     } catch (error) {
       if (!(error instanceof MandateRefusedError)) throw error;
       story.step(
-        `a third purchase ($2.00) is refused by the agent's own client before it signs: "${error.message.replace(/^not paying [^ ]+ under the mandate: /, "")}"`,
+        `a third purchase (a $2.00 data set over HTTP) is refused by the agent's own client before it signs: "${error.message.replace(/^not paying [^ ]+ under the mandate: /, "")}"`,
       );
     }
 
@@ -96,5 +114,6 @@ export async function mandateChapter(story: Story, cast: Cast, token: NetDollarV
     await mcp.close();
     await tools.close();
     await api.close();
+    await shopAgent.close();
   }
 }

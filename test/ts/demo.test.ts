@@ -37,10 +37,13 @@ describe("the demo (npm run demo)", function () {
       /AI provider \(70%\)\s+0\.70 NETD\n\s+author 1 \(20%\)\s+0\.20 NETD\n\s+author 2 \(10%\)\s+0\.10 NETD\n\s+- exactly their shares of \$1\.00, to the base unit/,
     );
     expect(text).to.match(/left in the split\s+0\.00 NETD/);
-    // Under a mandate: two purchases over HTTP and MCP, the third refused before signing, both matched on chain.
+    expect(text).to.match(
+      /over A2A it asks a merchant agent for a market report, \$2\.00, paid in the task \(a2a-x402\): "stablecoins: volumes up 12% this quarter"/,
+    );
+    // Under a mandate: two purchases over A2A and MCP, the third refused before signing, both matched on chain.
     expect(text).to.match(/spent under the mandate \$3\.50 of \$5\.00, in 2 payments/);
     expect(text).to.match(
-      /a third purchase \(\$2\.00\) is refused by the agent's own client before it signs: "\$2\.00 would exceed the mandate's budget: \$3\.50 of \$5\.00 already spent"/,
+      /a third purchase \(a \$2\.00 data set over HTTP\) is refused by the agent's own client before it signs: "\$2\.00 would exceed the mandate's budget: \$3\.50 of \$5\.00 already spent"/,
     );
     expect(text).to.match(/2\.00 NETD to 0x90F7…b906 as mandated \(nonce 0x[0-9a-f]{8}…, tx 0x[0-9a-f]{8}…\)\n\s+1\.50 NETD to 0x15d3…6A65 as mandated/);
     expect(text).to.match(/Where every dollar is ==\n\s+agent\s+65\.14 NETD\n\s+merchant\s+3\.06 NETD\n\s+creator 1\s+16\.50 NETD/);
