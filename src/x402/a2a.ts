@@ -336,12 +336,12 @@ export function a2aMerchantApp(agent: { name: string; description: string; url: 
 }
 
 /** Serves {@link a2aMerchantApp} on loopback (port 0: any free one), its agent card naming the URL it listens on. */
-export async function serveA2AMerchant(agent: { name: string; description: string }, skill: PaidSkill, port = 0): Promise<RunningServer> {
+export async function serveA2AMerchant(agent: { name: string; description: string }, skill: PaidSkill, port = 0, host = "127.0.0.1"): Promise<RunningServer> {
   // The card names the URL, known once listening: the app is made then, and requests before it wait for none.
   const inner: { app?: Express } = {};
   const front = express();
   front.use((req, res, next) => inner.app!(req, res, next));
-  const server = await listen(front, port);
+  const server = await listen(front, port, host);
   inner.app = a2aMerchantApp({ ...agent, url: server.url }, skill);
   return server;
 }

@@ -146,7 +146,7 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
       expect(run.stdout).to.include("Example");
     }
   });
-  it("mandate key, create, sign, verify; pay --mandate until the budget is spent, refused before signing; the ledger verifies on chain", async function () {
+  it("mandate key, create, sign, verify; pay --mandate and x402 buy (A2A) until the budget is spent, refused before signing; the ledger verifies on chain", async function () {
     const file = (name: string) => path.join(env.dir, name);
     ok(await env.run(["mandate", "key", "--out", file("me.jwk"), "--public-out", file("me.pub.jwk")], { key: null }));
     const agentKey = ok(await env.run(["mandate", "key", "--out", file("agent.jwk"), "--public-out", file("agent.pub.jwk"), "--json"], { key: null }));
@@ -202,6 +202,24 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
     const audit = ok(await env.run(["mandate", "verify", file("m.ledger.json"), "--issuer", file("me.pub.jwk"), "--json"], { key: null }));
     expect(audit.json).to.include({ paidAsMandated: true });
     expect((audit.json.payments as { problems: string[] }[]).map((p) => p.problems)).to.deep.equal([[], []]);
+    // Over A2A: a merchant agent (serve-a2a) sells a report; buying it under the same, spent, mandate is refused
+    // before signing; under a new one it is paid, and the ledger verifies on chain.
+    const shop = await startCliServer(["x402", "serve-a2a", "--port", "0", "--require-mandate"], serverEnv(KEYS.merchant), env.dir);
+    servers.push(shop);
+    const buy = (mandateFile: string) =>
+      env.run(["x402", "buy", shop.url, "stablecoins", "--mandate", file(mandateFile), "--agent-key", file("agent.jwk"), "--json"], { key: KEYS.agent });
+    const spent = await buy("m.sdjwt");
+    expect(spent.code).to.equal(2);
+    expect(spent.stderr).to.include("would exceed the mandate's budget: $0.02 of $0.02 already spent");
+    const plainBuy = await env.run(["x402", "buy", shop.url, "stablecoins"], { key: KEYS.agent });
+    expect(plainBuy.code).to.equal(1);
+    expect(plainBuy.stdout).to.include("payment      payment-required");
+    ok(await env.run(["mandate", "sign", file("m.json"), "--key", file("me.jwk"), "--out", file("m2.sdjwt")], { key: null }));
+    const bought = ok(await buy("m2.sdjwt"));
+    expect(bought.json).to.include({ result: "Market report on stablecoins: volumes up 12% this quarter, fees down 3%.", paymentStatus: "payment-completed" });
+    expect(bought.json.payment).to.include({ status: "settled", amount: "10000", payTo: ADDRESSES.merchant });
+    expect(ok(await env.run(["mandate", "verify", file("m2.ledger.json"), "--json"], { key: null })).json).to.include({ paidAsMandated: true });
+
     const noKey = await env.run(["pay", `${api.url}/weather`, "--mandate", file("m.sdjwt")], { key: KEYS.agent });
     expect([noKey.code, noKey.stderr]).to.deep.equal([2, "error: --mandate needs --agent-key (the agent's key it names)\n"]);
   });

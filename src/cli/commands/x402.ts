@@ -416,6 +416,143 @@ export function registerX402Commands(program: Command): void {
       }),
     );
 
+  x402
+    .command("serve-a2a")
+    .description("run a demo merchant agent over A2A (JSON-RPC, a2a-x402 v0.2): it sells a market report for $0.01, paid in the task before it is written")
+    .option("--port <port>", "port (the agent card is at /.well-known/agent-card.json)", "4081")
+    .option("--host <host>", "interface to listen on (loopback unless you mean it)", "127.0.0.1")
+    .option("--price <dollars>", "the price of a report", "0.01")
+    .option("--pay-to <address>", "who is paid (default: the configured key's address)")
+    .option("--require-mandate", "refuse payments that carry no AP2 mandate")
+    .option("--facilitator-url <url>", "an x402 facilitator to verify and settle with (default: one in process, relaying with the configured key)")
+    .addHelpText("after", "\nExample (with NETD_PRIVATE_KEY set to the merchant's key):\n  $ netd x402 serve-a2a --port 4081")
+    .action(
+      action((ctx) => async (options: { port: string; host: string; price: string; payTo?: string; requireMandate?: boolean; facilitatorUrl?: string }) => {
+        const port = parsePort(options.port);
+        const host = parseHost(ctx, options.host);
+        const price = parseAmount(options.price, "--price");
+        const facilitatorUrl = options.facilitatorUrl === undefined ? undefined : parseUrl(options.facilitatorUrl, "--facilitator-url");
+        const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
+        const network = lib().caip2(await ctx.chainId());
+        const [asset] = await resolveAssets(ctx, []);
+        const facilitator = await facilitatorFor(ctx, facilitatorUrl, network, asset);
+        const server = await lib().serveA2AMerchant(
+          { name: "netd-demo-reports", description: "sells market reports for NET Dollar" },
+          {
+            resource: "a2a://netd-demo-reports/report",
+            description: "a market report",
+            price: `$${formatAmount(price)}`,
+            payTo,
+            network,
+            asset,
+            facilitator,
+            mandates: { required: options.requireMandate ?? false },
+            run: async (topic) => `Market report on ${topic || "stablecoins"}: volumes up 12% this quarter, fees down 3%.`,
+          },
+          port,
+          host,
+        );
+        ctx.out.result(
+          [
+            `A2A merchant agent listening on ${server.url} (agent card at /.well-known/agent-card.json; Ctrl-C to stop)`,
+            ...table([
+              ["sells", `a market report for ${formatDollars(price)}, paid over x402 in the task`],
+              ["pays to", payTo],
+              ["network", network],
+              ["mandates", options.requireMandate ? "required" : "checked when a payment carries one"],
+              ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
+            ]),
+            `Try: netd x402 buy ${server.url} "stablecoins" --max 0.05`,
+          ],
+          { command: "x402 serve-a2a", url: server.url, payTo, network, asset: asset.address, price },
+        );
+        await runUntilStopped([server]);
+      }),
+    );
+
+  x402
+    .command("buy")
+    .description("buy a task from a merchant agent over A2A (a2a-x402): ask, pay the x402 payment it asks for with the configured key, print the result")
+    .argument("<agent-url>", "the merchant agent (its agent card is at <agent-url>/.well-known/agent-card.json)")
+    .argument("<request>", "what to ask for")
+    .option("--max <dollars>", "the most to pay (refuses anything dearer without signing)", "0.10")
+    .option("--mandate <file>", "pay under this signed AP2 open payment mandate: refused before signing when outside it")
+    .option("--agent-key <file>", "with --mandate: the agent's private key (JWK) that the mandate names")
+    .option("--ledger <file>", "with --mandate: what was spent under it, kept across runs (default <mandate>.ledger.json)")
+    .addHelpText(
+      "after",
+      "\nExit codes: 0 bought, 1 the agent refused or failed, 2 bad input, or the price is above --max or outside the mandate.\n\nExamples:\n" +
+        '  $ netd x402 buy http://127.0.0.1:4081 "stablecoins" --max 0.05\n' +
+        '  $ netd x402 buy http://127.0.0.1:4081 "stablecoins" --mandate mandate.sdjwt --agent-key agent.jwk',
+    )
+    .action(
+      action((ctx) => async (agentUrl: string, request: string, options: { max: string; mandate?: string; agentKey?: string; ledger?: string }) => {
+        const url = parseUrl(agentUrl, "<agent-url>");
+        const max = parseAmount(options.max, "--max");
+        if ((options.agentKey !== undefined || options.ledger !== undefined) && options.mandate === undefined)
+          throw new InvalidInputError("--agent-key and --ledger are for --mandate");
+        if (options.mandate !== undefined && options.agentKey === undefined)
+          throw new InvalidInputError("--mandate needs --agent-key (the agent's key it names)");
+        const mandate =
+          options.mandate === undefined
+            ? undefined
+            : await openMandateWallet(options.mandate, options.agentKey!, options.ledger ?? `${options.mandate.replace(/\.sdjwt$/, "")}.ledger.json`);
+        const network = lib().caip2(await ctx.chainId());
+        const asset = (await ctx.deployment()).contracts.NetDollar.address;
+        const paying = new (lib().PayingClient)({
+          signer: await ctx.signer(),
+          mandate,
+          controls: { maxPerPayment: max, allowedNetworks: [network], allowedAssets: [{ network, asset }] },
+        });
+        // eslint-disable-next-line @typescript-eslint/no-require-imports
+        const { ClientFactory } = require("@a2a-js/sdk/client") as typeof import("@a2a-js/sdk/client", { with: { "resolution-mode": "import" } });
+        let client;
+        try {
+          client = await new ClientFactory().createFromUrl(url.toString().replace(/\/$/, ""));
+        } catch (error) {
+          throw new NetDollarError(`could not reach a merchant agent at ${url}: ${(error as Error).message}`, { details: "nothing was paid" });
+        }
+        let purchase;
+        try {
+          purchase = await new (lib().PayingA2AClient)(client, paying).buy(request, url.host);
+        } catch (error) {
+          if (error instanceof NetDollarError) throw new InvalidInputError(error.shortMessage, { details: "nothing was signed or paid" });
+          throw error;
+        }
+        const meta = (purchase.task.status?.message?.metadata ?? {}) as Record<string, unknown>;
+        const p = purchase.payment;
+        ctx.out.result(
+          [
+            ...(purchase.result ? [purchase.result, ""] : []),
+            ...table([
+              ["payment", String(meta["x402.payment.status"] ?? "(none asked)")],
+              ...(p
+                ? ([
+                    ["paid", `${formatDollars(p.amount)} to ${p.payTo}`],
+                    ["status", p.status + (p.errorReason ? ` (${p.errorReason})` : "")],
+                    ["transaction", p.transaction ?? "(none)"],
+                  ] as [string, string][])
+                : []),
+              ...(mandate
+                ? ([["mandate", `spent $${(mandate.usage.spentMinor / 100).toFixed(2)} under it (${mandate.payments.length} payment(s))`]] as [
+                    string,
+                    string,
+                  ][])
+                : []),
+            ]),
+          ],
+          {
+            command: "x402 buy",
+            result: purchase.result ?? null,
+            paymentStatus: meta["x402.payment.status"] ?? null,
+            payment: p ?? null,
+            taskId: purchase.task.id,
+          },
+        );
+        if (!purchase.result || p?.status !== "settled") throw new ExitWithCode(1);
+      }),
+    );
+
   program
     .command("pay")
     .description("fetch a URL, paying its HTTP 402 (x402) in NET Dollar with the configured key; prints the response and the receipt")
