@@ -528,7 +528,7 @@ export function registerX402Commands(program: Command): void {
               ["payment", String(meta["x402.payment.status"] ?? "(none asked)")],
               ...(p
                 ? ([
-                    ["paid", `${formatDollars(p.amount)} to ${p.payTo}`],
+                    [p.status === "settled" ? "paid" : "signed (not paid)", `${formatDollars(p.amount)} to ${p.payTo}`],
                     ["status", p.status + (p.errorReason ? ` (${p.errorReason})` : "")],
                     ["transaction", p.transaction ?? "(none)"],
                   ] as [string, string][])
