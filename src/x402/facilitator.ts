@@ -9,7 +9,8 @@ import { scanLogs } from "../logs";
 import { FacilitatorMetrics } from "./metrics";
 import { RelayerQueue } from "./relayer";
 import { chainIdOf } from "./money";
-import { REASON, type Reason } from "./reasons";
+import { mandateProblem } from "../ap2/mandates";
+import { MANDATE_REASON, REASON, type Reason } from "./reasons";
 import { BatchSettlementFacilitator, CANONICAL_CHANNELS, type BatchNetwork, type SettleContext } from "./batch/facilitator";
 import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
 import { BatchPaymentSchema, BatchRequirementsSchema } from "./batch/payloads";
@@ -80,7 +81,7 @@ interface ResolvedNetwork extends FacilitatorNetwork {
   relayerAddress?: string;
 }
 
-type Check = { ok: true; value: Checked } | { ok: false; reason: Reason; message: string; payer?: string; network?: string };
+type Check = { ok: true; value: Checked } | { ok: false; reason: Reason | typeof MANDATE_REASON; message: string; payer?: string; network?: string };
 
 /**
  * An x402 facilitator for NET Dollar (and any token with EIP-3009's `bytes` signature form): verifies and settles
@@ -350,7 +351,7 @@ export class NetDollarFacilitator {
     const exact = ExactPayloadSchema.safeParse(p.payload);
     if (!exact.success) return { ok: false, reason: REASON.invalidPayload, message: `payload: ${describeIssues(exact.error)}` };
     const payer = getAddress(exact.data.authorization.from);
-    const fail = (reason: Reason, message: string): Check => ({ ok: false, reason, message, payer, network: r.network });
+    const fail = (reason: Reason | typeof MANDATE_REASON, message: string): Check => ({ ok: false, reason, message, payer, network: r.network });
 
     if (p.accepted.scheme !== "exact" || r.scheme !== "exact") {
       return fail(r.scheme === "exact" ? REASON.scheme : REASON.unsupportedScheme, `scheme "${r.scheme}" is not supported ("exact" is)`);
@@ -370,6 +371,12 @@ export class NetDollarFacilitator {
       p.accepted.amount !== r.amount
     ) {
       return fail(REASON.invalidPayload, "the payment's accepted requirements are not the ones being verified");
+    }
+    // A payment that carries an AP2 mandate is the payment its mandate closes, or it is refused (the resource is the
+    // one the payment names: the paywall in front checks it against its own).
+    if (p.resource?.url) {
+      const mandate = await mandateProblem(p, r, p.resource.url);
+      if (mandate) return fail(MANDATE_REASON, mandate);
     }
 
     const a = exact.data.authorization;

@@ -110,7 +110,7 @@ describe("x402 under AP2 mandates", function () {
     expect(await env.token.balanceOf(env.agent.address)).to.equal(balance);
   });
 
-  it("HTTP: the paywall refuses a payment without a mandate, and one whose nonce is not its mandate's hash; nothing moves", async function () {
+  it("HTTP: the paywall refuses a payment without a mandate, and one whose nonce is not its mandate's hash (so does the facilitator); nothing moves", async function () {
     const before = await env.token.balanceOf(env.agent.address);
     const plain = await new PayingClient({ signer: env.agent }).fetch(`${api.url}/forecast`);
     expect(plain.status).to.equal(402);
@@ -131,6 +131,10 @@ describe("x402 under AP2 mandates", function () {
     expect(decodePaymentRequiredHeader(forged.headers.get("PAYMENT-REQUIRED")!).error).to.match(
       /^invalid_ap2_mandate: the payment's nonce 0x[0-9a-f]{64} is not the mandate chain's hash 0x[0-9a-f]{64}$/,
     );
+    // The facilitator checks the binding too (for a paywall that does not, e.g. the reference's).
+    const direct = await env.facilitator.verify({ ...payment, extensions: { "ap2-mandate": { chain } } }, required.accepts[0]);
+    expect(direct).to.include({ isValid: false, invalidReason: "invalid_ap2_mandate" });
+    expect(direct.invalidMessage).to.match(/^the payment's nonce 0x[0-9a-f]{64} is not the mandate chain's hash/);
     expect(await env.token.balanceOf(env.agent.address)).to.equal(before);
     // The auditor finds no payment for that chain.
     expect((await auditMandatePayment({ provider: env.provider, token: env.asset.address, chain })).problems).to.deep.equal([
