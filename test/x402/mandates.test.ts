@@ -17,7 +17,7 @@ import {
 } from "../../src/ap2";
 import { PayingClient, PayingMcpClient, facilitatorByUrl, listen, paidTool, paywall, type RunningServer } from "../../src/x402";
 import { A2A_X402_EXTENSION, PayingA2AClient, serveA2AMerchant } from "../../src/x402/a2a";
-import { NETWORK, startX402Environment, type X402Environment } from "../helpers/x402";
+import { NETWORK, startReferencePaywall, startX402Environment, type X402Environment } from "../helpers/x402";
 
 /**
  * Payments under an AP2 mandate, with money, on a real node: our client pays our paywall (HTTP) and our paid tool
@@ -255,5 +255,17 @@ describe("x402 under AP2 mandates", function () {
     const over = await new PayingA2AClient(client, new PayingClient({ signer: env.agent, mandate: wallet })).buy("bonds", "report-shop").catch((e: Error) => e);
     expect(over).to.be.instanceOf(MandateRefusedError);
     expect(works).to.equal(1);
+  });
+  it("interop: our client pays the x402 reference paywall (@x402/express) under a mandate; the payment is bound and audited", async function () {
+    const reference = await startReferencePaywall(env.facilitatorServer.url, env.asset, env.merchant.address, "10000");
+    env.servers.push(reference);
+    const mandate = await signMandate(openPaymentMandate({ agentKey: agentKey.publicJwk, maxAmount: 10_000n, budget: 10_000n }), user.privateJwk);
+    const wallet = await MandateWallet.open({ mandate, agentKey: agentKey.privateJwk });
+    const client = new PayingClient({ signer: env.agent, mandate: wallet });
+    const res = await client.fetch(`${reference.url}/reference`);
+    expect(res.status).to.equal(200);
+    expect(await res.json()).to.deep.equal({ served: "by the reference paywall" });
+    expect(client.payments.at(-1)).to.include({ status: "settled", nonce: wallet.payments[0].nonce });
+    expect((await auditMandatePayment({ provider: env.provider, token: env.asset.address, chain: wallet.payments[0].chain })).problems).to.deep.equal([]);
   });
 });
