@@ -213,7 +213,8 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
     expect(spent.stderr).to.include("would exceed the mandate's budget: $0.02 of $0.02 already spent");
     const plainBuy = await env.run(["x402", "buy", shop.url, "stablecoins"], { key: KEYS.agent });
     expect(plainBuy.code).to.equal(1);
-    expect(plainBuy.stdout).to.include("payment      payment-required");
+    expect(plainBuy.stdout).to.match(/^payment +payment-required$/m);
+    expect(plainBuy.stdout).to.match(/^signed \(not paid\) +0\.01 NETD to /m);
     ok(await env.run(["mandate", "sign", file("m.json"), "--key", file("me.jwk"), "--out", file("m2.sdjwt")], { key: null }));
     const bought = ok(await buy("m2.sdjwt"));
     expect(bought.json).to.include({ result: "Market report on stablecoins: volumes up 12% this quarter, fees down 3%.", paymentStatus: "payment-completed" });
