@@ -11,11 +11,11 @@ import type * as A2AExpress from "@a2a-js/sdk/server/express" with { "resolution
 import { PaymentPayloadV2Schema } from "@x402/core/schemas";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
 import { getAddress } from "ethers";
-import { mandateProblem, type MandatePolicy } from "../ap2/mandates";
+import { mandateProblem } from "../ap2/mandates";
 import type { PaymentRecord, PayingClient } from "./client";
-import type { FacilitatorAsset } from "./facilitator";
 import { parsePrice } from "./money";
-import { compareRequirements, type FacilitatorLike } from "./paywall";
+import { compareRequirements } from "./paywall";
+import type { PaidToolPricing } from "./mcp";
 import { listen, type RunningServer } from "./facilitatorServer";
 import { MANDATE_REASON, REASON } from "./reasons";
 
@@ -51,17 +51,10 @@ export const A2A_X402 = {
 } as const;
 
 /** What a paid skill costs and who is paid; `run` does the work once paid. */
-export interface PaidSkill {
+export interface PaidSkill extends PaidToolPricing {
   /** The resource the payment is for (the mandate's `aud` and offer), e.g. "a2a://report-shop/report". */
   resource: string;
   description: string;
-  price: string;
-  payTo: string;
-  network: `eip155:${string}`;
-  asset: FacilitatorAsset;
-  facilitator: FacilitatorLike;
-  maxTimeoutSeconds?: number;
-  mandates?: MandatePolicy;
   run(request: string): Promise<string>;
 }
 

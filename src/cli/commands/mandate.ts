@@ -27,9 +27,33 @@ export function readMandateFile(file: string): string {
   return readTextFile(file, "the mandate").trim();
 }
 
-/** The agent's wallet for `pay --mandate`: the signed mandate file, the agent's key file, its ledger file. */
-export function openMandateWallet(mandateFile: string, keyFile: string, ledgerFile: string): ReturnType<ReturnType<typeof ap2>["MandateWallet"]["open"]> {
-  return ap2().MandateWallet.open({ mandate: readMandateFile(mandateFile), agentKey: readJwkFile(keyFile, "--agent-key") as never, ledgerFile });
+/**
+ * The agent's wallet for `--mandate <file> --agent-key <file> [--ledger <file>]` (`pay`, `x402 buy`), or undefined
+ * without `--mandate`; the flags given without it are bad input.
+ */
+export async function mandateFromOptions(o: {
+  mandate?: string;
+  agentKey?: string;
+  ledger?: string;
+}): Promise<Awaited<ReturnType<ReturnType<typeof ap2>["MandateWallet"]["open"]>> | undefined> {
+  if (o.mandate === undefined) {
+    if (o.agentKey !== undefined || o.ledger !== undefined) throw new InvalidInputError("--agent-key and --ledger are for --mandate");
+    return undefined;
+  }
+  if (o.agentKey === undefined) throw new InvalidInputError("--mandate needs --agent-key (the agent's key it names)");
+  return ap2().MandateWallet.open({
+    mandate: readMandateFile(o.mandate),
+    agentKey: readJwkFile(o.agentKey, "--agent-key") as never,
+    ledgerFile: o.ledger ?? `${o.mandate.replace(/\.sdjwt$/, "")}.ledger.json`,
+  });
+}
+
+/** The `--mandate`, `--agent-key` and `--ledger` options of a paying command. */
+export function addMandateOptions(command: Command): Command {
+  return command
+    .option("--mandate <file>", "pay under this signed AP2 open payment mandate (exact only): refused before signing when outside it")
+    .option("--agent-key <file>", "with --mandate: the agent's private key (JWK) that the mandate names")
+    .option("--ledger <file>", "with --mandate: what was spent under it, kept across runs (default <mandate>.ledger.json)");
 }
 
 /** "0xabc…" or "0xabc…=name" → an AP2 payee on `network`. */

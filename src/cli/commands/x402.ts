@@ -18,7 +18,7 @@ import type { CliContext } from "../context";
 import { action } from "../action";
 import { table } from "../output";
 import { ExitWithCode } from "../action";
-import { openMandateWallet } from "./mandate";
+import { addMandateOptions, mandateFromOptions } from "./mandate";
 import { collect, parseCount, parseDuration, parsePort, parseSplitShares, parseUrl } from "../parse";
 import { openDatabase, type Database } from "../../db";
 
@@ -470,15 +470,11 @@ export function registerX402Commands(program: Command): void {
       }),
     );
 
-  x402
-    .command("buy")
+  addMandateOptions(x402.command("buy"))
     .description("buy a task from a merchant agent over A2A (a2a-x402): ask, pay the x402 payment it asks for with the configured key, print the result")
     .argument("<agent-url>", "the merchant agent (its agent card is at <agent-url>/.well-known/agent-card.json)")
     .argument("<request>", "what to ask for")
     .option("--max <dollars>", "the most to pay (refuses anything dearer without signing)", "0.10")
-    .option("--mandate <file>", "pay under this signed AP2 open payment mandate: refused before signing when outside it")
-    .option("--agent-key <file>", "with --mandate: the agent's private key (JWK) that the mandate names")
-    .option("--ledger <file>", "with --mandate: what was spent under it, kept across runs (default <mandate>.ledger.json)")
     .addHelpText(
       "after",
       "\nExit codes: 0 bought, 1 the agent refused or failed, 2 bad input, or the price is above --max or outside the mandate.\n\nExamples:\n" +
@@ -489,14 +485,7 @@ export function registerX402Commands(program: Command): void {
       action((ctx) => async (agentUrl: string, request: string, options: { max: string; mandate?: string; agentKey?: string; ledger?: string }) => {
         const url = parseUrl(agentUrl, "<agent-url>");
         const max = parseAmount(options.max, "--max");
-        if ((options.agentKey !== undefined || options.ledger !== undefined) && options.mandate === undefined)
-          throw new InvalidInputError("--agent-key and --ledger are for --mandate");
-        if (options.mandate !== undefined && options.agentKey === undefined)
-          throw new InvalidInputError("--mandate needs --agent-key (the agent's key it names)");
-        const mandate =
-          options.mandate === undefined
-            ? undefined
-            : await openMandateWallet(options.mandate, options.agentKey!, options.ledger ?? `${options.mandate.replace(/\.sdjwt$/, "")}.ledger.json`);
+        const mandate = await mandateFromOptions(options);
         const network = lib().caip2(await ctx.chainId());
         const asset = (await ctx.deployment()).contracts.NetDollar.address;
         const paying = new (lib().PayingClient)({
@@ -553,8 +542,7 @@ export function registerX402Commands(program: Command): void {
       }),
     );
 
-  program
-    .command("pay")
+  addMandateOptions(program.command("pay"))
     .description("fetch a URL, paying its HTTP 402 (x402) in NET Dollar with the configured key; prints the response and the receipt")
     .argument("<url>", "the paid resource")
     .option("--max <amount>", "the most to pay per call, in dollars (refuses anything dearer without signing)", "0.10")
@@ -569,9 +557,6 @@ export function registerX402Commands(program: Command): void {
     .option("--state <dir>", "batch-settlement: where the channels' state is kept", ".netd/channels")
     .option("--count <n>", "call the URL n times (over one channel, with batch-settlement)", "1")
     .option("--parallel <n>", "with --count: this many calls in flight at once", "1")
-    .option("--mandate <file>", "pay under this signed AP2 open payment mandate (exact only): refused before signing when outside it")
-    .option("--agent-key <file>", "with --mandate: the agent's private key (JWK) that the mandate names")
-    .option("--ledger <file>", "with --mandate: what was spent under it, kept across runs (default <mandate>.ledger.json)")
     .addHelpText(
       "after",
       "\nExit codes: 0 paid and served (2xx, every call), 1 the server refused or failed, 2 bad input, or the price is above --max or outside the mandate.\n\nExamples:\n" +
@@ -620,16 +605,9 @@ export function registerX402Commands(program: Command): void {
             const assets = options.asset.length ? options.asset.map((a) => parseAddress(a, "--asset")) : [(await ctx.deployment()).contracts.NetDollar.address];
             const signer = await ctx.signer();
             const channels = scheme === "batch-settlement" ? await ctx.channels() : undefined;
-            if ((options.agentKey !== undefined || options.ledger !== undefined) && options.mandate === undefined)
-              throw new InvalidInputError("--agent-key and --ledger are for --mandate");
-            if (options.mandate !== undefined && options.agentKey === undefined)
-              throw new InvalidInputError("--mandate needs --agent-key (the agent's key it names)");
             if (options.mandate !== undefined && scheme !== "exact")
               throw new InvalidInputError("--mandate pays --scheme exact only (a mandate closes for one payment)");
-            const mandate =
-              options.mandate === undefined
-                ? undefined
-                : await openMandateWallet(options.mandate, options.agentKey!, options.ledger ?? `${options.mandate.replace(/\.sdjwt$/, "")}.ledger.json`);
+            const mandate = await mandateFromOptions(options);
             const client = new (lib().PayingClient)({
               mandate,
               signer,
