@@ -10,12 +10,10 @@ import type { Client } from "@a2a-js/sdk/client" with { "resolution-mode": "impo
 import type * as A2AExpress from "@a2a-js/sdk/server/express" with { "resolution-mode": "import" };
 import { PaymentPayloadV2Schema } from "@x402/core/schemas";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
-import { getAddress } from "ethers";
 import { mandateProblem } from "../ap2/mandates";
 import type { PaymentRecord, PayingClient } from "./client";
-import { parsePrice } from "./money";
 import { compareRequirements } from "./paywall";
-import type { PaidToolPricing } from "./mcp";
+import { exactRequirements, type PaidToolPricing } from "./mcp";
 import { listen, type RunningServer } from "./facilitatorServer";
 import { MANDATE_REASON, REASON } from "./reasons";
 
@@ -97,15 +95,7 @@ export class PaidSkillExecutor implements AgentExecutor {
   private readonly requirements: PaymentRequirements;
 
   constructor(private readonly skill: PaidSkill) {
-    this.requirements = {
-      scheme: "exact",
-      network: skill.network,
-      asset: getAddress(skill.asset.address),
-      amount: parsePrice(skill.price).toString(),
-      payTo: getAddress(skill.payTo),
-      maxTimeoutSeconds: skill.maxTimeoutSeconds ?? 60,
-      extra: { name: skill.asset.name, version: skill.asset.version },
-    };
+    this.requirements = exactRequirements(skill);
   }
 
   private required(error?: string): PaymentRequired {

@@ -31,6 +31,19 @@ export interface PaidToolPricing {
   mandates?: MandatePolicy;
 }
 
+/** The `exact` offer for a price (a paid tool's, a paid A2A skill's). */
+export function exactRequirements(pricing: PaidToolPricing): PaymentRequirements {
+  return {
+    scheme: "exact",
+    network: pricing.network,
+    asset: getAddress(pricing.asset.address),
+    amount: parsePrice(pricing.price).toString(),
+    payTo: getAddress(pricing.payTo),
+    maxTimeoutSeconds: pricing.maxTimeoutSeconds ?? 60,
+    extra: { name: pricing.asset.name, version: pricing.asset.version },
+  };
+}
+
 /** A tool answer asking for payment: `isError`, the PaymentRequired in `structuredContent` and as JSON text. */
 function paymentRequiredResult(required: PaymentRequired): CallToolResult {
   return { isError: true, structuredContent: required as unknown as Record<string, unknown>, content: [{ type: "text", text: JSON.stringify(required) }] };
@@ -55,15 +68,7 @@ export function paidTool<Shape extends ZodRawShape>(
   pricing: PaidToolPricing,
   handler: ToolCallback<Shape>,
 ): void {
-  const requirements: PaymentRequirements = {
-    scheme: "exact",
-    network: pricing.network,
-    asset: getAddress(pricing.asset.address),
-    amount: parsePrice(pricing.price).toString(),
-    payTo: getAddress(pricing.payTo),
-    maxTimeoutSeconds: pricing.maxTimeoutSeconds ?? 60,
-    extra: { name: pricing.asset.name, version: pricing.asset.version },
-  };
+  const requirements = exactRequirements(pricing);
   const resource = `mcp://tool/${name}`;
   const required = (error?: string): PaymentRequired => ({
     x402Version: 2,
