@@ -1,5 +1,6 @@
 import { dataSlice, getAddress, id as topicOf, toBigInt, type Provider } from "ethers";
 import { scanLogs } from "../logs";
+import { splitChain } from "./sdjwt";
 import { fromMinorUnits, verifyPaymentMandateChain, type VerifiedPaymentChain, type VerifyOptions } from "./mandates";
 
 const AUTHORIZATION_USED = topicOf("AuthorizationUsed(address,bytes32)");
@@ -79,7 +80,7 @@ export async function auditMandatePayment(params: {
 /** The closed hop's `iat` (when the agent closed the mandate), read without verifying: verification follows. */
 function closedAt(chain: string): number | undefined {
   try {
-    const hop = chain.trim().split("~~")[1];
+    const hop = splitChain(chain)[1];
     const payload = JSON.parse(Buffer.from(hop.split(".")[1], "base64url").toString("utf8")) as { iat?: unknown };
     return typeof payload.iat === "number" ? payload.iat : undefined;
   } catch {

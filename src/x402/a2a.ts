@@ -58,12 +58,13 @@ export interface PaidSkill extends PaidToolPricing {
 
 const text = (value: string): Part => ({ content: { $case: "text", value }, metadata: undefined, filename: "", mediaType: "text/plain" });
 
-function agentMessage(taskId: string, contextId: string, words: string, metadata: Record<string, unknown>): Message {
+/** A message of this extension: the merchant agent's ("agent") or the shopper's ("user"), in a task or starting one. */
+function a2aMessage(from: "agent" | "user", words: string, metadata: Record<string, unknown>, taskId = "", contextId = ""): Message {
   return {
     messageId: randomUUID(),
     contextId,
     taskId,
-    role: sdk().Role.ROLE_AGENT,
+    role: from === "agent" ? sdk().Role.ROLE_AGENT : sdk().Role.ROLE_USER,
     parts: [text(words)],
     metadata,
     extensions: [A2A_X402_EXTENSION],
@@ -115,7 +116,7 @@ export class PaidSkillExecutor implements AgentExecutor {
         sdk().AgentEvent.task({
           id: ctx.taskId,
           contextId: ctx.contextId,
-          status: { state, message: agentMessage(ctx.taskId, ctx.contextId, words, metadata), timestamp: new Date().toISOString() },
+          status: { state, message: a2aMessage("agent", words, metadata, ctx.taskId, ctx.contextId), timestamp: new Date().toISOString() },
           artifacts: [],
           history: [...(ctx.task?.history ?? []), message],
           metadata: { ...(ctx.task?.metadata ?? {}), ...(extra.metadata ?? {}) },
@@ -182,19 +183,6 @@ export class PaidSkillExecutor implements AgentExecutor {
   }
 }
 
-function userMessage(words: string, metadata: Record<string, unknown>, taskId = "", contextId = ""): Message {
-  return {
-    messageId: randomUUID(),
-    contextId,
-    taskId,
-    role: sdk().Role.ROLE_USER,
-    parts: [text(words)],
-    metadata,
-    extensions: [A2A_X402_EXTENSION],
-    referenceTaskIds: [],
-  };
-}
-
 function taskOf(result: unknown): Task {
   const r = result as { payload?: { $case?: string; value?: Task } } & Partial<Task>;
   if (r.payload?.$case === "task" && r.payload.value) return r.payload.value;
@@ -235,7 +223,7 @@ export class PayingA2AClient {
   }
 
   async buy(request: string, merchant: string): Promise<A2APurchase> {
-    const first = await this.send(userMessage(request, {}));
+    const first = await this.send(a2aMessage("user", request, {}));
     const meta = (first.status?.message?.metadata ?? {}) as Record<string, unknown>;
     if (first.status?.state !== sdk().TaskState.TASK_STATE_INPUT_REQUIRED || meta[A2A_X402.status] !== "payment-required")
       return { task: first, result: resultOf(first) };
@@ -245,12 +233,12 @@ export class PayingA2AClient {
       requirement = this.paying.chooseRequirement(required, merchant);
     } catch (error) {
       // Tell the merchant, as the extension asks, then report the refusal.
-      await this.send(userMessage("I will not pay this.", { [A2A_X402.status]: "payment-rejected" }, first.id, first.contextId));
+      await this.send(a2aMessage("user", "I will not pay this.", { [A2A_X402.status]: "payment-rejected" }, first.id, first.contextId));
       throw error;
     }
     const { payment, authorization, payer, amount } = await this.paying.signExact(required, requirement, merchant);
     const final = await this.send(
-      userMessage("Here is the payment.", { [A2A_X402.status]: "payment-submitted", [A2A_X402.payload]: payment }, first.id, first.contextId),
+      a2aMessage("user", "Here is the payment.", { [A2A_X402.status]: "payment-submitted", [A2A_X402.payload]: payment }, first.id, first.contextId),
     );
     const finalMeta = (final.status?.message?.metadata ?? {}) as Record<string, unknown>;
     const receipt = ((finalMeta[A2A_X402.receipts] as SettleResponse[] | undefined) ?? []).at(-1);
