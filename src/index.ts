@@ -19,6 +19,7 @@ export * from "./token/authorizationDocument";
 export * from "./escrow/payment";
 export * from "./escrow/actions";
 export * from "./attestation";
+export * from "./transparency";
 export * from "./x402";
 export * from "./splits";
 export * from "./ap2";

@@ -40,6 +40,25 @@ export async function connect(params: ConnectParameters): Promise<JsonRpcProvide
   return provider;
 }
 
+/**
+ * Connects to every endpoint of a multi-chain read; those that do not answer are returned with the reason instead of
+ * failing the rest (the caller reports the chains they leave unread). A malformed URL still throws.
+ *
+ * @example
+ * const { providers, unreachable } = await connectEach(["http://127.0.0.1:8545", "http://127.0.0.1:8546"]);
+ */
+export async function connectEach(rpcUrls: string[]): Promise<{ providers: JsonRpcProvider[]; unreachable: { url: string; message: string }[] }> {
+  const results = await Promise.allSettled(rpcUrls.map((rpcUrl) => connect({ rpcUrl })));
+  const providers: JsonRpcProvider[] = [];
+  const unreachable: { url: string; message: string }[] = [];
+  results.forEach((r, i) => {
+    if (r.status === "fulfilled") providers.push(r.value);
+    else if (r.reason instanceof ChainUnreachableError) unreachable.push({ url: rpcUrls[i], message: r.reason.shortMessage });
+    else throw r.reason;
+  });
+  return { providers, unreachable };
+}
+
 /** The receipt polling interval for a chain (see {@link ConnectParameters.pollingIntervalMs}). */
 export function pollingIntervalFor(chainId: bigint, env: NodeJS.ProcessEnv = process.env): number {
   const raw = env.NETD_POLL_INTERVAL_MS?.trim();

@@ -77,8 +77,22 @@ export interface CheckAttestationParameters {
   chunkSize?: number;
   /** Where to start the event scan, by "chainId:token" (default: the token's deployment block, found on-chain). */
   fromBlock?: Record<string, number>;
+  /** Endpoints given that did not answer: a chain none of the providers serves is then said to be unreachable. */
+  unreachable?: UnreachableEndpoint[];
   /** Progress of the event scan, for a progress bar. */
   onProgress?: (p: { deployment: number; deployments: number; fromBlock: number; toBlock: number; scannedTo: number; events: number }) => void;
+}
+
+/** An endpoint that did not answer, and why. */
+export interface UnreachableEndpoint {
+  url: string;
+  message: string;
+}
+
+/** Why a chain the attestation covers has no provider: none was given, or the ones given did not answer. */
+export function missingChainMessage(chainId: string, unreachable: UnreachableEndpoint[] = []): string {
+  if (!unreachable.length) return `chain ${chainId} could not be read: no --rpc-url was given for it`;
+  return `chain ${chainId} could not be read: no endpoint that answered serves it (${unreachable.map((u) => u.message).join("; ")})`;
 }
 
 const TOPICS = {
@@ -141,7 +155,7 @@ export async function checkAttestation(params: CheckAttestationParameters): Prom
     deployments.push(report);
     const provider = providers.get(d.chainId);
     if (!provider) {
-      problems.push({ kind: "unreadable", message: `no --rpc-url was given for chain ${d.chainId}` });
+      problems.push({ kind: "unreadable", message: missingChainMessage(d.chainId, params.unreachable) });
       continue;
     }
     try {

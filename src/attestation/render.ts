@@ -2,7 +2,8 @@ import { formatAmount } from "../amounts";
 import type { CheckReport } from "./check";
 
 const usd = (v: bigint) => `$${formatAmount(v)}`;
-const VERDICT: Record<CheckReport["verdict"], string> = {
+/** The verdict in words, as the report and the transparency page say it. */
+export const VERDICT_TEXT: Record<CheckReport["verdict"], string> = {
   backed: "BACKED",
   "under-backed": "NOT BACKED (under-backed)",
   mismatch: "NOT BACKED (reconciliation mismatch)",
@@ -21,7 +22,7 @@ function age(seconds: bigint): string {
 /** The report for people, on a terminal. */
 export function renderText(r: CheckReport): string {
   const lines = [
-    `Verdict: ${VERDICT[r.verdict]}`,
+    `Verdict: ${VERDICT_TEXT[r.verdict]}`,
     "",
     `Issuer        ${r.issuer}`,
     `As of         ${r.asOf} (${age(r.ageSeconds)})`,
@@ -64,7 +65,7 @@ export function renderText(r: CheckReport): string {
 /** The same report as Markdown, for publishing. */
 export function renderMarkdown(r: CheckReport): string {
   const rows = [
-    ["Verdict", `**${VERDICT[r.verdict]}**`],
+    ["Verdict", `**${VERDICT_TEXT[r.verdict]}**`],
     ["Issuer", r.issuer],
     ["As of", r.asOf],
     ["Accountant", r.accountant],

@@ -16,6 +16,7 @@ import { registerIssuanceCommands } from "./commands/issuance";
 import { registerReserveCommands } from "./commands/reserve";
 import { registerSplitCommands } from "./commands/split";
 import { registerTokenCommands } from "./commands/token";
+import { registerTransparencyCommands } from "./commands/transparency";
 import { registerX402Commands } from "./commands/x402";
 import { toJson } from "./output";
 
@@ -48,6 +49,7 @@ export function buildProgram(): Command {
   registerEscrowCommands(program);
   registerAttestationCommands(program);
   registerReserveCommands(program);
+  registerTransparencyCommands(program);
   registerX402Commands(program);
   registerChannelCommands(program);
   registerSplitCommands(program);

@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto";
-import { createServer, type Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import express, { type NextFunction, type Request, type Response } from "express";
 import { REASON } from "./reasons";
 import { NetDollarError } from "../errors";
@@ -103,7 +103,7 @@ export interface RunningServer {
 }
 
 /** Listens on `host` (loopback unless told otherwise) and `port` (0: any free port). */
-export function listen(app: express.Express, port: number, host = "127.0.0.1"): Promise<RunningServer> {
+export function listen(app: express.Express | RequestListener, port: number, host = "127.0.0.1"): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server: Server = createServer(app);
     const failed = (error: NodeJS.ErrnoException) => {

@@ -280,7 +280,7 @@ describe("reserve attestations: create, sign, verify and the auditor's check", f
     const other = await signAttestation({ ...doc, deployments: [{ ...doc.deployments[0], chainId: "8453" }] }, f.accountant);
     const report = await f.check(other);
     expect(report).to.include({ verdict: "unreadable" });
-    expect(report.problems[0].message).to.equal("no --rpc-url was given for chain 8453");
+    expect(report.problems[0].message).to.equal("chain 8453 could not be read: no --rpc-url was given for it");
   });
 
   it("locates where the running sum of events parts from totalSupply", async function () {

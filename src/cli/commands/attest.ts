@@ -3,8 +3,8 @@ import type { JsonRpcProvider } from "ethers";
 import { ReserveOracle__factory } from "../../../typechain-types";
 import { formatDollars } from "../../amounts";
 import { collect, parseAddress, parseAmount, parseDuration, parseTime } from "../parse";
-import { ChainUnreachableError, InvalidInputError } from "../../errors";
-import { connect } from "../../provider";
+import { InvalidInputError } from "../../errors";
+import { connect, connectEach } from "../../provider";
 import { defaultDeploymentPath, readDeploymentFor } from "../../deployments";
 import {
   checkAttestation,
@@ -216,15 +216,10 @@ export function registerAttestationCommands(program: Command): void {
           fromBlock[`${chainId}:${parseAddress(token, "--from-block token").toLowerCase()}`] = Number(block);
         }
         const doc = readAttestationDocument(file);
-        let providers: JsonRpcProvider[];
-        try {
-          providers = await endpoints(ctx, o.rpcUrl);
-        } catch (error) {
-          if (error instanceof ChainUnreachableError) {
-            process.stderr.write(`error: ${error.shortMessage}\n${error.details ? `  ${error.details}\n` : ""}`);
-            throw new ExitWithCode(CHECK_EXIT.unreadable);
-          }
-          throw error;
+        const { providers, unreachable } = await connectEach(o.rpcUrl.length ? o.rpcUrl : [ctx.rpcUrl()]);
+        if (!providers.length) {
+          process.stderr.write(`error: ${unreachable.map((u) => u.message).join("\n       ")}\n`);
+          throw new ExitWithCode(CHECK_EXIT.unreadable);
         }
         const progress = ctx.progress();
         const report = await checkAttestation({
@@ -233,6 +228,7 @@ export function registerAttestationCommands(program: Command): void {
           trustedAttestors: trusted,
           maxAgeSeconds,
           fromBlock,
+          unreachable,
           onProgress: (p) => progress?.update({ ...p, label: `deployment ${p.deployment + 1}/${p.deployments}` }),
         });
         progress?.done();

@@ -21,13 +21,7 @@ import { ExitWithCode } from "../action";
 import { addMandateOptions, mandateFromOptions } from "./mandate";
 import { collect, parseCount, parseDuration, parsePort, parseSplitShares, parseUrl } from "../parse";
 import { openDatabase, type Database } from "../../db";
-
-const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
-
-function parseHost(ctx: CliContext, host: string): string {
-  if (!LOOPBACK.has(host)) ctx.out.note(`warning: listening on ${host}, not loopback: anyone who can reach it can use this service`);
-  return host;
-}
+import { parseHost, runUntilStopped } from "../serve";
 
 /** NET Dollar of the deployment, plus any --asset, with the EIP-712 domain read from each token. */
 async function resolveAssets(ctx: CliContext, extra: string[]): Promise<FacilitatorAsset[]> {
@@ -64,17 +58,6 @@ function receiverAuthorizerOf(ctx: CliContext): { receiverAuthorizer?: Wallet; a
   } catch {
     throw new InvalidInputError("NETD_RECEIVER_AUTHORIZER_KEY is not a 32-byte hex private key");
   }
-}
-
-/** Keeps a server running until Ctrl-C or SIGTERM, then closes it (and runs `cleanup`). */
-async function runUntilStopped(servers: RunningServer[], cleanup?: () => Promise<void>): Promise<never> {
-  await new Promise<void>((resolve) => {
-    process.once("SIGINT", resolve);
-    process.once("SIGTERM", resolve);
-  });
-  for (const s of servers) await s.close();
-  await cleanup?.();
-  throw new ExitWithCode(0);
 }
 
 /** The facilitator a server uses: the one at --facilitator-url, else one in this process relaying with the configured key. */

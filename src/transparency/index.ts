@@ -1,0 +1,3 @@
+export * from "./data";
+export * from "./page";
+export * from "./site";
