@@ -33,6 +33,14 @@ function mochaJobs(): number {
   return Number(raw);
 }
 
+/** The devnet's chain id: NETD_DEVNET_CHAIN_ID (set by `netd devnet --chains 2` for its second node), default 31337. */
+function devnetChainId(): number {
+  const raw = process.env.NETD_DEVNET_CHAIN_ID?.trim();
+  if (!raw) return 31337;
+  if (!/^[1-9][0-9]{0,9}$/.test(raw)) throw new Error(`NETD_DEVNET_CHAIN_ID must be a chain id (a whole number); got "${raw}"`);
+  return Number(raw);
+}
+
 /**
  * The task on the command line (`hardhat [global options] <task> ...`): the first word that is neither a global
  * option nor the value of one.
@@ -84,6 +92,7 @@ const config: HardhatUserConfig = {
   networks: {
     hardhat: {
       hardfork: "cancun",
+      chainId: devnetChainId(),
       // Keep the devnet's clock on the wall clock, as a real chain's is: otherwise every block in the same second
       // pushes the chain a second ahead, and after a burst of transactions (a load test, a demo) payment
       // authorizations signed for "now + 60 s" are already expired on chain.

@@ -7,6 +7,14 @@ import { ChainUnreachableError } from "./errors";
 /** Hardhat's well-known test mnemonic: its keys are public, never use them on a real network. */
 export const DEVNET_MNEMONIC = "test test test test test test test test test test test junk";
 
+/** Chain ids of local devnets: `netd devnet` (31337, and 31338 for the second chain of --chains 2) and Ganache-style 1337. */
+export const DEVNET_CHAIN_IDS = [31337n, 31338n, 1337n] as const;
+
+/** Chains where the deployer may hold every role by default, and receipts are polled fast. */
+export function isDevnet(chainId: bigint): boolean {
+  return (DEVNET_CHAIN_IDS as readonly bigint[]).includes(chainId);
+}
+
 /** The devnet's named accounts, in Hardhat's account order. */
 export const DEVNET_ACCOUNT_NAMES = ["issuer", "minter", "agent", "merchant", "creator1", "creator2", "creator3", "accountant"] as const;
 export type DevnetAccountName = (typeof DEVNET_ACCOUNT_NAMES)[number];
@@ -63,7 +71,7 @@ async function assertPortFree(port: number): Promise<void> {
   });
 }
 
-export async function startHardhatNode(params: { port?: number; log?: (line: string) => void } = {}): Promise<HardhatNode> {
+export async function startHardhatNode(params: { port?: number; chainId?: number; log?: (line: string) => void } = {}): Promise<HardhatNode> {
   const port = params.port ?? (await freePort());
   // Else the readiness check below is answered by whatever already listens there (a devnet started earlier).
   if (params.port !== undefined) await assertPortFree(port);
@@ -71,7 +79,7 @@ export async function startHardhatNode(params: { port?: number; log?: (line: str
   const child = spawn(bin, ["node", "--hostname", "127.0.0.1", "--port", String(port)], {
     cwd: PROJECT_ROOT,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true" },
+    env: { ...process.env, HARDHAT_DISABLE_TELEMETRY_PROMPT: "true", ...(params.chainId ? { NETD_DEVNET_CHAIN_ID: String(params.chainId) } : {}) },
   });
   let output = "";
   const collect = (chunk: Buffer) => {

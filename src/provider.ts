@@ -1,5 +1,6 @@
 import { FetchRequest, JsonRpcProvider, Network } from "ethers";
 import { ChainUnreachableError, ConfigurationError } from "./errors";
+import { isDevnet } from "./devnet";
 
 /** Parameters of {@link connect}. */
 export interface ConnectParameters {
@@ -7,7 +8,7 @@ export interface ConnectParameters {
   /** Milliseconds to wait for the endpoint's first answer (default 10 s). */
   timeoutMs?: number;
   /**
-   * How often to poll for new blocks while waiting for a receipt, in ms: default 200 on a devnet (chain 31337 or 1337,
+   * How often to poll for new blocks while waiting for a receipt, in ms: default 200 on a devnet (chain 31337, 31338 or 1337,
    * which mines on demand), 1,000 elsewhere (env NETD_POLL_INTERVAL_MS overrides both). ethers' own default, 4 s,
    * leaves a paid request waiting seconds after its settlement was mined.
    */
@@ -68,7 +69,7 @@ export function pollingIntervalFor(chainId: bigint, env: NodeJS.ProcessEnv = pro
       throw new ConfigurationError(`NETD_POLL_INTERVAL_MS "${raw}" is not a number of milliseconds from 10 to 60000`);
     return configured;
   }
-  return chainId === 31337n || chainId === 1337n ? 200 : 1_000;
+  return isDevnet(chainId) ? 200 : 1_000;
 }
 
 async function fetchChainId(rpcUrl: string, timeoutMs: number): Promise<bigint> {

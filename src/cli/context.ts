@@ -13,7 +13,7 @@ import { progressBar } from "./progress";
 
 /** Options every command takes (see `netd --help`). */
 export interface GlobalOptions {
-  /** A list when a multi-chain command (attest create/check) takes its own repeatable --rpc-url. */
+  /** Repeatable: a multi-chain command (attest create/check, transparency) reads every endpoint given. */
   rpcUrl?: string | string[];
   deployment?: string;
   keystore?: string;
@@ -47,6 +47,16 @@ export class CliContext {
   rpcUrl(): string {
     const flag = Array.isArray(this.opts.rpcUrl) ? this.opts.rpcUrl[0] : this.opts.rpcUrl;
     return flag ?? (this.env.NETD_RPC_URL || DEFAULT_RPC_URL);
+  }
+
+  /**
+   * Every endpoint given, for a multi-chain command: the --rpc-url flags (wherever on the line; commander hands them
+   * to the program's option) and the command's own, else the one endpoint of {@link rpcUrl}.
+   */
+  rpcUrls(own: string[] = []): string[] {
+    const global = Array.isArray(this.opts.rpcUrl) ? this.opts.rpcUrl : this.opts.rpcUrl ? [this.opts.rpcUrl] : [];
+    const all = [...new Set([...global, ...own])];
+    return all.length ? all : [this.rpcUrl()];
   }
 
   provider(): Promise<JsonRpcProvider> {

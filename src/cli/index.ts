@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import dotenv from "dotenv";
 import { ChainRefusedError, ChainUnreachableError, ConfigurationError, InvalidInputError, NetDollarError } from "../errors";
 import { PACKAGE_VERSION } from "../version";
+import { collect } from "./parse";
 import { registerAdminCommands } from "./commands/admin";
 import { ExitWithCode } from "./action";
 import { registerAttestationCommands } from "./commands/attest";
@@ -27,7 +28,11 @@ export function buildProgram(): Command {
   const program = new Command("netd")
     .description("NET Dollar operator CLI: deploy, mint, redeem, administer and pay")
     .version(PACKAGE_VERSION)
-    .option("--rpc-url <url>", "JSON-RPC endpoint (env NETD_RPC_URL; default http://127.0.0.1:8545)")
+    .option(
+      "--rpc-url <url>",
+      "JSON-RPC endpoint (env NETD_RPC_URL; default http://127.0.0.1:8545); repeat for the multi-chain commands (attest create|check, transparency)",
+      collect,
+    )
     .option("--deployment <file>", "deployment file (env NETD_DEPLOYMENT; default deployments/<chainId>.json)")
     .option("--keystore <file>", "encrypted JSON keystore to sign with (env NETD_KEYSTORE; or NETD_PRIVATE_KEY)")
     .option("--json", "machine-readable output on stdout, nothing else there")

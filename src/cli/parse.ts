@@ -11,7 +11,7 @@ export { parseAmount, parseUnitsStrict } from "../amounts";
 export { parseAddress };
 
 /** commander's accumulator for a repeatable flag: `.option("--x <v>", "…", collect, [])`. */
-export function collect(value: string, previous: string[]): string[] {
+export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
 

@@ -33,10 +33,9 @@ export const ROLE_FLAGS: Record<keyof RoleHolders, string> = {
   upgrader: "--upgrader",
 };
 
-/** Chains where the deployer may hold every role by default. */
-export function isDevnet(chainId: bigint): boolean {
-  return chainId === 31337n || chainId === 1337n;
-}
+import { isDevnet } from "../devnet";
+
+export { isDevnet };
 
 /**
  * On a devnet, every role not given defaults to the deployer; on any other chain every role must be given

@@ -26,9 +26,8 @@ import { runWrite } from "../write";
 
 /** Thrown by a command that already printed its result and wants a specific exit code. */
 /** The endpoints given to a multi-chain command: its own --rpc-url list, else the global one (or NETD_RPC_URL). */
-async function endpoints(ctx: CliContext, urls: string[] | string | undefined): Promise<JsonRpcProvider[]> {
-  const list = Array.isArray(urls) && urls.length ? urls : [typeof urls === "string" ? urls : ctx.rpcUrl()];
-  return Promise.all(list.map((rpcUrl) => connect({ rpcUrl })));
+async function endpoints(ctx: CliContext, urls: string[]): Promise<JsonRpcProvider[]> {
+  return Promise.all(ctx.rpcUrls(urls).map((rpcUrl) => connect({ rpcUrl })));
 }
 
 /** Exit codes of `netd attest check`, from the library's verdict. */
@@ -216,7 +215,7 @@ export function registerAttestationCommands(program: Command): void {
           fromBlock[`${chainId}:${parseAddress(token, "--from-block token").toLowerCase()}`] = Number(block);
         }
         const doc = readAttestationDocument(file);
-        const { providers, unreachable } = await connectEach(o.rpcUrl.length ? o.rpcUrl : [ctx.rpcUrl()]);
+        const { providers, unreachable } = await connectEach(ctx.rpcUrls(o.rpcUrl));
         if (!providers.length) {
           process.stderr.write(`error: ${unreachable.map((u) => u.message).join("\n       ")}\n`);
           throw new ExitWithCode(CHECK_EXIT.unreadable);

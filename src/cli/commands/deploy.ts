@@ -1,13 +1,14 @@
 import type { Command } from "commander";
 import { parseAddress } from "../../addresses";
-import { defaultDeploymentPath, tryReadDeployment, writeDeployment } from "../../deployments";
+import { defaultDeploymentPath, tryReadDeployment, writeDeployment, type Deployment } from "../../deployments";
 import { deploySystem, isDevnet, resolveRoleHolders, type RoleHolders } from "../../deploy/deploy";
-import { setupDevnet } from "../../deploy/devnetSetup";
-import { startHardhatNode } from "../../devnet";
+import { setupDevnet, type DevnetAccount } from "../../deploy/devnetSetup";
+import { startHardhatNode, type HardhatNode } from "../../devnet";
 import { connect } from "../../provider";
-import { InvalidInputError } from "../../errors";
+import { InvalidInputError, NetDollarError } from "../../errors";
 import { action } from "../action";
 import { table } from "../output";
+import { parseCount, parsePort } from "../parse";
 
 interface DeployOptions {
   symbol: string;
@@ -102,44 +103,85 @@ export function registerDeployCommands(program: Command): void {
 
   program
     .command("devnet")
-    .description("start a local Hardhat devnet on 127.0.0.1, deploy everything, fund demo accounts; runs until Ctrl-C")
-    .option("--port <port>", "JSON-RPC port", "8545")
-    .addHelpText("after", "\nExample:\n  $ netd devnet --port 8545\n  (then, in another terminal: NETD_PRIVATE_KEY=<issuer key> npx netd status)")
+    .description("start local Hardhat devnets on 127.0.0.1 (chain 31337, then 31338, …), deploy everything, fund demo accounts; runs until Ctrl-C")
+    .option("--port <port>", "JSON-RPC port of the first chain; the others take the next ports", "8545")
+    .option("--chains <n>", "how many chains (1 to 4): chain ids 31337, 31338, … on consecutive ports, the token at the same address on each", "1")
+    .addHelpText(
+      "after",
+      "\nExamples:\n  $ netd devnet --port 8545\n  $ netd devnet --chains 2      # chains 31337 on :8545 and 31338 on :8546\n  (then, in another terminal: NETD_PRIVATE_KEY=<issuer key> npx netd status)",
+    )
     .action(
-      action((ctx) => async (options: { port: string }) => {
-        const port = Number(options.port);
-        if (!Number.isInteger(port) || port < 1 || port > 65535) throw new InvalidInputError(`--port "${options.port}" is not a TCP port`);
-        ctx.out.note(`starting a Hardhat node on 127.0.0.1:${port} ...`);
-        const node = await startHardhatNode({ port });
+      action((ctx) => async (options: { port: string; chains: string }) => {
+        const port = parsePort(options.port);
+        if (port === 0) throw new InvalidInputError("--port 0: give the devnet a fixed port (its URL goes into the deployment files)");
+        const count = parseCount(options.chains, "--chains", 4);
+        if (port + count - 1 > 65535) throw new InvalidInputError(`--port ${port} leaves no room for ${count} consecutive ports`);
+        const chains = Array.from({ length: count }, (_, i) => ({ port: port + i, chainId: 31337 + i }));
+        const nodes: HardhatNode[] = [];
         const stop = async () => {
-          await node.stop();
+          await Promise.all(nodes.map((n) => n.stop()));
           process.exit(0);
         };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
-        const provider = await connect({ rpcUrl: node.url });
-        const { deployment, accounts } = await setupDevnet(provider, (m) => ctx.out.note(m));
-        const file = defaultDeploymentPath(31337);
-        writeDeployment(file, deployment);
+        const started: { url: string; chainId: number; file: string; deployment: Deployment; accounts: DevnetAccount[] }[] = [];
+        try {
+          for (const chain of chains) {
+            ctx.out.note(`starting a Hardhat node for chain ${chain.chainId} on 127.0.0.1:${chain.port} ...`);
+            const node = await startHardhatNode(chain);
+            nodes.push(node);
+            const provider = await connect({ rpcUrl: node.url });
+            const { deployment, accounts } = await setupDevnet(provider, (m) => ctx.out.note(count > 1 ? `[${chain.chainId}] ${m}` : m));
+            provider.destroy();
+            const file = defaultDeploymentPath(chain.chainId);
+            writeDeployment(file, deployment);
+            started.push({ url: node.url, chainId: chain.chainId, file, deployment, accounts });
+          }
+        } catch (error) {
+          await Promise.all(nodes.map((n) => n.stop()));
+          throw error;
+        }
+        // The same deployer deploys the same contracts in the same order on fresh chains, so every address agrees
+        // (CREATE addresses follow the deployer's nonce); say so loudly if one does not.
+        const token = started[0].deployment.contracts.NetDollar.address;
+        const differs = started.find((s) => s.deployment.contracts.NetDollar.address !== token);
+        if (differs) {
+          await Promise.all(nodes.map((n) => n.stop()));
+          throw new NetDollarError(`the token is at ${differs.deployment.contracts.NetDollar.address} on chain ${differs.chainId}, not ${token} as on chain ${started[0].chainId}`);
+        }
+        // A block now on every chain, so that "the latest time every chain has reached" (attest create --as-of now)
+        // is after the last chain's first block.
+        if (count > 1) {
+          for (const s of started) {
+            const provider = await connect({ rpcUrl: s.url });
+            await provider.send("evm_mine", []);
+            provider.destroy();
+          }
+        }
+        const { accounts } = started[0];
+        const rpcFlags = started.map((s) => `--rpc-url ${s.url}`).join(" ");
         ctx.out.result(
           [
-            `NET Dollar devnet running at ${node.url} (chain 31337). Press Ctrl-C to stop.`,
+            count === 1
+              ? `NET Dollar devnet running at ${started[0].url} (chain 31337). Press Ctrl-C to stop.`
+              : `NET Dollar devnets running: ${started.map((s) => `chain ${s.chainId} at ${s.url}`).join(", ")}. Press Ctrl-C to stop.`,
             ...table([
-              ["NetDollar", deployment.contracts.NetDollar.address],
-              ["BatchSettlement", `${deployment.contracts.BatchSettlement?.address ?? ""} (x402 batch-settlement channels, canonical address)`],
-              ["deployment file", file],
+              ["NetDollar", `${token}${count > 1 ? " (the same address on every chain)" : ""}`],
+              ["BatchSettlement", `${started[0].deployment.contracts.BatchSettlement?.address ?? ""} (x402 batch-settlement channels, canonical address)`],
+              ...started.map((s): [string, string] => [count === 1 ? "deployment file" : `deployment file ${s.chainId}`, s.file]),
             ]),
             "",
             "Accounts (Hardhat's public test keys: NEVER use them on a real network):",
             ...accounts.map((a) => `  ${a.name.padEnd(9)} ${a.address}  ${a.privateKey}`),
             "",
             "Try, in another terminal:",
-            `  export NETD_RPC_URL=${node.url}`,
+            `  export NETD_RPC_URL=${started[0].url}`,
             `  export NETD_PRIVATE_KEY=${accounts[0].privateKey}   # the issuer`,
             "  npx netd status",
             `  npx netd balance ${accounts[2].address}`,
+            ...(count > 1 ? [`  npx netd ${rpcFlags} attest create --reserves reserves.json --as-of now --out attestation.json   # every chain`] : []),
           ],
-          { command: "devnet", url: node.url, deployment, accounts },
+          { command: "devnet", url: started[0].url, deployment: started[0].deployment, accounts, chains: started.map(({ accounts: _a, ...s }) => s) },
         );
         await new Promise(() => undefined); // run until interrupted
       }),

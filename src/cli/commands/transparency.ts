@@ -27,7 +27,7 @@ function addSourceOptions(command: Command): Command {
 function loader(ctx: CliContext, file: string, o: SourceOptions): () => Promise<TransparencyData> {
   const trustedAttestors = o.trustedAttestor.map((a) => parseAddress(a, "--trusted-attestor"));
   const maxAgeSeconds = parseDuration(o.maxAge, "--max-age", { requireUnit: true });
-  const urls = o.rpcUrl.length ? o.rpcUrl : [ctx.rpcUrl()];
+  const urls = ctx.rpcUrls(o.rpcUrl);
   readAttestationDocument(file); // bad input fails before anything listens
   return async () => {
     const document = readAttestationDocument(file);
