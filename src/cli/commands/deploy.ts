@@ -147,7 +147,9 @@ export function registerDeployCommands(program: Command): void {
         const differs = started.find((s) => s.deployment.contracts.NetDollar.address !== token);
         if (differs) {
           await Promise.all(nodes.map((n) => n.stop()));
-          throw new NetDollarError(`the token is at ${differs.deployment.contracts.NetDollar.address} on chain ${differs.chainId}, not ${token} as on chain ${started[0].chainId}`);
+          throw new NetDollarError(
+            `the token is at ${differs.deployment.contracts.NetDollar.address} on chain ${differs.chainId}, not ${token} as on chain ${started[0].chainId}`,
+          );
         }
         // A block now on every chain, so that "the latest time every chain has reached" (attest create --as-of now)
         // is after the last chain's first block.
