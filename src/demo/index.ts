@@ -4,6 +4,7 @@ import type { Cast } from "./story";
 import { Story } from "./story";
 import { escrowChapter } from "./escrowChapter";
 import { reserveChapter } from "./reserveChapter";
+import { multichainChapter } from "./multichainChapter";
 import { tokenChapter } from "./tokenChapter";
 import { x402Chapter } from "./x402Chapter";
 import { micropaymentChapter } from "./micropaymentChapter";
@@ -44,6 +45,7 @@ export async function runDemo(cast: Cast, write?: (line: string) => void): Promi
   const { deployment, token } = await tokenChapter(story, cast);
   await escrowChapter(story, cast, deployment, token);
   await reserveChapter(story, cast, deployment, token);
+  await multichainChapter(story, cast, deployment, token);
   const exact = await x402Chapter(story, cast, token);
   await micropaymentChapter(story, cast, token, exact.gasPerCall);
   const split = await splitChapter(story, cast, deployment, token);

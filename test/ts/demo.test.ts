@@ -1,4 +1,5 @@
 import { expect } from "chai";
+import { readFileSync } from "node:fs";
 import { ethers } from "hardhat";
 import { reset } from "@nomicfoundation/hardhat-network-helpers";
 import { runDemo } from "../../src/demo";
@@ -20,6 +21,13 @@ describe("the demo (npm run demo)", function () {
       /minting \$1 more is refused: "minting would take the supply to 100\.50 NETD, above the 100\.00 NETD the attested reserves of \$100\.00 allow"/,
     );
     expect(text).to.match(/netd attest check: BACKED\n\s+reserves\s+\$100\.00\n\s+outstanding\s+99\.50 NETD\n\s+collateralization\s+100\.5025%/);
+    // Two chains: one attestation allocates the reserves to both; the check and the page span them.
+    expect(text).to.match(
+      /netd attest check, across both chains: BACKED\n\s+chain 31337\s+100\.00 NETD outstanding, \$100\.00 allocated\n\s+chain 31338\s+40\.00 NETD outstanding, \$50\.00 allocated\n\s+collateralization\s+107\.1428%/,
+    );
+    const page = /the transparency page, built from the two chains and the signed attestation alone \(2 attestation rounds charted\): open (\S+)/.exec(text);
+    expect(page, text).to.not.equal(null);
+    expect(readFileSync(page![1], "utf8")).to.match(/<span class="verdict backed" id="verdict">BACKED<\/span>/);
     expect(text).to.match(/without payment: HTTP 402, PAYMENT-REQUIRED asks 0\.001 NETD \(1000 base units\) to 0x90F7…b906, scheme exact/);
     expect(text).to.match(/ten calls to GET \/joke: 10 answered, 10 payments settled on chain/);
     expect(text).to.match(/merchant received\s+0\.01 NETD \(10000 base units\)\n.*\n\s+- the merchant's balance grew by exactly one cent/);
