@@ -80,7 +80,8 @@ async function placeOnDevnet(deployer: Signer, provider: JsonRpcProvider, step: 
 }
 
 /** Copies a contract's runtime code to another address of a Hardhat node and empties the original. */
-async function copyCode(provider: JsonRpcProvider, from: string, to: string): Promise<void> {
+/** Moves a contract's runtime code to another address on a Hardhat devnet (`hardhat_setCode`). */
+export async function copyCode(provider: JsonRpcProvider, from: string, to: string): Promise<void> {
   const code = await provider.getCode(from);
   await provider.send("hardhat_setCode", [to, code]);
   await provider.send("hardhat_setCode", [from, "0x"]);

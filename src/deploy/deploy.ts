@@ -1,6 +1,7 @@
-import type { Signer } from "ethers";
+import { getCreate2Address, id, keccak256, type Signer, type TransactionReceipt } from "ethers";
 import {
   ConditionalEscrow__factory,
+  Create2Deployer__factory,
   ERC1967Proxy__factory,
   NetDollarV2__factory,
   ReserveOracle__factory,
@@ -67,6 +68,11 @@ export interface DeploySystemParameters {
   fresh?: boolean;
   /** Accounts that may sign reserve attestations for the ReserveOracle (more can be added by the admin). */
   attestors?: string[];
+  /**
+   * A `Create2Deployer` to deploy the token through, so that it has the same address on every chain (given the same
+   * deployer address and roles); without it the token's address follows the deployer's nonce.
+   */
+  create2Deployer?: string;
   /** Progress messages, for the CLI. */
   onStep?: (message: string) => void;
 }
@@ -94,21 +100,13 @@ export async function deploySystem(params: DeploySystemParameters): Promise<Depl
   } else {
     const delay = params.adminTransferDelay ?? (isDevnet(params.chainId) ? 0n : 2n * 24n * 3600n);
     try {
-      step("deploying the NetDollar implementation (NetDollarV2)");
-      const implementation = await new NetDollarV2__factory(params.deployer).deploy();
-      await implementation.waitForDeployment();
       const init = NetDollarV2__factory.createInterface().encodeFunctionData("initialize", [
         { symbol: params.symbol ?? "NETD", adminTransferDelay: delay, ...params.roles },
       ]);
-      step("deploying the proxy and initializing it");
-      const proxy = await new ERC1967Proxy__factory(params.deployer).deploy(await implementation.getAddress(), init);
-      const receipt = await proxy.deploymentTransaction()!.wait();
-      contracts.NetDollar = {
-        address: await proxy.getAddress(),
-        implementation: await implementation.getAddress(),
-        blockNumber: receipt!.blockNumber,
-        txHash: receipt!.hash,
-      };
+      const { implementation, proxy, receipt } = params.create2Deployer
+        ? await deployTokenDeterministically(params.deployer, params.create2Deployer, init, step)
+        : await deployToken(params.deployer, init, step);
+      contracts.NetDollar = { address: proxy, implementation, blockNumber: receipt.blockNumber, txHash: receipt.hash };
       roles = { ...params.roles };
     } catch (error) {
       throw toNetDollarError(error);
@@ -179,4 +177,53 @@ export async function deploySystem(params: DeploySystemParameters): Promise<Depl
     contracts,
     roles,
   };
+}
+
+/** The token's implementation and proxy, deployed by the deployer (CREATE: their addresses follow its nonce). */
+async function deployToken(
+  deployer: Signer,
+  init: string,
+  step: (m: string) => void,
+): Promise<{ implementation: string; proxy: string; receipt: TransactionReceipt }> {
+  step("deploying the NetDollar implementation (NetDollarV2)");
+  const implementation = await new NetDollarV2__factory(deployer).deploy();
+  await implementation.waitForDeployment();
+  step("deploying the proxy and initializing it");
+  const proxy = await new ERC1967Proxy__factory(deployer).deploy(await implementation.getAddress(), init);
+  const receipt = (await proxy.deploymentTransaction()!.wait())!;
+  return { implementation: await implementation.getAddress(), proxy: await proxy.getAddress(), receipt };
+}
+
+/** Salts of the token's CREATE2 deployment: one implementation per code, one proxy per initialization. */
+export const TOKEN_SALTS = { implementation: id("netd:NetDollarV2 implementation"), proxy: id("netd:NetDollar proxy") } as const;
+
+/**
+ * The token's implementation and proxy, deployed through a {@link Create2Deployer}: their addresses depend only on
+ * that deployer's address, the code and the initialization (roles, symbol, delay), so the same issuer gets the same
+ * token address on every chain where the deployer is at the same address. An implementation already there is reused.
+ */
+async function deployTokenDeterministically(
+  deployer: Signer,
+  factoryAddress: string,
+  init: string,
+  step: (m: string) => void,
+): Promise<{ implementation: string; proxy: string; receipt: TransactionReceipt }> {
+  const provider = deployer.provider!;
+  if ((await provider.getCode(factoryAddress)) === "0x") throw new ConfigurationError(`there is no CREATE2 deployer at ${factoryAddress}`);
+  const factory = Create2Deployer__factory.connect(factoryAddress, deployer);
+  const place = async (salt: string, initCode: string, what: string): Promise<{ address: string; receipt?: TransactionReceipt }> => {
+    const address = getCreate2Address(factoryAddress, salt, keccak256(initCode));
+    if ((await provider.getCode(address)) !== "0x") {
+      step(`${what} already at ${address} (CREATE2)`);
+      return { address };
+    }
+    step(`deploying ${what} through the CREATE2 deployer ${factoryAddress}`);
+    const receipt = (await (await factory.deploy(salt, initCode)).wait())!;
+    return { address, receipt };
+  };
+  const implementation = await place(TOKEN_SALTS.implementation, NetDollarV2__factory.bytecode, "the NetDollar implementation (NetDollarV2)");
+  const proxyCode = (await new ERC1967Proxy__factory().getDeployTransaction(implementation.address, init)).data;
+  const proxy = await place(TOKEN_SALTS.proxy, proxyCode, "the proxy, initialized in its constructor");
+  if (!proxy.receipt) throw new ConfigurationError(`NetDollar with these roles is already deployed at ${proxy.address} by the CREATE2 deployer`);
+  return { implementation: implementation.address, proxy: proxy.address, receipt: proxy.receipt };
 }

@@ -1,5 +1,7 @@
 import { NonceManager, type Provider } from "ethers";
-import { NetDollarV2__factory, ReserveOracle__factory } from "../../typechain-types";
+import { Create2Deployer__factory, NetDollarV2__factory, ReserveOracle__factory } from "../../typechain-types";
+import type { JsonRpcProvider } from "ethers";
+import { copyCode } from "./channels";
 import type { Deployment } from "../deployments";
 import { DEVNET_ACCOUNT_NAMES, devnetWallet, type DevnetAccountName } from "../devnet";
 import { ROLES } from "../roles";
@@ -8,6 +10,21 @@ import { createAttestation, signAttestation } from "../attestation/create";
 import { toAttestationDataV2 } from "../attestation/document";
 
 const USD = 1_000_000n;
+
+/**
+ * Where a devnet has its {@link Create2Deployer} (placed with `hardhat_setCode`, as a real chain has one deployed
+ * from a dedicated key): the token deployed through it has the same address on every devnet chain.
+ */
+export const DEVNET_CREATE2_DEPLOYER = "0xc2d2000000000000000000000000000000000000";
+
+/** Places the CREATE2 deployer on a devnet at {@link DEVNET_CREATE2_DEPLOYER}, unless it is there already. */
+export async function placeDevnetCreate2Deployer(deployer: NonceManager, provider: JsonRpcProvider): Promise<string> {
+  if ((await provider.getCode(DEVNET_CREATE2_DEPLOYER)) !== "0x") return DEVNET_CREATE2_DEPLOYER;
+  const factory = await new Create2Deployer__factory(deployer).deploy();
+  await factory.waitForDeployment();
+  await copyCode(provider, await factory.getAddress(), DEVNET_CREATE2_DEPLOYER);
+  return DEVNET_CREATE2_DEPLOYER;
+}
 
 export interface DevnetAccount {
   name: DevnetAccountName;
@@ -39,6 +56,7 @@ export async function setupDevnet(provider: Provider, onStep: (message: string) 
     chainId,
     roles: resolveRoleHolders(chainId, byName("issuer").address, {}),
     attestors: [byName("accountant").address],
+    create2Deployer: await placeDevnetCreate2Deployer(issuer, provider as JsonRpcProvider),
     onStep,
   });
   const token = NetDollarV2__factory.connect(deployment.contracts.NetDollar.address, issuer);

@@ -5,6 +5,7 @@ import path from "node:path";
 import { JsonRpcProvider } from "ethers";
 import { NetDollarV2__factory, ReserveOracle__factory, type NetDollarV2 } from "../../typechain-types";
 import { ok, ADDRESSES, KEYS, startCliEnvironment, type CliEnvironment } from "../helpers/cli";
+import { spawnServer } from "../helpers/server";
 import { devnetWallet, freePort } from "../../src/devnet";
 import { toIsoSeconds } from "../../src/attestation";
 
@@ -178,6 +179,52 @@ describe("netd attest and netd reserve, end to end against a Hardhat node", func
     });
     expect(run.code).to.equal(3);
     expect(run.stderr).to.match(/cannot reach the RPC endpoint/);
+  });
+
+  it("transparency build writes the page and data.json from the chain; serve answers it; bad input exits 2, a busy port 1", async function () {
+    const signed = await attest("2000", "page");
+    ok(await env.run(["attest", "publish", signed, "--yes"], { key: KEYS.agent }));
+    const out = path.join(env.dir, "site");
+    const built = ok(await env.run(["transparency", "build", signed, "--trusted-attestor", accountant.address, "--out", out, "--json"], { key: null }));
+    expect(built.json).to.deep.include({ ok: true, command: "transparency build", verdict: "backed", stale: false, unreadable: [] });
+    const data = JSON.parse(readFileSync(path.join(out, "data.json"), "utf8"));
+    expect(data.chains[0].inCirculation).to.equal((await token.totalSupply()).toString());
+    expect(data.check.reserves).to.equal((2000n * USD).toString());
+    expect(data.chains[0].attestationRound).to.equal(
+      (await ReserveOracle__factory.connect((await token.reserveGuard())[0], provider).latestRoundData())[0].toString(),
+    );
+    const html = readFileSync(path.join(out, "index.html"), "utf8");
+    expect(html).to.include('<div class="value" id="reserves">$2,000.00</div>');
+    expect(readFileSync(path.join(out, "chart.umd.min.js"), "utf8")).to.match(/Chart\.js v4/);
+
+    const server = await spawnServer(
+      [path.join(__dirname, "..", "..", "bin", "netd.js"), "transparency", "serve", signed, "--trusted-attestor", accountant.address, "--port", "0"],
+      { NETD_RPC_URL: env.node.url },
+      env.dir,
+    );
+    try {
+      const page = await fetch(server.url);
+      expect(page.status).to.equal(200);
+      expect(await page.text()).to.include('<div class="value" id="reserves">$2,000.00</div>');
+      const json = (await (await fetch(new URL("data.json", server.url))).json()) as { check: { verdict: string } };
+      expect(json.check.verdict).to.equal("backed");
+      expect((await fetch(new URL("nothing", server.url))).status).to.equal(404);
+      const busy = await env.run(["transparency", "serve", signed, "--trusted-attestor", accountant.address, "--port", new URL(server.url).port], {
+        key: null,
+      });
+      expect(busy.code, busy.stderr).to.equal(1);
+      expect(busy.stderr).to.match(/port \d+ on 127\.0\.0\.1 is in use/);
+    } finally {
+      expect(await server.stop()).to.equal(0);
+    }
+    writeFileSync(path.join(env.dir, "broken.json"), "{");
+    const bad = await env.run(["transparency", "build", path.join(env.dir, "broken.json"), "--trusted-attestor", accountant.address, "--out", out], {
+      key: null,
+    });
+    expect(bad.code).to.equal(2);
+    expect(bad.stderr).to.match(/cannot read .*broken\.json as JSON/);
+    const help = ok(await env.run(["transparency", "build", "--help"], { key: null }));
+    expect(help.stdout).to.match(/Example:\n\s+\$ netd transparency build/);
   });
 
   it("a stale attestation blocks minting (fail closed), a fresh one unblocks it", async function () {

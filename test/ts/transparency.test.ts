@@ -2,13 +2,14 @@ import { expect } from "chai";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { JsonRpcProvider, NonceManager } from "ethers";
+import { JsonRpcProvider, NonceManager, getCreate2Address, keccak256 } from "ethers";
 import type { Browser, Page } from "puppeteer-core";
 import { NetDollarV2__factory, ReserveOracle__factory, type NetDollarV2 } from "../../typechain-types";
 import { formatAmount } from "../../src/amounts";
 import { collateralization, createAttestation, signAttestation, toAttestationDataV2, toIsoSeconds, type AttestationDocument } from "../../src/attestation";
 import { devnetWallet, startHardhatNode, type HardhatNode } from "../../src/devnet";
-import { setupDevnet } from "../../src/deploy/devnetSetup";
+import { DEVNET_CREATE2_DEPLOYER, setupDevnet } from "../../src/deploy/devnetSetup";
+import { TOKEN_SALTS } from "../../src/deploy/deploy";
 import type { RunningServer } from "../../src/x402/facilitatorServer";
 import { readTransparency, serveTransparency } from "../../src/transparency";
 import { launchBrowserOrSkip } from "../helpers/browser";
@@ -39,6 +40,7 @@ describe("the transparency page in headless Chromium, against two devnet chains 
   let server: RunningServer | undefined;
   let latest: AttestationDocument;
   let attestationFile: string;
+  let setups: Awaited<ReturnType<typeof setupDevnet>>[] = [];
 
   /** Both chains' clocks forward, a block mined on each; returns the earlier head time. */
   async function advance(seconds: number): Promise<bigint> {
@@ -103,7 +105,7 @@ describe("the transparency page in headless Chromium, against two devnet chains 
     browser = await launchBrowserOrSkip(this);
     nodes = await Promise.all([startHardhatNode({ chainId: 31337 }), startHardhatNode({ chainId: 31338 })]);
     providers = nodes.map((n) => new JsonRpcProvider(n.url, undefined, { cacheTimeout: -1 }));
-    const setups = [];
+    setups = [];
     for (const p of providers) setups.push(await setupDevnet(p)); // round 1 on each: $2,000,000, that chain only
     tokens = setups.map((s, i) => NetDollarV2__factory.connect(s.deployment.contracts.NetDollar.address, providers[i]));
     // History: more issued on 31337; on 31338 the merchant is paid and redeems part of it.
@@ -144,8 +146,10 @@ describe("the transparency page in headless Chromium, against two devnet chains 
     await Promise.all(nodes.map((n) => n.stop()));
   });
 
-  it("one token at the same address on both chains", async function () {
+  it("one token at the same address on both chains, deployed through the CREATE2 deployer", async function () {
     expect(await tokens[1].getAddress()).to.equal(await tokens[0].getAddress());
+    const implementation = getCreate2Address(DEVNET_CREATE2_DEPLOYER, TOKEN_SALTS.implementation, keccak256(NetDollarV2__factory.bytecode));
+    for (const s of setups) expect(s.deployment.contracts.NetDollar.implementation).to.equal(implementation);
     expect(latest.deployments.map((d) => d.chainId)).to.deep.equal(["31337", "31338"]);
   });
 

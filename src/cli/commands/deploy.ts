@@ -21,6 +21,7 @@ interface DeployOptions {
   upgrader?: string;
   adminDelay?: string;
   fresh?: boolean;
+  create2Deployer?: string;
 }
 
 /** deploy and devnet. */
@@ -38,9 +39,13 @@ export function registerDeployCommands(program: Command): void {
     .option("--upgrader <address>", "upgrades the implementation")
     .option("--admin-delay <seconds>", "delay of a default admin transfer (default: 0 on a devnet, 172800 elsewhere)")
     .option("--fresh", "redeploy even if the deployment file already has the contracts")
+    .option(
+      "--create2-deployer <address>",
+      "deploy the token through this Create2Deployer: the same address on every chain where it is at the same address, with the same roles",
+    )
     .addHelpText(
       "after",
-      "\nOn a devnet (chain 31337 or 1337) roles not given default to the deployer; elsewhere every role is required.\n\nExample:\n  $ netd deploy --rpc-url https://rpc.example --admin 0x… --minter-admin 0x… --pauser 0x… --blocklister 0x… --seizer 0x… --rescuer 0x… --upgrader 0x…",
+      "\nOn a devnet (chain 31337, 31338 or 1337) roles not given default to the deployer; elsewhere every role is required.\n\nExample:\n  $ netd deploy --rpc-url https://rpc.example --admin 0x… --minter-admin 0x… --pauser 0x… --blocklister 0x… --seizer 0x… --rescuer 0x… --upgrader 0x…",
     )
     .action(
       action((ctx) => async (options: DeployOptions) => {
@@ -80,6 +85,7 @@ export function registerDeployCommands(program: Command): void {
           adminTransferDelay: adminDelay,
           existing,
           fresh: options.fresh,
+          ...(options.create2Deployer ? { create2Deployer: parseAddress(options.create2Deployer, "--create2-deployer") } : {}),
           onStep: (m) => ctx.out.note(m),
         });
         writeDeployment(file, deployment);
@@ -141,8 +147,8 @@ export function registerDeployCommands(program: Command): void {
           await Promise.all(nodes.map((n) => n.stop()));
           throw error;
         }
-        // The same deployer deploys the same contracts in the same order on fresh chains, so every address agrees
-        // (CREATE addresses follow the deployer's nonce); say so loudly if one does not.
+        // The token is deployed through the CREATE2 deployer at the same devnet address on every chain, with the same
+        // code and roles: its address agrees everywhere; say so loudly if it does not.
         const token = started[0].deployment.contracts.NetDollar.address;
         const differs = started.find((s) => s.deployment.contracts.NetDollar.address !== token);
         if (differs) {

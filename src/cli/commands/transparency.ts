@@ -99,7 +99,7 @@ export function registerTransparencyCommands(program: Command): void {
         const refreshSeconds = parseCount(o.refresh, "--refresh", 86_400);
         const load = loader(ctx, file, o);
         const server = await serveTransparency({ load, port, host, refreshSeconds });
-        ctx.out.result([`Transparency page at ${server.url} (Ctrl-C to stop)`], { command: "transparency serve", url: server.url });
+        ctx.out.result([`Transparency page listening on ${server.url} (Ctrl-C to stop)`], { command: "transparency serve", url: server.url });
         await runUntilStopped([server]);
       }),
     );
