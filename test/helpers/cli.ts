@@ -89,9 +89,10 @@ export async function deployWithAgentFunds(env: CliEnvironment): Promise<{ provi
 }
 
 /** Runs `netd` as a user does: a child process, with only the environment given (plus PATH). */
-export function runCli(args: string[], env: Record<string, string>, input?: string, cwd = tmpdir()): Promise<CliRun> {
+export function runCli(args: string[], env: Record<string, string>, input?: string, cwd = tmpdir(), command?: string): Promise<CliRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    // `command`: another program to run with `args` instead of netd (e.g. script(1), to give netd a terminal).
+    const child = spawn(command ?? process.execPath, command ? args : [BIN, ...args], {
       // A scratch directory, so that a developer's own .env never leaks into the tests.
       cwd,
       env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
