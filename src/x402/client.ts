@@ -90,6 +90,27 @@ export interface PayingClientOptions {
   mandate?: MandateWallet;
 }
 
+/** What a transport answered a payment with: its own result, and what the client needs of it. */
+export interface VoucherAnswer<T> {
+  result: T;
+  /** The server's settlement (PAYMENT-RESPONSE, `_meta["x402/payment-response"]`), when it sent one. */
+  settlement?: SettleResponse & { extra?: Record<string, unknown> };
+  /** The server asked for payment again (HTTP 402, a tool's PaymentRequired): the voucher was not charged. */
+  refused: boolean;
+  /** The PaymentRequired it answered with, when refused (its `error` is the reason, its offer the corrective state). */
+  required?: PaymentRequired;
+  httpStatus?: number;
+}
+
+/** One call to pay by voucher: where it goes (the record's URL), the host the spend controls count, how it is sent. */
+export interface VoucherCall<T> {
+  where: URL;
+  host: string;
+  /** Remembers the route's offer once paid ("GET http://…", "mcp://server/tool"). */
+  routeKey: string;
+  send(payment: PaymentPayload): Promise<VoucherAnswer<T>>;
+}
+
 /**
  * A `fetch` for agents that pays HTTP 402 responses over x402 v2 in NET Dollar (or any EIP-3009 token the spend
  * controls allow), from an ethers signer, and keeps a record of every payment.
@@ -294,10 +315,6 @@ export class PayingClient {
     }
   }
 
-  /**
-   * Records one payment, as the server answered it: settled when it reported a successful settlement, refused on a
-   * 402, unconfirmed otherwise.
-   */
   /** An HTTP payment's record: refused when the paid request was answered 402. */
   private record(
     url: URL,
@@ -319,79 +336,109 @@ export class PayingClient {
     this.spentByHost.set(host, (this.spentByHost.get(host) ?? 0n) - amount);
   }
 
-  /**
-   * One call paid by voucher (with a deposit when the channel needs one): the corrective 402 is followed once (the
-   * server's count adopted, the call paid again), and so is "the channel holds too little" (a top-up).
-   */
-  private async payByChannel(input: string | URL, init: RequestInit, offer: PaymentRequirements, routeKey: string, retries = 2): Promise<Response> {
-    const wallet = this.channels!;
+  /** One HTTP call paid by voucher (see {@link payByVoucher}): the voucher in PAYMENT-SIGNATURE, resent while lost. */
+  private payByChannel(input: string | URL, init: RequestInit, offer: PaymentRequirements, routeKey: string): Promise<Response> {
     const url = new URL(String(input));
+    return this.payByVoucher(offer, {
+      where: url,
+      host: url.host,
+      routeKey,
+      send: async (payment) => {
+        const headers = new Headers(init.headers);
+        headers.set("PAYMENT-SIGNATURE", encodePaymentSignatureHeader(payment));
+        const res = await this.resend(input, { ...init, headers });
+        const settlement = settlementOf(res);
+        let required: PaymentRequired | undefined;
+        if (res.status === 402) {
+          try {
+            required = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "");
+          } catch {
+            required = undefined;
+          }
+        }
+        return { result: res, settlement, refused: res.status === 402, required, httpStatus: res.status };
+      },
+    });
+  }
+
+  /** The batch-settlement offer of a route paid before (its `routeKey`), when this client pays channels. */
+  knownOffer(routeKey: string): PaymentRequirements | undefined {
+    return this.channels ? this.offers.get(routeKey) : undefined;
+  }
+
+  /**
+   * One call paid by voucher over any transport (HTTP here, MCP in ./mcp.ts), with a deposit when the channel needs
+   * one, within the spend controls: `call.send` carries the payment and says what the server answered. The corrective
+   * 402 is followed once (the server's count adopted, the call paid again), and so is "the channel holds too little"
+   * (a top-up). Once paid, the route's offer is remembered: its next call pays without asking first.
+   */
+  async payByVoucher<T>(offer: PaymentRequirements, call: VoucherCall<T>, retries = 2): Promise<T> {
+    const wallet = this.channels;
+    if (!wallet) throw new PaymentRefusedError(`not paying ${call.host}: batch-settlement needs a channel deposit (channels.deposit)`);
     const amount = BigInt(offer.amount);
-    this.checkLimits(amount, url.host);
-    this.reserve(url.host, amount);
+    this.checkLimits(amount, call.host);
+    this.reserve(call.host, amount);
     let payment: ChannelPayment;
     try {
       payment = await wallet.pay(offer);
     } catch (error) {
-      this.unreserve(url.host, amount);
+      this.unreserve(call.host, amount);
       throw error;
     }
     const c = this.options.controls ?? {};
     if (payment.deposit !== undefined && c.maxDeposit !== undefined && payment.deposit > c.maxDeposit) {
       wallet.failed(payment);
-      this.unreserve(url.host, amount);
+      this.unreserve(call.host, amount);
       throw new PaymentRefusedError(
-        `not paying ${url.host}: the channel needs a deposit of ${formatAmount(payment.deposit)}, above the maximum deposit ${formatAmount(c.maxDeposit)}`,
+        `not paying ${call.host}: the channel needs a deposit of ${formatAmount(payment.deposit)}, above the maximum deposit ${formatAmount(c.maxDeposit)}`,
       );
     }
-    const headers = new Headers(init.headers);
-    headers.set("PAYMENT-SIGNATURE", encodePaymentSignatureHeader({ x402Version: 2, accepted: offer, payload: payment.payload } as PaymentPayload));
-    let res: Response;
+    let answer: VoucherAnswer<T>;
     try {
-      res = await this.resend(input, { ...init, headers });
+      answer = await call.send({ x402Version: 2, accepted: offer, payload: payment.payload } as PaymentPayload);
     } catch (error) {
       wallet.failed(payment);
       throw error;
     }
-    const settlement = settlementOf(res);
+    const { settlement, required } = answer;
     let errorReason = settlement?.success ? undefined : settlement?.errorReason;
     let retry: "resync" | "top-up" | undefined;
     if (settlement?.success) {
-      this.offers.set(routeKey, offer);
+      this.offers.set(call.routeKey, offer);
       wallet.settled(payment, settlement.extra as never);
-    } else if (res.status === 402) {
-      this.unreserve(url.host, amount);
-      let required: PaymentRequired | undefined;
-      try {
-        required = decodePaymentRequiredHeader(res.headers.get("PAYMENT-REQUIRED") ?? "");
-      } catch {
-        required = undefined;
-      }
+    } else if (answer.refused) {
+      this.unreserve(call.host, amount);
       errorReason ??= required?.error;
       const fresh = required?.accepts?.find((a) => a.scheme === BATCH_SETTLEMENT_SCHEME);
       if (errorReason === BATCH_REASON.cumulativeAmountMismatch && fresh && wallet.resync(payment, fresh)) retry = "resync";
       else {
         wallet.failed(payment, errorReason === BATCH_REASON.cumulativeExceedsBalance);
         if (errorReason === BATCH_REASON.cumulativeExceedsBalance) retry = "top-up";
-        else this.offers.delete(routeKey);
+        else this.offers.delete(call.routeKey);
       }
     } else {
       wallet.failed(payment);
     }
-    this.record(url, res, settlement, errorReason, {
-      network: offer.network,
-      asset: offer.asset,
-      payTo: offer.payTo,
-      amount,
-      payer: getAddress(this.options.payer ?? (await this.options.signer.getAddress())),
-      scheme: BATCH_SETTLEMENT_SCHEME,
-      nonce: payment.channelId,
-      ceiling: payment.ceiling,
-      deposit: payment.deposit,
-    });
+    this.recordPayment(
+      call.where,
+      settlement,
+      answer.refused,
+      {
+        network: offer.network,
+        asset: offer.asset,
+        payTo: offer.payTo,
+        amount,
+        payer: getAddress(this.options.payer ?? (await this.options.signer.getAddress())),
+        scheme: BATCH_SETTLEMENT_SCHEME,
+        nonce: payment.channelId,
+        ceiling: payment.ceiling,
+        deposit: payment.deposit,
+      },
+      { errorReason, httpStatus: answer.httpStatus },
+    );
     // The server's count adopted, or a top-up due: pay the call again (a refused voucher was not charged).
-    if (retry && retries > 0) return this.payByChannel(input, init, offer, routeKey, retries - 1);
-    return res;
+    if (retry && retries > 0) return this.payByVoucher(offer, call, retries - 1);
+    return answer.result;
   }
 
   /** Refuses a price the per-payment, per-host or total limit does not allow. */

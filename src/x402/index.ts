@@ -4,6 +4,7 @@ export * from "./facilitator";
 export * from "./metrics";
 export * from "./relayer";
 export * from "./facilitatorServer";
+export * from "./offers";
 export * from "./paywall";
 export * from "./client";
 export * from "./demoApi";

@@ -3,11 +3,10 @@ import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { PaymentPayloadV2Schema } from "@x402/core/schemas";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
-import { getAddress } from "ethers";
 import type { ZodRawShape } from "zod";
-import type { PaymentRecord, PayingClient } from "./client";
-import type { FacilitatorAsset } from "./facilitator";
-import { parsePrice } from "./money";
+import type { PaymentRecord, PayingClient, VoucherAnswer } from "./client";
+import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
+import { exactOffer, offersFor, type OfferTerms } from "./offers";
 import { compareRequirements, type FacilitatorLike } from "./paywall";
 import { MANDATE_REASON, REASON } from "./reasons";
 import { mandateProblem, type MandatePolicy } from "../ap2/mandates";
@@ -16,37 +15,38 @@ import { mandateProblem, type MandatePolicy } from "../ap2/mandates";
 export const MCP_PAYMENT_META = "x402/payment";
 export const MCP_PAYMENT_RESPONSE_META = "x402/payment-response";
 
-/** How a paid tool is priced and paid. */
-export interface PaidToolPricing {
-  /** In dollars: "$0.01" is 10,000 base units of NET Dollar. */
-  price: string;
-  payTo: string;
-  /** CAIP-2, e.g. "eip155:31337". */
-  network: `eip155:${string}`;
-  asset: FacilitatorAsset;
+/**
+ * How a paid tool is priced and paid: its offers (`exact` by default, `batch-settlement` with `schemes` and a batch
+ * server, see {@link OfferTerms}) and the facilitator that verifies and settles exact payments and channel deposits.
+ */
+export interface PaidToolPricing extends OfferTerms {
   facilitator: FacilitatorLike;
-  /** Seconds a payment authorization must stay valid (default 60). */
-  maxTimeoutSeconds?: number;
   /** AP2 mandates (see {@link MandatePolicy}): one carried is always checked. */
   mandates?: MandatePolicy;
 }
 
-/** The `exact` offer for a price (a paid tool's, a paid A2A skill's). */
+/** The `exact` offer for a price (a paid A2A skill's). */
 export function exactRequirements(pricing: PaidToolPricing): PaymentRequirements {
-  return {
-    scheme: "exact",
-    network: pricing.network,
-    asset: getAddress(pricing.asset.address),
-    amount: parsePrice(pricing.price).toString(),
-    payTo: getAddress(pricing.payTo),
-    maxTimeoutSeconds: pricing.maxTimeoutSeconds ?? 60,
-    extra: { name: pricing.asset.name, version: pricing.asset.version },
-  };
+  return exactOffer(pricing);
 }
 
 /** A tool answer asking for payment: `isError`, the PaymentRequired in `structuredContent` and as JSON text. */
-function paymentRequiredResult(required: PaymentRequired): CallToolResult {
-  return { isError: true, structuredContent: required as unknown as Record<string, unknown>, content: [{ type: "text", text: JSON.stringify(required) }] };
+function paymentRequiredResult(required: PaymentRequired, settlement?: SettleResponse): CallToolResult {
+  return {
+    isError: true,
+    structuredContent: required as unknown as Record<string, unknown>,
+    content: [{ type: "text", text: JSON.stringify(required) }],
+    ...(settlement ? { _meta: { [MCP_PAYMENT_RESPONSE_META]: settlement } } : {}),
+  };
+}
+
+/** The tool's handler, run once paid; a throw becomes an error result (the payment stands, the answer says so). */
+async function runPaid(handler: unknown, args: unknown, extra: unknown): Promise<CallToolResult> {
+  try {
+    return await (handler as (a: unknown, e: unknown) => CallToolResult | Promise<CallToolResult>)(args, extra);
+  } catch (error) {
+    return { isError: true, content: [{ type: "text", text: `the tool failed after payment: ${error instanceof Error ? error.message : String(error)}` }] };
+  }
 }
 
 /**
@@ -68,13 +68,14 @@ export function paidTool<Shape extends ZodRawShape>(
   pricing: PaidToolPricing,
   handler: ToolCallback<Shape>,
 ): void {
-  const requirements = exactRequirements(pricing);
+  const offers = offersFor(`tool "${name}"`, pricing);
   const resource = `mcp://tool/${name}`;
-  const required = (error?: string): PaymentRequired => ({
+  const required = (error?: string, batch?: { extra?: Record<string, unknown>; message: string }): PaymentRequired & { message?: string } => ({
     x402Version: 2,
     ...(error ? { error } : {}),
     resource: { url: resource, description: config.description ?? name, mimeType: "application/json" },
-    accepts: [requirements],
+    accepts: batch?.extra ? offers.map((o) => (o.scheme === BATCH_SETTLEMENT_SCHEME ? { ...o, extra: { ...o.extra, ...batch.extra } } : o)) : offers,
+    ...(batch ? { message: batch.message } : {}),
   });
   const callback = (async (args: unknown, extra: { _meta?: Record<string, unknown> }) => {
     const raw = extra._meta?.[MCP_PAYMENT_META];
@@ -82,8 +83,14 @@ export function paidTool<Shape extends ZodRawShape>(
     const parsed = PaymentPayloadV2Schema.safeParse(raw);
     if (!parsed.success) return paymentRequiredResult(required(`${REASON.invalidPayload}: _meta["${MCP_PAYMENT_META}"] is not an x402 v2 PaymentPayload`));
     const payment = parsed.data as PaymentPayload;
+    const requirements = offers.find((o) => o.scheme === payment.accepted.scheme);
+    if (!requirements)
+      return paymentRequiredResult(
+        required(`${REASON.unsupportedScheme}: scheme "${payment.accepted.scheme}" is not accepted (${offers.map((o) => `"${o.scheme}"`).join(", ")} is)`),
+      );
     const mismatch = compareRequirements(payment.accepted, requirements);
     if (mismatch) return paymentRequiredResult(required(`${mismatch.reason}: ${mismatch.message}`));
+    if (requirements.scheme === BATCH_SETTLEMENT_SCHEME) return payByVoucher(payment, requirements, args, extra);
     const mandate = await mandateProblem(payment, requirements, resource, pricing.mandates);
     if (mandate) return paymentRequiredResult(required(`${MANDATE_REASON}: ${mandate}`));
     const verified = await pricing.facilitator.verify(payment, requirements);
@@ -92,14 +99,33 @@ export function paidTool<Shape extends ZodRawShape>(
     if (!settlement.success)
       return paymentRequiredResult(required(`${settlement.errorReason}${settlement.errorMessage ? `: ${settlement.errorMessage}` : ""}`));
     // Paid: the tool runs, and its answer (an error too) carries the settlement.
-    let result: CallToolResult;
-    try {
-      result = await (handler as (a: unknown, e: unknown) => CallToolResult | Promise<CallToolResult>)(args, extra);
-    } catch (error) {
-      result = { isError: true, content: [{ type: "text", text: `the tool failed after payment: ${error instanceof Error ? error.message : String(error)}` }] };
-    }
+    const result = await runPaid(handler, args, extra);
     return { ...result, _meta: { ...result._meta, [MCP_PAYMENT_RESPONSE_META]: settlement } };
   }) as unknown as ToolCallback<Shape>;
+
+  /**
+   * A deposit or a voucher: charged (durably, in the channel store) before the tool runs, claimed on chain later in
+   * batches. A refusal's `error` is the reference reason exactly, and its offer carries the corrective state.
+   */
+  async function payByVoucher(payment: PaymentPayload, requirements: PaymentRequirements, args: unknown, extra: unknown): Promise<CallToolResult> {
+    const batch = pricing.batch!;
+    const outcome = await batch.handle(payment, requirements, resource);
+    if (outcome.kind === "unavailable")
+      return { isError: true, content: [{ type: "text", text: `the payment could not be processed now; nothing was charged: ${outcome.message}` }] };
+    if (outcome.kind === "refused")
+      return paymentRequiredResult(required(outcome.reason, { extra: outcome.extra, message: outcome.message }), outcome.settlement);
+    if (outcome.kind === "refunded")
+      return {
+        structuredContent: outcome.body,
+        content: [{ type: "text", text: JSON.stringify(outcome.body) }],
+        _meta: { [MCP_PAYMENT_RESPONSE_META]: outcome.settlement },
+      };
+    const result = await runPaid(handler, args, extra);
+    // Served once the answer is handed back: until then (the process died first), the same voucher presented again
+    // runs the tool again, never charges again; after, it is a replay.
+    batch.served(outcome);
+    return { ...result, _meta: { ...result._meta, [MCP_PAYMENT_RESPONSE_META]: outcome.settlement } };
+  }
   server.registerTool(name, { title: config.title, description: config.description, inputSchema: config.inputSchema }, callback);
 }
 
@@ -143,28 +169,43 @@ export class PayingMcpClient {
   }
 
   async callTool(params: { name: string; arguments?: Record<string, unknown> }): Promise<CallToolResult> {
+    // Spend controls count per server: its name, as it introduced itself.
+    const host = this.client.getServerVersion()?.name ?? "mcp-server";
+    const where = new URL(`mcp://${encodeURIComponent(host)}/${encodeURIComponent(params.name)}`);
+    // A tool paid by voucher before: this call is one request, the voucher in it.
+    const known = this.paying.knownOffer(where.toString());
+    if (known) return this.payByVoucher(params, known, where, host);
     const first = (await this.client.callTool(params)) as CallToolResult;
     const required = paymentRequiredOf(first);
     if (!required) return first;
-    // Spend controls count per server: its name, as it introduced itself.
-    const host = this.client.getServerVersion()?.name ?? "mcp-server";
     const requirement = this.paying.chooseRequirement(required, host);
+    if (requirement.scheme === BATCH_SETTLEMENT_SCHEME) return this.payByVoucher(params, requirement, where, host);
     const { payment, authorization, payer, amount } = await this.paying.signExact(required, requirement, host);
     const paid = (await this.client.callTool({ ...params, _meta: { [MCP_PAYMENT_META]: payment } })) as CallToolResult;
     const settlement = paid._meta?.[MCP_PAYMENT_RESPONSE_META] as SettleResponse | undefined;
-    this.paying.recordPayment(
-      new URL(`mcp://${encodeURIComponent(host)}/${encodeURIComponent(params.name)}`),
-      settlement,
-      paymentRequiredOf(paid) !== undefined,
-      {
-        network: requirement.network,
-        asset: requirement.asset,
-        payTo: authorization.to,
-        amount,
-        payer,
-        nonce: authorization.nonce,
-      },
-    );
+    this.paying.recordPayment(where, settlement, paymentRequiredOf(paid) !== undefined, {
+      network: requirement.network,
+      asset: requirement.asset,
+      payTo: authorization.to,
+      amount,
+      payer,
+      nonce: authorization.nonce,
+    });
     return paid;
+  }
+
+  /** One call paid by voucher over the tool's channel (see PayingClient.payByVoucher). */
+  private payByVoucher(params: { name: string; arguments?: Record<string, unknown> }, offer: PaymentRequirements, where: URL, host: string) {
+    return this.paying.payByVoucher(offer, {
+      where,
+      host,
+      routeKey: where.toString(),
+      send: async (payment) => {
+        const result = (await this.client.callTool({ ...params, _meta: { [MCP_PAYMENT_META]: payment } })) as CallToolResult;
+        const required = paymentRequiredOf(result);
+        const settlement = result._meta?.[MCP_PAYMENT_RESPONSE_META] as VoucherAnswer<CallToolResult>["settlement"];
+        return { result, settlement, refused: required !== undefined, required };
+      },
+    });
   }
 }

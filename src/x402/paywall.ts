@@ -5,7 +5,7 @@ import { PaymentPayloadV2Schema } from "@x402/core/schemas";
 import { HTTPFacilitatorClient } from "@x402/core/server";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse, VerifyResponse } from "@x402/core/types";
 import { describeIssues } from "../errors";
-import { parsePrice } from "./money";
+import { offersFor, type PaywallScheme } from "./offers";
 import { MANDATE_REASON, REASON } from "./reasons";
 import { mandateProblem, type MandatePolicy } from "../ap2/mandates";
 import type { FacilitatorAsset } from "./facilitator";
@@ -23,9 +23,6 @@ export interface FacilitatorLike {
 export function facilitatorByUrl(url: string, timeoutMs = 30_000): FacilitatorLike {
   return new HTTPFacilitatorClient({ url, timeoutMs });
 }
-
-/** The x402 schemes a route can take: one authorization per call, or vouchers over a payment channel. */
-export type PaywallScheme = "exact" | "batch-settlement";
 
 export interface PaidRoute {
   /** In dollars: "$0.001" is 1,000 base units of NET Dollar. */
@@ -79,9 +76,6 @@ export interface PaywallOptions {
   onPaid?: (record: { route: string; scheme: PaywallScheme; payer?: string; amount: string; transaction: string }) => void;
 }
 
-/** A route's first channel deposit when none is set: enough for 20 calls. */
-const DEFAULT_DEPOSIT_CALLS = 20n;
-
 interface PreparedRoute {
   key: string;
   /** The offers, in the order of `accepts`. */
@@ -113,28 +107,17 @@ export function paywall(options: PaywallOptions): RequestHandler {
     const [method, path] = key.trim().split(/\s+/);
     if (!method || !path?.startsWith("/")) throw new Error(`route "${key}" is not "METHOD /path"`);
     const normalized = `${method.toUpperCase()} ${path}`;
-    const amount = parsePrice(route.price);
     if (route.split && !route.payTo) throw new Error(`route "${key}" names a split: resolve it first with resolveSplitRoutes() (src/splits.ts)`);
-    const routePayTo = route.payTo ? getAddress(route.payTo) : payTo;
-    const offers = (route.schemes ?? ["exact"]).map((scheme): PaymentRequirements => {
-      if (scheme === "exact") {
-        return {
-          scheme: "exact",
-          network: options.network,
-          asset: getAddress(options.asset.address),
-          amount: amount.toString(),
-          payTo: routePayTo,
-          maxTimeoutSeconds: options.maxTimeoutSeconds ?? 60,
-          extra: { name: options.asset.name, version: options.asset.version },
-        };
-      }
-      if (scheme !== BATCH_SETTLEMENT_SCHEME) throw new Error(`route "${key}": scheme "${String(scheme)}" is not one of exact, batch-settlement`);
-      if (!options.batch) throw new Error(`route "${key}" accepts batch-settlement: give the paywall a batch server (channel store and receiver authorizer)`);
-      if (options.batch.payTo !== routePayTo) throw new Error(`route "${key}": the batch server receives for ${options.batch.payTo}, not ${routePayTo}`);
-      const minDeposit = route.minDeposit === undefined ? amount * DEFAULT_DEPOSIT_CALLS : parsePrice(route.minDeposit);
-      return options.batch.requirements(amount, minDeposit, options.maxTimeoutSeconds ?? 60);
+    const offers = offersFor(`route "${key}"`, {
+      price: route.price,
+      payTo: route.payTo ?? payTo,
+      network: options.network,
+      asset: options.asset,
+      maxTimeoutSeconds: options.maxTimeoutSeconds,
+      schemes: route.schemes,
+      minDeposit: route.minDeposit,
+      batch: options.batch,
     });
-    if (offers.length === 0) throw new Error(`route "${key}" accepts no scheme`);
     routes.set(normalized, { key: normalized, description: route.description, mimeType: route.mimeType, offers });
   }
   // exact payments served (see ./served.ts), and those being processed here right now.

@@ -115,5 +115,5 @@ export async function referenceBatchFetch(
   const scheme = new ReferenceClientScheme(signer, { depositPolicy: { depositMultiplier: options.depositMultiplier ?? 5 } });
   const client = new x402Client().register(NETWORK, scheme);
   client.setSpendControls({ allowedAssets: [{ network: NETWORK, asset, maxAmountPerPayment: options.maxAmountPerPayment ?? "1000000" }] });
-  return { fetch: wrapFetchWithPayment(fetch, client), scheme };
+  return { fetch: wrapFetchWithPayment(fetch, client), scheme, client };
 }
