@@ -13,7 +13,9 @@ import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleRespon
 import { mandateProblem } from "../ap2/mandates";
 import type { PaymentRecord, PayingClient } from "./client";
 import { compareRequirements } from "./paywall";
-import { exactRequirements, type PaidToolPricing } from "./mcp";
+import type { PaidToolPricing } from "./mcp";
+import { offersFor, paymentRequiredFor, type Corrective } from "./offers";
+import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
 import { listen, type RunningServer } from "./facilitatorServer";
 import { MANDATE_REASON, REASON } from "./reasons";
 
@@ -93,19 +95,14 @@ function errorCode(reason: string): string {
  * @a2a-js/sdk's `DefaultRequestHandler` and transport handlers (see {@link a2aMerchantApp} in ./a2aDemo.ts).
  */
 export class PaidSkillExecutor implements AgentExecutor {
-  private readonly requirements: PaymentRequirements;
+  private readonly offers: PaymentRequirements[];
 
   constructor(private readonly skill: PaidSkill) {
-    this.requirements = exactRequirements(skill);
+    this.offers = offersFor(`skill "${skill.resource}"`, skill);
   }
 
-  private required(error?: string): PaymentRequired {
-    return {
-      x402Version: 2,
-      ...(error ? { error } : {}),
-      resource: { url: this.skill.resource, description: this.skill.description, mimeType: "text/plain" },
-      accepts: [this.requirements],
-    };
+  private required(error?: string, corrective?: Corrective): PaymentRequired {
+    return paymentRequiredFor({ url: this.skill.resource, description: this.skill.description, mimeType: "text/plain" }, this.offers, error, corrective);
   }
 
   async execute(ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
@@ -125,57 +122,84 @@ export class PaidSkillExecutor implements AgentExecutor {
       );
       bus.finished();
     };
-    const askForPayment = (error?: string) =>
-      publish(sdk().TaskState.TASK_STATE_INPUT_REQUIRED, error ? `Payment refused: ${error}` : "Payment is required.", {
+    const askForPayment = (error?: string, corrective?: Corrective) =>
+      publish(sdk().TaskState.TASK_STATE_INPUT_REQUIRED, error ? `Payment refused: ${corrective?.message ?? error}` : "Payment is required.", {
         [A2A_X402.status]: "payment-required",
-        [A2A_X402.required]: this.required(error),
+        [A2A_X402.required]: this.required(error, corrective),
       });
-    const failed = (reason: string, receipt?: SettleResponse) =>
+    const failed = (reason: string, network: string, receipt?: SettleResponse) =>
       publish(sdk().TaskState.TASK_STATE_FAILED, `Payment failed: ${reason}`, {
         [A2A_X402.status]: "payment-failed",
         [A2A_X402.error]: errorCode(reason),
-        [A2A_X402.receipts]: [receipt ?? { success: false, errorReason: reason, network: this.requirements.network, transaction: "" }],
+        [A2A_X402.receipts]: [receipt ?? { success: false, errorReason: reason, network, transaction: "" }],
       });
+    /** Paid: the work is done now, and the task completes with the receipt (or fails, the payment standing). */
+    const work = async (receipt: SettleResponse) => {
+      const request = textOf(ctx.task!.history?.find((m) => m.role === sdk().Role.ROLE_USER));
+      let result: string;
+      try {
+        result = await this.skill.run(request);
+      } catch (error) {
+        return publish(sdk().TaskState.TASK_STATE_FAILED, `The work failed after payment: ${(error as Error).message}`, {
+          [A2A_X402.status]: "payment-completed",
+          [A2A_X402.receipts]: [receipt],
+        });
+      }
+      publish(
+        sdk().TaskState.TASK_STATE_COMPLETED,
+        "Payment successful.",
+        { [A2A_X402.status]: "payment-completed", [A2A_X402.receipts]: [receipt] },
+        {
+          artifacts: [
+            { artifactId: randomUUID(), name: "result", description: this.skill.description, parts: [text(result)], metadata: undefined, extensions: [] },
+          ],
+        },
+      );
+    };
 
     // A new purchase: remember what was asked for, and ask for payment.
     if (!ctx.task) return askForPayment();
     const state = ctx.task.status?.state;
-    if (state !== sdk().TaskState.TASK_STATE_INPUT_REQUIRED) return failed("the task is not waiting for a payment");
+    if (state !== sdk().TaskState.TASK_STATE_INPUT_REQUIRED) return failed("the task is not waiting for a payment", this.offers[0].network);
     if (meta[A2A_X402.status] === "payment-rejected")
       return publish(sdk().TaskState.TASK_STATE_CANCELED, "Payment rejected by the client.", { [A2A_X402.status]: "payment-rejected" });
     if (meta[A2A_X402.status] !== "payment-submitted") return askForPayment();
     const parsed = PaymentPayloadV2Schema.safeParse(meta[A2A_X402.payload]);
     if (!parsed.success) return askForPayment(`${REASON.invalidPayload}: ${A2A_X402.payload} is not an x402 v2 PaymentPayload`);
     const payment = parsed.data as PaymentPayload;
-    const mismatch = compareRequirements(payment.accepted, this.requirements);
+    const requirements = this.offers.find((o) => o.scheme === payment.accepted.scheme);
+    if (!requirements)
+      return askForPayment(
+        `${REASON.unsupportedScheme}: scheme "${payment.accepted.scheme}" is not accepted (${this.offers.map((o) => `"${o.scheme}"`).join(", ")} is)`,
+      );
+    const mismatch = compareRequirements(payment.accepted, requirements);
     if (mismatch) return askForPayment(`${mismatch.reason}: ${mismatch.message}`);
-    const mandate = await mandateProblem(payment, this.requirements, this.skill.resource, this.skill.mandates);
-    if (mandate) return askForPayment(`${MANDATE_REASON}: ${mandate}`);
-    const verified = await this.skill.facilitator.verify(payment, this.requirements);
-    if (!verified.isValid) return askForPayment(`${verified.invalidReason}${verified.invalidMessage ? `: ${verified.invalidMessage}` : ""}`);
-    const settlement = await this.skill.facilitator.settle(payment, this.requirements);
-    if (!settlement.success) return failed(`${settlement.errorReason}${settlement.errorMessage ? `: ${settlement.errorMessage}` : ""}`, settlement);
-    // Paid: the work is done now, and the task completes with the receipt.
-    const request = textOf(ctx.task.history?.find((m) => m.role === sdk().Role.ROLE_USER));
-    let result: string;
-    try {
-      result = await this.skill.run(request);
-    } catch (error) {
-      return publish(sdk().TaskState.TASK_STATE_FAILED, `The work failed after payment: ${(error as Error).message}`, {
-        [A2A_X402.status]: "payment-completed",
-        [A2A_X402.receipts]: [settlement],
-      });
+
+    if (requirements.scheme === BATCH_SETTLEMENT_SCHEME) {
+      // A deposit or a voucher: charged (durably, in the channel store) before the work, claimed on chain later.
+      const batch = this.skill.batch!;
+      const outcome = await batch.handle(payment, requirements, this.skill.resource);
+      if (outcome.kind === "unavailable") return askForPayment(`the payment could not be processed now; nothing was charged: ${outcome.message}`);
+      if (outcome.kind === "refused") return askForPayment(outcome.reason, { extra: outcome.extra, message: outcome.message });
+      if (outcome.kind === "refunded")
+        return publish(sdk().TaskState.TASK_STATE_COMPLETED, outcome.body.message, {
+          [A2A_X402.status]: "payment-completed",
+          [A2A_X402.receipts]: [outcome.settlement],
+        });
+      await work(outcome.settlement);
+      // Answered: the same voucher again is a replay from now on (before, a redelivery: the work again, no charge).
+      batch.served(outcome);
+      return;
     }
-    publish(
-      sdk().TaskState.TASK_STATE_COMPLETED,
-      "Payment successful.",
-      { [A2A_X402.status]: "payment-completed", [A2A_X402.receipts]: [settlement] },
-      {
-        artifacts: [
-          { artifactId: randomUUID(), name: "result", description: this.skill.description, parts: [text(result)], metadata: undefined, extensions: [] },
-        ],
-      },
-    );
+
+    const mandate = await mandateProblem(payment, requirements, this.skill.resource, this.skill.mandates);
+    if (mandate) return askForPayment(`${MANDATE_REASON}: ${mandate}`);
+    const verified = await this.skill.facilitator.verify(payment, requirements);
+    if (!verified.isValid) return askForPayment(`${verified.invalidReason}${verified.invalidMessage ? `: ${verified.invalidMessage}` : ""}`);
+    const settlement = await this.skill.facilitator.settle(payment, requirements);
+    if (!settlement.success)
+      return failed(`${settlement.errorReason}${settlement.errorMessage ? `: ${settlement.errorMessage}` : ""}`, requirements.network, settlement);
+    await work(settlement);
   }
 
   async cancelTask(): Promise<void> {
@@ -236,20 +260,40 @@ export class PayingA2AClient {
       await this.send(a2aMessage("user", "I will not pay this.", { [A2A_X402.status]: "payment-rejected" }, first.id, first.contextId));
       throw error;
     }
+    const where = new URL(required.resource?.url ?? `a2a://${merchant}`);
+    const submit = async (payment: PaymentPayload) => {
+      const task = await this.send(
+        a2aMessage("user", "Here is the payment.", { [A2A_X402.status]: "payment-submitted", [A2A_X402.payload]: payment }, first.id, first.contextId),
+      );
+      const m = (task.status?.message?.metadata ?? {}) as Record<string, unknown>;
+      const receipt = ((m[A2A_X402.receipts] as SettleResponse[] | undefined) ?? []).at(-1);
+      const again = m[A2A_X402.status] === "payment-required" ? (m[A2A_X402.required] as PaymentRequired | undefined) : undefined;
+      return { task, receipt, again, refused: again !== undefined || m[A2A_X402.status] === "payment-failed" };
+    };
+    if (requirement.scheme === BATCH_SETTLEMENT_SCHEME) {
+      // A voucher (with a deposit the first time) in the same task; a refusal leaves it waiting, so a corrected voucher
+      // or a top-up goes in the same task too.
+      const task = await this.paying.payByVoucher(requirement, {
+        where,
+        host: merchant,
+        routeKey: where.toString(),
+        send: async (payment) => {
+          const answer = await submit(payment);
+          return { result: answer.task, settlement: answer.receipt, refused: answer.refused, required: answer.again, httpStatus: 200 };
+        },
+      });
+      return { task, result: resultOf(task), payment: this.paying.payments.at(-1) };
+    }
     const { payment, authorization, payer, amount } = await this.paying.signExact(required, requirement, merchant);
-    const final = await this.send(
-      a2aMessage("user", "Here is the payment.", { [A2A_X402.status]: "payment-submitted", [A2A_X402.payload]: payment }, first.id, first.contextId),
-    );
-    const finalMeta = (final.status?.message?.metadata ?? {}) as Record<string, unknown>;
-    const receipt = ((finalMeta[A2A_X402.receipts] as SettleResponse[] | undefined) ?? []).at(-1);
+    const answer = await submit(payment);
     const record = this.paying.recordPayment(
-      new URL(required.resource?.url ?? `a2a://${merchant}`),
-      receipt?.success ? receipt : undefined,
-      finalMeta[A2A_X402.status] === "payment-required" || finalMeta[A2A_X402.status] === "payment-failed",
+      where,
+      answer.receipt?.success ? answer.receipt : undefined,
+      answer.refused,
       { network: requirement.network, asset: requirement.asset, payTo: authorization.to, amount, payer, scheme: "exact", nonce: authorization.nonce },
-      { errorReason: receipt?.errorReason ?? ((finalMeta[A2A_X402.required] as PaymentRequired | undefined)?.error as string | undefined), httpStatus: 200 },
+      { errorReason: answer.receipt?.errorReason ?? (answer.again?.error as string | undefined), httpStatus: 200 },
     );
-    return { task: final, result: resultOf(final), payment: record };
+    return { task: answer.task, result: resultOf(answer.task), payment: record };
   }
 }
 

@@ -6,7 +6,7 @@ import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleRespon
 import type { ZodRawShape } from "zod";
 import type { PaymentRecord, PayingClient, VoucherAnswer } from "./client";
 import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
-import { exactOffer, offersFor, type OfferTerms } from "./offers";
+import { offersFor, paymentRequiredFor, type Corrective, type OfferTerms } from "./offers";
 import { compareRequirements, type FacilitatorLike } from "./paywall";
 import { MANDATE_REASON, REASON } from "./reasons";
 import { mandateProblem, type MandatePolicy } from "../ap2/mandates";
@@ -23,11 +23,6 @@ export interface PaidToolPricing extends OfferTerms {
   facilitator: FacilitatorLike;
   /** AP2 mandates (see {@link MandatePolicy}): one carried is always checked. */
   mandates?: MandatePolicy;
-}
-
-/** The `exact` offer for a price (a paid A2A skill's). */
-export function exactRequirements(pricing: PaidToolPricing): PaymentRequirements {
-  return exactOffer(pricing);
 }
 
 /** A tool answer asking for payment: `isError`, the PaymentRequired in `structuredContent` and as JSON text. */
@@ -70,13 +65,8 @@ export function paidTool<Shape extends ZodRawShape>(
 ): void {
   const offers = offersFor(`tool "${name}"`, pricing);
   const resource = `mcp://tool/${name}`;
-  const required = (error?: string, batch?: { extra?: Record<string, unknown>; message: string }): PaymentRequired & { message?: string } => ({
-    x402Version: 2,
-    ...(error ? { error } : {}),
-    resource: { url: resource, description: config.description ?? name, mimeType: "application/json" },
-    accepts: batch?.extra ? offers.map((o) => (o.scheme === BATCH_SETTLEMENT_SCHEME ? { ...o, extra: { ...o.extra, ...batch.extra } } : o)) : offers,
-    ...(batch ? { message: batch.message } : {}),
-  });
+  const info = { url: resource, description: config.description ?? name, mimeType: "application/json" };
+  const required = (error?: string, corrective?: Corrective) => paymentRequiredFor(info, offers, error, corrective);
   const callback = (async (args: unknown, extra: { _meta?: Record<string, unknown> }) => {
     const raw = extra._meta?.[MCP_PAYMENT_META];
     if (raw === undefined) return paymentRequiredResult(required("payment required"));

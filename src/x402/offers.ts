@@ -1,5 +1,5 @@
 import { getAddress } from "ethers";
-import type { PaymentRequirements } from "@x402/core/types";
+import type { PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import type { FacilitatorAsset } from "./facilitator";
 import type { BatchSettlementServer } from "./batch/server";
 import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
@@ -60,4 +60,31 @@ export function offersFor(what: string, terms: OfferTerms): PaymentRequirements[
   });
   if (offers.length === 0) throw new Error(`${what} accepts no scheme`);
   return offers;
+}
+
+/** How a refused channel payment corrects the client: the channel's state joins the batch offer, and why, in words. */
+export interface Corrective {
+  extra?: Record<string, unknown>;
+  message: string;
+}
+
+/**
+ * The PaymentRequired of a resource, for any transport: `error` says why (a refusal's reference reason; a
+ * batch-settlement refusal's is exactly the reason, which the reference client compares), and a refused voucher's
+ * corrective state joins the batch-settlement offer, its words in `message`.
+ */
+export function paymentRequiredFor(
+  resource: PaymentRequired["resource"],
+  offers: PaymentRequirements[],
+  error?: string,
+  corrective?: Corrective,
+): PaymentRequired & { message?: string } {
+  const extra = corrective?.extra;
+  return {
+    x402Version: 2,
+    ...(error ? { error } : {}),
+    resource,
+    accepts: extra ? offers.map((o) => (o.scheme === BATCH_SETTLEMENT_SCHEME ? { ...o, extra: { ...o.extra, ...extra } } : o)) : offers,
+    ...(corrective ? { message: corrective.message } : {}),
+  };
 }

@@ -5,7 +5,7 @@ import { PaymentPayloadV2Schema } from "@x402/core/schemas";
 import { HTTPFacilitatorClient } from "@x402/core/server";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse, VerifyResponse } from "@x402/core/types";
 import { describeIssues } from "../errors";
-import { offersFor, type PaywallScheme } from "./offers";
+import { offersFor, paymentRequiredFor, type Corrective, type PaywallScheme } from "./offers";
 import { MANDATE_REASON, REASON } from "./reasons";
 import { mandateProblem, type MandatePolicy } from "../ap2/mandates";
 import type { FacilitatorAsset } from "./facilitator";
@@ -128,16 +128,10 @@ export function paywall(options: PaywallOptions): RequestHandler {
     const route = routes.get(`${req.method.toUpperCase()} ${req.path}`);
     if (!route) return next();
     const resource = { url: `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`, description: route.description, mimeType: route.mimeType };
-    const paymentRequired = (error: string, reason?: string, settlement?: SettleResponse, batch?: { extra?: Record<string, unknown>; message: string }) => {
-      const extra = batch?.extra;
-      const accepts = extra ? route.offers.map((o) => (o.scheme === BATCH_SETTLEMENT_SCHEME ? { ...o, extra: { ...o.extra, ...extra } } : o)) : route.offers;
+    const paymentRequired = (error: string, reason?: string, settlement?: SettleResponse, batch?: Corrective) => {
       const body: PaymentRequired & { reason?: string; message?: string } = {
-        x402Version: 2,
-        error,
-        resource,
-        accepts,
+        ...paymentRequiredFor(resource, route.offers, error, batch),
         ...(reason ? { reason } : {}),
-        ...(batch ? { message: batch.message } : {}),
       };
       res.status(402).setHeader("PAYMENT-REQUIRED", encodePaymentRequiredHeader(body));
       if (settlement) res.setHeader("PAYMENT-RESPONSE", encodePaymentResponseHeader(settlement));

@@ -20,20 +20,26 @@ import {
   PaymentRefusedError,
   facilitatorByUrl,
   paidTool,
+  PayingA2AClient,
+  serveA2AMerchant,
+  type FacilitatorLike,
   paymentRequiredOf,
 } from "../../src/x402";
+import { A2A_X402_EXTENSION } from "../../src/x402/a2a";
 import { NETWORK, startX402Environment, type X402Environment } from "../helpers/x402";
 import { referenceBatchFetch } from "../helpers/batch";
 
 type ToolAnswer = CallToolResult & { _meta?: Record<string, unknown> };
 
 /**
- * batch-settlement over MCP: a tool priced $0.0001 a call takes a channel deposit once, then one voucher per call,
+ * batch-settlement where agents talk. Over MCP: a tool priced $0.0001 a call takes a channel deposit once, then one voucher per call,
  * each in the one tools/call request (no PaymentRequired round trip); the merchant is paid by one claim for all of
  * them. Our PayingMcpClient pays it, and so does the x402 reference client (2.27's batch-settlement scheme, driving the
- * MCP SDK's own Client as an MCP transport would). Every refusal is a PaymentRequired with the reference reason.
+ * MCP SDK's own Client as an MCP transport would). Every refusal is a PaymentRequired with the reference reason. Over A2A: a merchant agent's
+ * task is paid by a voucher in the task (a deposit the first time), the work done once it is charged, every report
+ * claimed at once later.
  */
-describe("x402 over MCP: batch-settlement (a voucher per tool call)", function () {
+describe("x402 batch-settlement over MCP and A2A: a voucher per tool call, a voucher per task", function () {
   this.timeout(180_000);
   let env: X402Environment;
   let db: Database;
@@ -42,15 +48,15 @@ describe("x402 over MCP: batch-settlement (a voucher per tool call)", function (
   let client: Client;
   let served = 0;
   let calls = 0;
+  let facilitator: FacilitatorLike;
   const PRICE = 100n;
 
   before(async function () {
     env = await startX402Environment();
     db = await openDatabase("memory:");
-    const facilitator = facilitatorByUrl(env.facilitatorServer.url);
     batch = await BatchSettlementServer.create({
       store: new ChannelStore(db),
-      facilitator,
+      facilitator: facilitatorByUrl(env.facilitatorServer.url),
       provider: env.provider,
       network: NETWORK,
       asset: env.asset,
@@ -58,6 +64,7 @@ describe("x402 over MCP: batch-settlement (a voucher per tool call)", function (
       receiverAuthorizer: devnetWallet(15),
       stateTtlMs: 0,
     });
+    facilitator = facilitatorByUrl(env.facilitatorServer.url);
     server = new McpServer({ name: "netd-mcp-batch", version: "1.0.0" });
     paidTool(
       server,
@@ -202,5 +209,106 @@ describe("x402 over MCP: batch-settlement (a voucher per tool call)", function (
     const report = await new ChannelClaimer(batch).claimAndSettle();
     expect(report.claims.reduce((s, c) => s + c.amount, 0n)).to.equal(6n * PRICE);
     expect((await env.token.balanceOf(env.merchant.address)) - merchantBefore).to.equal(6n * PRICE);
+  });
+
+  describe("A2A", function () {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { ClientFactory } = require("@a2a-js/sdk/client") as typeof import("@a2a-js/sdk/client", { with: { "resolution-mode": "import" } });
+    const { TaskState } = require("@a2a-js/sdk") as typeof import("@a2a-js/sdk", { with: { "resolution-mode": "import" } });
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    let a2a: Awaited<ReturnType<InstanceType<typeof ClientFactory>["createFromUrl"]>>;
+    let works = 0;
+    const REPORT = 1_000n; // $0.001
+
+    before(async function () {
+      const merchant = await serveA2AMerchant(
+        { name: "report-shop", description: "sells market reports by the line" },
+        {
+          resource: "a2a://report-shop/report",
+          description: "a one-line market report",
+          price: "$0.001",
+          payTo: env.merchant.address,
+          network: NETWORK,
+          asset: env.asset,
+          facilitator,
+          schemes: ["batch-settlement", "exact"],
+          batch,
+          run: async (request: string) => {
+            works++;
+            return `${request}: volumes up 12%`;
+          },
+        },
+      );
+      env.servers.push(merchant);
+      a2a = await new ClientFactory().createFromUrl(merchant.url);
+    });
+
+    it("our shopper: a deposit with the first task's voucher, then a voucher per task; 5 reports, one claim pays exactly 5 × the price", async function () {
+      const payer = await fund();
+      const paying = new PayingClient({ signer: payer, channels: { deposit: 20_000n }, controls: { maxPerPayment: REPORT, maxDeposit: 20_000n } });
+      const shopper = new PayingA2AClient(a2a, paying);
+      const [payerBefore, merchantBefore] = await Promise.all([env.token.balanceOf(payer.address), env.token.balanceOf(env.merchant.address)]);
+      const runs = works;
+      for (let i = 1; i <= 5; i++) {
+        const bought = await shopper.buy(`market ${i}`, "report-shop");
+        expect(bought.task.status?.state).to.equal(TaskState.TASK_STATE_COMPLETED);
+        expect(bought.result).to.equal(`market ${i}: volumes up 12%`);
+        const meta = bought.task.status?.message?.metadata as Record<string, unknown>;
+        expect(meta["x402.payment.status"]).to.equal("payment-completed");
+        expect((meta["x402.payment.receipts"] as { success: boolean; extra?: Record<string, unknown> }[])[0]).to.deep.include({
+          success: true,
+          payer: payer.address,
+        });
+        expect(bought.payment).to.deep.include({ status: "settled", scheme: "batch-settlement", amount: REPORT, ceiling: BigInt(i) * REPORT });
+      }
+      expect(works - runs).to.equal(5);
+      expect(paying.payments.map((p) => p.deposit)).to.deep.equal([20_000n, undefined, undefined, undefined, undefined]);
+      expect(payerBefore - (await env.token.balanceOf(payer.address))).to.equal(20_000n);
+      expect(await env.token.balanceOf(env.merchant.address)).to.equal(merchantBefore);
+      await new ChannelClaimer(batch).claimAndSettle();
+      expect((await env.token.balanceOf(env.merchant.address)) - merchantBefore).to.equal(5n * REPORT);
+    });
+
+    it("a voucher signed by another key leaves the task waiting with the reference reason and does no work; a good one in the same task completes it", async function () {
+      const payer = await fund();
+      const paying = new PayingClient({ signer: payer, channels: { deposit: 20_000n } });
+      await new PayingA2AClient(a2a, paying).buy("opening", "report-shop"); // opens the channel
+      const send = async (metadata: Record<string, unknown>, task?: { id: string; contextId: string }) =>
+        (await a2a.sendMessage(
+          {
+            tenant: "",
+            message: {
+              messageId: `m-${Math.random()}`,
+              contextId: task?.contextId ?? "",
+              taskId: task?.id ?? "",
+              role: 1,
+              parts: [{ content: { $case: "text", value: "bonds" }, metadata: undefined, filename: "", mediaType: "text/plain" }],
+              metadata,
+              extensions: [],
+              referenceTaskIds: [],
+            },
+            configuration: undefined,
+            metadata: undefined,
+          },
+          { serviceParameters: { "A2A-Extensions": A2A_X402_EXTENSION } as never },
+        )) as unknown as { id: string; contextId: string; status: { state: number; message: { metadata: Record<string, unknown> } } };
+      const task = await send({});
+      expect(task.status.state).to.equal(TaskState.TASK_STATE_INPUT_REQUIRED);
+      const offer = (task.status.message.metadata["x402.payment.required"] as { accepts: PaymentRequirements[] }).accepts[0];
+      expect(offer.scheme).to.equal("batch-settlement");
+      const good = { x402Version: 2, accepted: offer, payload: (await paying.channels!.pay(offer)).payload } as PaymentPayload;
+      const voucher = (good.payload as { voucher: object }).voucher;
+      const forged = { ...good, payload: { ...(good.payload as object), voucher: { ...voucher, signature: await Wallet.createRandom().signMessage("x") } } };
+      const runs = works;
+      const refused = await send({ "x402.payment.status": "payment-submitted", "x402.payment.payload": forged }, task);
+      expect(refused.status.state).to.equal(TaskState.TASK_STATE_INPUT_REQUIRED);
+      expect(refused.status.message.metadata["x402.payment.status"]).to.equal("payment-required");
+      expect((refused.status.message.metadata["x402.payment.required"] as { error: string }).error).to.equal(BATCH_REASON.voucherSignature);
+      expect(works).to.equal(runs);
+      const paid = await send({ "x402.payment.status": "payment-submitted", "x402.payment.payload": good }, task);
+      expect(paid.status.state).to.equal(TaskState.TASK_STATE_COMPLETED);
+      expect(paid.status.message.metadata["x402.payment.status"]).to.equal("payment-completed");
+      expect(works).to.equal(runs + 1);
+    });
   });
 });
