@@ -1,7 +1,11 @@
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
-import type { JsonRpcProvider } from "ethers";
+import { Wallet, type JsonRpcProvider } from "ethers";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { PayingClient, PayingMcpClient } from "../../src/x402";
+import { devnetWallet } from "../../src/devnet";
 import type { NetDollar } from "../../typechain-types";
 import { ok, deployWithAgentFunds, ADDRESSES, KEYS, startCliEnvironment, startCliServer, type CliEnvironment, type CliServer } from "../helpers/cli";
 
@@ -101,6 +105,95 @@ describe("netd pay --scheme batch-settlement and netd channel, end to end", func
     const again = await env.run(["channel", "withdraw", String(ch.channelId), "--state", state, "--yes"], { key: KEYS.agent });
     expect(again.code).to.equal(2);
     expect(again.stderr).to.include("holds nothing unclaimed to withdraw");
+  });
+
+  it("serve-a2a and serve-mcp take channels too: x402 buy pays two reports by voucher, an MCP agent three forecasts; each server claims them", async function () {
+    // Payers of their own (no gas needed: their deposits are ERC-3009 authorizations the facilitator relays), and
+    // servers relaying with a key of their own (serve-demo above keeps relaying with the merchant's), paying the merchant.
+    const [payer, agent2] = [Wallet.createRandom(), Wallet.createRandom()];
+    for (const p of [payer, agent2]) await (await token.connect(new Wallet(KEYS.agent, provider)).transfer(p.address, 1_000_000n)).wait();
+    const relaying = { NETD_RPC_URL: env.node.url, NETD_DEPLOYMENT: env.deployment, NETD_PRIVATE_KEY: devnetWallet(9).privateKey };
+    const merchantBefore = await token.balanceOf(ADDRESSES.merchant);
+    const shop = await startCliServer(
+      [
+        "x402",
+        "serve-a2a",
+        "--port",
+        "0",
+        "--price",
+        "0.001",
+        "--scheme",
+        "batch-settlement",
+        "--database",
+        path.join(env.dir, "db-a2a"),
+        "--claim-interval",
+        "2s",
+        "--pay-to",
+        ADDRESSES.merchant,
+      ],
+      relaying,
+      env.dir,
+    );
+    try {
+      expect(shop.output()).to.match(/schemes\s+batch-settlement, exact/);
+      const wallet = mkdtempSync(path.join(env.dir, "channels-a2a-"));
+      for (const topic of ["stablecoins", "payments"]) {
+        const args = ["x402", "buy", shop.url, topic, "--max", "0.01", "--scheme", "batch-settlement", "--deposit", "0.02", "--state", wallet, "--json"];
+        const bought = ok(await env.run(args, { key: payer.privateKey }));
+        expect(bought.json).to.deep.include({
+          result: `Market report on ${topic}: volumes up 12% this quarter, fees down 3%.`,
+          paymentStatus: "payment-completed",
+        });
+        expect((bought.json as { payment: { scheme: string; status: string } }).payment).to.deep.include({ scheme: "batch-settlement", status: "settled" });
+      }
+      const deadline = Date.now() + 30_000;
+      while ((await token.balanceOf(ADDRESSES.merchant)) - merchantBefore < 2_000n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+      expect((await token.balanceOf(ADDRESSES.merchant)) - merchantBefore).to.equal(2_000n);
+    } finally {
+      await shop.stop();
+    }
+
+    const tools = await startCliServer(
+      [
+        "x402",
+        "serve-mcp",
+        "--port",
+        "0",
+        "--scheme",
+        "batch-settlement",
+        "--database",
+        path.join(env.dir, "db-mcp"),
+        "--claim-interval",
+        "1h",
+        "--pay-to",
+        ADDRESSES.merchant,
+      ],
+      relaying,
+      env.dir,
+    );
+    const client = new Client({ name: "test-agent", version: "1.0.0" });
+    const middle = await token.balanceOf(ADDRESSES.merchant);
+    try {
+      await client.connect(new StreamableHTTPClientTransport(new URL(tools.url)));
+      const { contracts } = JSON.parse(readFileSync(env.deployment, "utf8")) as { contracts: Record<string, { address: string }> };
+      const paying = new PayingClient({
+        signer: agent2,
+        channels: { deposit: 100_000n, contracts: { address: contracts.BatchSettlement.address, collector: contracts.ERC3009DepositCollector.address } },
+        controls: { maxPerPayment: 10_000n },
+      });
+      const agent = new PayingMcpClient(client, paying);
+      for (const city of ["Lisbon", "Porto", "Faro"]) {
+        const forecast = await agent.callTool({ name: "forecast", arguments: { city } });
+        expect(forecast.content).to.deep.equal([{ type: "text", text: `Tomorrow in ${city}: sunny, 21°C.` }]);
+      }
+      expect(paying.payments.map((p) => [p.scheme, p.status])).to.deep.equal(Array(3).fill(["batch-settlement", "settled"]));
+      expect(await token.balanceOf(ADDRESSES.merchant)).to.equal(middle);
+    } finally {
+      await client.close();
+      await tools.stop(); // Ctrl-C: the last claim
+    }
+    expect((await token.balanceOf(ADDRESSES.merchant)) - middle).to.equal(30_000n);
+    expect(tools.output()).to.match(/claimed 0\.03 NETD from 1 channel/);
   });
 
   it("channel withdraw and finalize, without the server: it claims what it charged during the delay, the rest comes back", async function () {

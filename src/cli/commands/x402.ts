@@ -6,7 +6,7 @@ import { SplitDistributor, ensureSplit, splitDefinition } from "../../splits";
 import { InvalidInputError, NetDollarError } from "../../errors";
 import { NetDollar__factory } from "../../../typechain-types";
 import { readTokenDomain } from "../../eip712";
-import type { FacilitatorAsset, FacilitatorLike, PaymentRecord, PaywallMode, RunningServer } from "../../x402";
+import type { BatchSettlementServer, FacilitatorAsset, FacilitatorLike, PaymentRecord, PaywallMode, PaywallScheme, RunningServer } from "../../x402";
 
 /**
  * The x402 library (Express, the x402 reference packages) is loaded only by the commands that use it, so that every
@@ -19,9 +19,19 @@ import { action } from "../action";
 import { table } from "../output";
 import { ExitWithCode } from "../action";
 import { addMandateOptions, mandateFromOptions } from "./mandate";
-import { collect, parseCount, parseDuration, parsePort, parseSplitShares, parseUrl } from "../parse";
+import { collect, parseCount, parsePort, parseSplitShares, parseUrl } from "../parse";
 import { openDatabase, type Database } from "../../db";
 import { parseHost, runUntilStopped } from "../serve";
+import {
+  addPayingSchemeOptions,
+  addSchemeOptions,
+  parseSchemeOptions,
+  payingSchemeOf,
+  type PayingSchemeOptions,
+  startChannelServer,
+  type ChannelServer,
+  type SchemeOptions,
+} from "../channels";
 
 /** NET Dollar of the deployment, plus any --asset, with the EIP-712 domain read from each token. */
 async function resolveAssets(ctx: CliContext, extra: string[]): Promise<FacilitatorAsset[]> {
@@ -72,9 +82,34 @@ async function facilitatorFor(
   return new (lib().NetDollarFacilitator)({ networks: [{ network, provider: await ctx.provider(), relayer: await ctx.signer(), assets: [asset], channels }] });
 }
 
-function parseScheme(input: string, what: string): "exact" | "batch-settlement" {
-  if (input !== "exact" && input !== "batch-settlement") throw new InvalidInputError(`${what} "${input}" is not exact or batch-settlement`);
-  return input;
+/**
+ * A paid server's payment channels when its scheme is batch-settlement (the channel store on --database, the channel
+ * server and its claimer): what its offers need, and how to start and stop claiming. Nothing for exact.
+ */
+async function channelsFor(
+  ctx: CliContext,
+  scheme: "exact" | "batch-settlement",
+  database: string | undefined,
+  o: Omit<Parameters<typeof startChannelServer>[2], "channels"> & { channels?: { address: string; collector: string } },
+): Promise<{ server?: ChannelServer; pricing: { schemes: PaywallScheme[]; batch?: BatchSettlementServer }; start(): void; stop(): Promise<void> }> {
+  if (scheme === "exact" || !o.channels) return { pricing: { schemes: ["exact"] }, start: () => undefined, stop: async () => undefined };
+  const db = await openDatabase(ctx.databaseLocation(database));
+  let server: ChannelServer;
+  try {
+    server = await startChannelServer(ctx, db, { ...o, channels: o.channels });
+  } catch (error) {
+    await db.close();
+    throw error;
+  }
+  return {
+    server,
+    pricing: { schemes: ["batch-settlement", "exact"], batch: server.batch },
+    start: () => server.claimer.start(),
+    stop: async () => {
+      await server.stop();
+      await db.close();
+    },
+  };
 }
 
 export function registerX402Commands(program: Command): void {
@@ -147,21 +182,16 @@ export function registerX402Commands(program: Command): void {
       }),
     );
 
-  x402
-    .command("serve-demo")
+  addSchemeOptions(
+    x402.command("serve-demo"),
+    "where the paywall keeps state (the channel store; which exact payments were served): a postgres:// URL, shared by several processes, or a directory (env NETD_DATABASE_URL; default .netd/db with batch-settlement)",
+  )
     .description("run a small paid API (GET /tick $0.0001, GET /joke $0.001, GET /weather $0.01, POST /summarize $0.05) taking NET Dollar over x402")
     .option("--port <port>", "port to listen on", "4021")
     .option("--host <host>", "interface to listen on (loopback unless you mean it)", "127.0.0.1")
     .option("--pay-to <address>", "who is paid (default: the configured key's address)")
     .option("--facilitator-url <url>", "an x402 facilitator to verify and settle with (default: one in process, relaying with the configured key)")
     .option("--mode <mode>", "settle-before-serve (default: nothing is served before the money moved) or verify-then-settle", "settle-before-serve")
-    .option("--scheme <scheme>", "exact (one transaction per call), or batch-settlement (payment channels, with exact beside them)", "exact")
-    .option(
-      "--database <dir|url>",
-      "where the paywall keeps state (the channel store; which exact payments were served): a postgres:// URL, shared by several processes, or a directory (env NETD_DATABASE_URL; default .netd/db with batch-settlement)",
-    )
-    .option("--claim-interval <duration>", "batch-settlement: claim what was charged at least this often (e.g. 30s, 5m)", "60s")
-    .option("--claim-threshold <dollars>", "batch-settlement: also claim as soon as this much is charged and unclaimed")
     .option(
       "--split <address:bps>",
       "share the revenue: pay a revenue split of these recipients (repeat; created if needed; distributed on the claim interval and after each settle)",
@@ -193,10 +223,7 @@ export function registerX402Commands(program: Command): void {
           }) => {
             const port = parsePort(options.port);
             const host = parseHost(ctx, options.host);
-            const scheme = parseScheme(options.scheme, "--scheme");
-            const claimInterval = Number(parseDuration(options.claimInterval, "--claim-interval"));
-            if (claimInterval === 0) throw new InvalidInputError("--claim-interval must be more than zero");
-            const claimThreshold = options.claimThreshold !== undefined ? parseAmount(options.claimThreshold, "--claim-threshold") : undefined;
+            const { scheme, claimInterval, claimThreshold } = parseSchemeOptions(options);
             if (options.mode !== "settle-before-serve" && options.mode !== "verify-then-settle") {
               throw new InvalidInputError(`--mode "${options.mode}" is not settle-before-serve or verify-then-settle`);
             }
@@ -226,46 +253,24 @@ export function registerX402Commands(program: Command): void {
             const [asset] = await resolveAssets(ctx, []);
             const channels = await ctx.channels();
             const facilitator = await facilitatorFor(ctx, facilitatorUrl, network, asset, channels);
-            let batch: import("../../x402").BatchSettlementServer | undefined;
-            let claimer: import("../../x402").ChannelClaimer | undefined;
+            let channelServer: ChannelServer | undefined;
             let db: Database | undefined;
             // The database: the channel store, and which exact payments were served (shared by processes, kept across
             // restarts). Without batch-settlement it is opened only when one is named.
             if (scheme === "batch-settlement" || options.database?.trim() || ctx.env.NETD_DATABASE_URL?.trim())
               db = await openDatabase(ctx.databaseLocation(options.database));
-            if (scheme === "batch-settlement" && db) {
-              const store = db;
-              const keyed = ctx.env.NETD_RECEIVER_AUTHORIZER_KEY?.trim();
-              let receiverAuthorizer: import("ethers").Signer;
-              try {
-                receiverAuthorizer = keyed ? new Wallet(keyed) : await ctx.signer();
-              } catch {
-                throw new InvalidInputError("NETD_RECEIVER_AUTHORIZER_KEY is not a 32-byte hex private key");
-              }
-              batch = await lib().BatchSettlementServer.create({
-                store: new (lib().ChannelStore)(store),
+            if (scheme === "batch-settlement" && db)
+              channelServer = await startChannelServer(ctx, db, {
                 facilitator,
-                provider: await ctx.provider(),
                 network,
                 asset,
                 payTo,
-                receiverAuthorizer,
-                channels: channels.address,
+                channels,
+                claimInterval,
+                claimThreshold,
+                onSettled: () => void distributor?.distributeNow(),
               });
-              claimer = new (lib().ChannelClaimer)(batch, {
-                intervalMs: claimInterval * 1000,
-                threshold: claimThreshold,
-                onEvent: (e) => {
-                  if (e.kind === "claimed")
-                    ctx.out.note(`claimed ${formatDollars(e.amount)} from ${e.channels} channel${e.channels === 1 ? "" : "s"} (${e.transaction})`);
-                  else if (e.kind === "settled") {
-                    ctx.out.note(`settled ${formatDollars(e.amount)} to ${payTo} (${e.transaction})`);
-                    void distributor?.distributeNow();
-                  } else if (e.kind === "withdrawal") ctx.out.note(`a payer started a withdrawal from channel ${e.channelId}: claiming it now`);
-                  else ctx.out.note(`warning: ${e.what} failed: ${e.reason} ${e.message}`);
-                },
-              });
-            }
+            const batch = channelServer?.batch;
             const app = lib().createDemoApi({ payTo, network, asset, facilitator, mode: options.mode, batch, served: new (lib().ServedPayments)(db) });
             let server: RunningServer;
             try {
@@ -274,7 +279,7 @@ export function registerX402Commands(program: Command): void {
               await db?.close();
               throw error;
             }
-            claimer?.start();
+            channelServer?.claimer.start();
             distributor?.start();
             ctx.out.result(
               [
@@ -292,16 +297,7 @@ export function registerX402Commands(program: Command): void {
                       ? `recorded in ${db.kind} ${db.location}`
                       : "remembered in memory (give --database to share it between processes and keep it across restarts)",
                   ],
-                  ...(batch && db
-                    ? ([
-                        ["channels", `${batch.contract.address} (receiver authorizer ${batch.authorizerAddress})`],
-                        ["channel store", `${db.kind} ${db.location}`],
-                        [
-                          "claims",
-                          `every ${options.claimInterval}${claimThreshold !== undefined ? `, or at ${formatDollars(claimThreshold)} unclaimed` : ""}, and at once on a withdrawal`,
-                        ],
-                      ] as [string, string][])
-                    : []),
+                  ...(channelServer?.rows ?? []),
                   ["GET /tick", "$0.0001"],
                   ["GET /joke", "$0.001"],
                   ["GET /weather", "$0.01"],
@@ -322,23 +318,21 @@ export function registerX402Commands(program: Command): void {
               },
             );
             await runUntilStopped([server], async () => {
-              if (claimer) {
-                await claimer.stop();
-                await claimer.claimAndSettle().catch((error: Error) => ctx.out.note(`warning: the last claim failed: ${error.message}`));
-              }
+              await channelServer?.stop();
               if (distributor) {
                 await distributor.stop();
                 await distributor.distributeNow();
               }
-              await batch?.store.flush().catch(() => undefined);
               await db?.close();
             });
           },
       ),
     );
 
-  x402
-    .command("serve-mcp")
+  addSchemeOptions(
+    x402.command("serve-mcp"),
+    "batch-settlement: where the channel store is kept, a postgres:// URL or a directory (env NETD_DATABASE_URL; default .netd/db)",
+  )
     .description("run a demo MCP server whose tools cost NET Dollar over x402 (hello free, joke $0.001, forecast $0.01): streamable HTTP on loopback, or stdio")
     .option("--port <port>", "port of the streamable HTTP endpoint (POST /mcp)", "4071")
     .option("--host <host>", "interface to listen on (loopback unless you mean it)", "127.0.0.1")
@@ -347,18 +341,25 @@ export function registerX402Commands(program: Command): void {
     .option("--facilitator-url <url>", "an x402 facilitator to verify and settle with (default: one in process, relaying with the configured key)")
     .addHelpText(
       "after",
-      "\nExamples (with NETD_PRIVATE_KEY set to the merchant's key):\n  $ netd x402 serve-mcp --port 4071\n  $ netd x402 serve-mcp --stdio      # e.g. as the command of an MCP client's server entry",
+      "\nWith --scheme batch-settlement every paid tool also takes a channel: a deposit once, then a voucher in each tools/call, claimed on\n" +
+        "the interval (the receiver authorizer is NETD_RECEIVER_AUTHORIZER_KEY, else the configured key).\n\n" +
+        "Examples (with NETD_PRIVATE_KEY set to the merchant's key):\n  $ netd x402 serve-mcp --port 4071\n" +
+        "  $ netd x402 serve-mcp --port 4071 --scheme batch-settlement --claim-interval 30s\n" +
+        "  $ netd x402 serve-mcp --stdio      # e.g. as the command of an MCP client's server entry",
     )
     .action(
-      action((ctx) => async (options: { port: string; host: string; stdio?: boolean; payTo?: string; facilitatorUrl?: string }) => {
+      action((ctx) => async (options: { port: string; host: string; stdio?: boolean; payTo?: string; facilitatorUrl?: string } & SchemeOptions) => {
         const port = parsePort(options.port);
         const host = parseHost(ctx, options.host);
+        const { scheme, claimInterval, claimThreshold } = parseSchemeOptions(options);
         const facilitatorUrl = options.facilitatorUrl === undefined ? undefined : parseUrl(options.facilitatorUrl, "--facilitator-url");
         const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
         const network = lib().caip2(await ctx.chainId());
         const [asset] = await resolveAssets(ctx, []);
-        const facilitator = await facilitatorFor(ctx, facilitatorUrl, network, asset);
-        const pricing = { payTo, network, asset, facilitator };
+        const channels = scheme === "batch-settlement" ? await ctx.channels() : undefined;
+        const facilitator = await facilitatorFor(ctx, facilitatorUrl, network, asset, channels);
+        const paid = await channelsFor(ctx, scheme, options.database, { facilitator, network, asset, payTo, channels, claimInterval, claimThreshold });
+        const pricing = { payTo, network, asset, facilitator, ...paid.pricing };
         if (options.stdio) {
           // Loaded only here: the other commands never need it.
           // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -367,6 +368,7 @@ export function registerX402Commands(program: Command): void {
           const transport = new StdioServerTransport();
           ctx.out.note(`MCP server on stdio: tools hello (free), joke ($0.001), forecast ($0.01), paid to ${payTo} on ${network}`);
           await server.connect(transport);
+          paid.start();
           await new Promise<void>((resolve) => {
             transport.onclose = resolve;
             process.stdin.once("end", resolve);
@@ -374,13 +376,21 @@ export function registerX402Commands(program: Command): void {
             process.once("SIGTERM", resolve);
           });
           await server.close();
+          await paid.stop();
           throw new ExitWithCode(0);
         }
-        const server = await lib().listen(
-          lib().mcpHttpApp(() => lib().createDemoMcpServer(pricing)),
-          port,
-          host,
-        );
+        let server: RunningServer;
+        try {
+          server = await lib().listen(
+            lib().mcpHttpApp(() => lib().createDemoMcpServer(pricing)),
+            port,
+            host,
+          );
+        } catch (error) {
+          await paid.stop();
+          throw error;
+        }
+        paid.start();
         ctx.out.result(
           [
             `MCP server listening on ${server.url}/mcp (streamable HTTP; Ctrl-C to stop)`,
@@ -388,19 +398,23 @@ export function registerX402Commands(program: Command): void {
               ["pays to", payTo],
               ["network", network],
               ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
+              ["schemes", paid.server ? "batch-settlement, exact" : "exact"],
+              ...(paid.server?.rows ?? []),
               ["hello", "free"],
               ["joke", "$0.001"],
               ["forecast", "$0.01 (argument: city)"],
             ]),
           ],
-          { command: "x402 serve-mcp", url: `${server.url}/mcp`, payTo, network, asset: asset.address },
+          { command: "x402 serve-mcp", url: `${server.url}/mcp`, payTo, network, asset: asset.address, scheme },
         );
-        await runUntilStopped([server]);
+        await runUntilStopped([server], paid.stop);
       }),
     );
 
-  x402
-    .command("serve-a2a")
+  addSchemeOptions(
+    x402.command("serve-a2a"),
+    "batch-settlement: where the channel store is kept, a postgres:// URL or a directory (env NETD_DATABASE_URL; default .netd/db)",
+  )
     .description("run a demo merchant agent over A2A (JSON-RPC, a2a-x402 v0.2): it sells a market report for $0.01, paid in the task before it is written")
     .option("--port <port>", "port (the agent card is at /.well-known/agent-card.json)", "4081")
     .option("--host <host>", "interface to listen on (loopback unless you mean it)", "127.0.0.1")
@@ -408,52 +422,75 @@ export function registerX402Commands(program: Command): void {
     .option("--pay-to <address>", "who is paid (default: the configured key's address)")
     .option("--require-mandate", "refuse payments that carry no AP2 mandate")
     .option("--facilitator-url <url>", "an x402 facilitator to verify and settle with (default: one in process, relaying with the configured key)")
-    .addHelpText("after", "\nExample (with NETD_PRIVATE_KEY set to the merchant's key):\n  $ netd x402 serve-a2a --port 4081")
+    .addHelpText(
+      "after",
+      "\nWith --scheme batch-settlement a report can also be paid by a voucher in the task (a channel deposit the first time), claimed on the interval.\n\n" +
+        "Examples (with NETD_PRIVATE_KEY set to the merchant's key):\n  $ netd x402 serve-a2a --port 4081\n" +
+        "  $ netd x402 serve-a2a --port 4081 --price 0.001 --scheme batch-settlement",
+    )
     .action(
-      action((ctx) => async (options: { port: string; host: string; price: string; payTo?: string; requireMandate?: boolean; facilitatorUrl?: string }) => {
-        const port = parsePort(options.port);
-        const host = parseHost(ctx, options.host);
-        const price = parseAmount(options.price, "--price");
-        const facilitatorUrl = options.facilitatorUrl === undefined ? undefined : parseUrl(options.facilitatorUrl, "--facilitator-url");
-        const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
-        const network = lib().caip2(await ctx.chainId());
-        const [asset] = await resolveAssets(ctx, []);
-        const facilitator = await facilitatorFor(ctx, facilitatorUrl, network, asset);
-        const server = await lib().serveA2AMerchant(
-          { name: "netd-demo-reports", description: "sells market reports for NET Dollar" },
-          {
-            resource: "a2a://netd-demo-reports/report",
-            description: "a market report",
-            price: `$${formatAmount(price)}`,
-            payTo,
-            network,
-            asset,
-            facilitator,
-            mandates: { required: options.requireMandate ?? false },
-            run: async (topic) => `Market report on ${topic || "stablecoins"}: volumes up 12% this quarter, fees down 3%.`,
+      action(
+        (ctx) =>
+          async (options: { port: string; host: string; price: string; payTo?: string; requireMandate?: boolean; facilitatorUrl?: string } & SchemeOptions) => {
+            const port = parsePort(options.port);
+            const host = parseHost(ctx, options.host);
+            const price = parseAmount(options.price, "--price");
+            const { scheme, claimInterval, claimThreshold } = parseSchemeOptions(options);
+            const facilitatorUrl = options.facilitatorUrl === undefined ? undefined : parseUrl(options.facilitatorUrl, "--facilitator-url");
+            const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
+            const network = lib().caip2(await ctx.chainId());
+            const [asset] = await resolveAssets(ctx, []);
+            const channels = scheme === "batch-settlement" ? await ctx.channels() : undefined;
+            const facilitator = await facilitatorFor(ctx, facilitatorUrl, network, asset, channels);
+            const paid = await channelsFor(ctx, scheme, options.database, { facilitator, network, asset, payTo, channels, claimInterval, claimThreshold });
+            let server: RunningServer;
+            try {
+              server = await lib().serveA2AMerchant(
+                { name: "netd-demo-reports", description: "sells market reports for NET Dollar" },
+                {
+                  resource: "a2a://netd-demo-reports/report",
+                  description: "a market report",
+                  price: `$${formatAmount(price)}`,
+                  payTo,
+                  network,
+                  asset,
+                  facilitator,
+                  ...paid.pricing,
+                  mandates: { required: options.requireMandate ?? false },
+                  run: async (topic) => `Market report on ${topic || "stablecoins"}: volumes up 12% this quarter, fees down 3%.`,
+                },
+                port,
+                host,
+              );
+            } catch (error) {
+              await paid.stop();
+              throw error;
+            }
+            paid.start();
+            ctx.out.result(
+              [
+                `A2A merchant agent listening on ${server.url} (agent card at /.well-known/agent-card.json; Ctrl-C to stop)`,
+                ...table([
+                  ["sells", `a market report for ${formatDollars(price)}, paid over x402 in the task`],
+                  ["pays to", payTo],
+                  ["network", network],
+                  ["mandates", options.requireMandate ? "required" : "checked when a payment carries one"],
+                  ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
+                  ["schemes", paid.server ? "batch-settlement, exact" : "exact"],
+                  ...(paid.server?.rows ?? []),
+                ]),
+                paid.server
+                  ? `Try: netd x402 buy ${server.url} "stablecoins" --max 0.05 --scheme batch-settlement --deposit 0.05`
+                  : `Try: netd x402 buy ${server.url} "stablecoins" --max 0.05`,
+              ],
+              { command: "x402 serve-a2a", url: server.url, payTo, network, asset: asset.address, price, scheme },
+            );
+            await runUntilStopped([server], paid.stop);
           },
-          port,
-          host,
-        );
-        ctx.out.result(
-          [
-            `A2A merchant agent listening on ${server.url} (agent card at /.well-known/agent-card.json; Ctrl-C to stop)`,
-            ...table([
-              ["sells", `a market report for ${formatDollars(price)}, paid over x402 in the task`],
-              ["pays to", payTo],
-              ["network", network],
-              ["mandates", options.requireMandate ? "required" : "checked when a payment carries one"],
-              ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
-            ]),
-            `Try: netd x402 buy ${server.url} "stablecoins" --max 0.05`,
-          ],
-          { command: "x402 serve-a2a", url: server.url, payTo, network, asset: asset.address, price },
-        );
-        await runUntilStopped([server]);
-      }),
+      ),
     );
 
-  addMandateOptions(x402.command("buy"))
+  addPayingSchemeOptions(addMandateOptions(x402.command("buy")))
     .description("buy a task from a merchant agent over A2A (a2a-x402): ask, pay the x402 payment it asks for with the configured key, print the result")
     .argument("<agent-url>", "the merchant agent (its agent card is at <agent-url>/.well-known/agent-card.json)")
     .argument("<request>", "what to ask for")
@@ -462,82 +499,83 @@ export function registerX402Commands(program: Command): void {
       "after",
       "\nExit codes: 0 bought, 1 the agent refused or failed, 2 bad input, or the price is above --max or outside the mandate.\n\nExamples:\n" +
         '  $ netd x402 buy http://127.0.0.1:4081 "stablecoins" --max 0.05\n' +
-        '  $ netd x402 buy http://127.0.0.1:4081 "stablecoins" --mandate mandate.sdjwt --agent-key agent.jwk',
+        '  $ netd x402 buy http://127.0.0.1:4081 "stablecoins" --mandate mandate.sdjwt --agent-key agent.jwk\n' +
+        '  $ netd x402 buy http://127.0.0.1:4081 "stablecoins" --max 0.01 --scheme batch-settlement --deposit 0.05',
     )
     .action(
-      action((ctx) => async (agentUrl: string, request: string, options: { max: string; mandate?: string; agentKey?: string; ledger?: string }) => {
-        const url = parseUrl(agentUrl, "<agent-url>");
-        const max = parseAmount(options.max, "--max");
-        const mandate = await mandateFromOptions(options);
-        const network = lib().caip2(await ctx.chainId());
-        const asset = (await ctx.deployment()).contracts.NetDollar.address;
-        const paying = new (lib().PayingClient)({
-          signer: await ctx.signer(),
-          mandate,
-          controls: { maxPerPayment: max, allowedNetworks: [network], allowedAssets: [{ network, asset }] },
-        });
-        // eslint-disable-next-line @typescript-eslint/no-require-imports
-        const { ClientFactory } = require("@a2a-js/sdk/client") as typeof import("@a2a-js/sdk/client", { with: { "resolution-mode": "import" } });
-        let client;
-        try {
-          client = await new ClientFactory().createFromUrl(url.toString().replace(/\/$/, ""));
-        } catch (error) {
-          throw new NetDollarError(`could not reach a merchant agent at ${url}: ${(error as Error).message}`, { details: "nothing was paid" });
-        }
-        let purchase;
-        try {
-          purchase = await new (lib().PayingA2AClient)(client, paying).buy(request, url.host);
-        } catch (error) {
-          if (error instanceof NetDollarError) throw new InvalidInputError(error.shortMessage, { details: "nothing was signed or paid" });
-          throw error;
-        }
-        const meta = (purchase.task.status?.message?.metadata ?? {}) as Record<string, unknown>;
-        const p = purchase.payment;
-        ctx.out.result(
-          [
-            ...(purchase.result ? [purchase.result, ""] : []),
-            ...table([
-              ["payment", String(meta["x402.payment.status"] ?? "(none asked)")],
-              ...(p
-                ? ([
-                    [p.status === "settled" ? "paid" : "signed (not paid)", `${formatDollars(p.amount)} to ${p.payTo}`],
-                    ["status", p.status + (p.errorReason ? ` (${p.errorReason})` : "")],
-                    ["transaction", p.transaction ?? "(none)"],
-                  ] as [string, string][])
-                : []),
-              ...(mandate
-                ? ([["mandate", `spent $${(mandate.usage.spentMinor / 100).toFixed(2)} under it (${mandate.payments.length} payment(s))`]] as [
-                    string,
-                    string,
-                  ][])
-                : []),
-            ]),
-          ],
-          {
-            command: "x402 buy",
-            result: purchase.result ?? null,
-            paymentStatus: meta["x402.payment.status"] ?? null,
-            payment: p ?? null,
-            taskId: purchase.task.id,
+      action(
+        (ctx) =>
+          async (agentUrl: string, request: string, options: { max: string; mandate?: string; agentKey?: string; ledger?: string } & PayingSchemeOptions) => {
+            const url = parseUrl(agentUrl, "<agent-url>");
+            const max = parseAmount(options.max, "--max");
+            const { scheme, maxDeposit, channels } = await payingSchemeOf(ctx, options);
+            const mandate = await mandateFromOptions(options);
+            const network = lib().caip2(await ctx.chainId());
+            const asset = (await ctx.deployment()).contracts.NetDollar.address;
+            const paying = new (lib().PayingClient)({
+              signer: await ctx.signer(),
+              mandate,
+              schemes: [scheme],
+              channels,
+              controls: { maxPerPayment: max, maxDeposit, allowedNetworks: [network], allowedAssets: [{ network, asset }] },
+            });
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            const { ClientFactory } = require("@a2a-js/sdk/client") as typeof import("@a2a-js/sdk/client", { with: { "resolution-mode": "import" } });
+            let client;
+            try {
+              client = await new ClientFactory().createFromUrl(url.toString().replace(/\/$/, ""));
+            } catch (error) {
+              throw new NetDollarError(`could not reach a merchant agent at ${url}: ${(error as Error).message}`, { details: "nothing was paid" });
+            }
+            let purchase;
+            try {
+              purchase = await new (lib().PayingA2AClient)(client, paying).buy(request, url.host);
+            } catch (error) {
+              if (error instanceof NetDollarError) throw new InvalidInputError(error.shortMessage, { details: "nothing was signed or paid" });
+              throw error;
+            }
+            const meta = (purchase.task.status?.message?.metadata ?? {}) as Record<string, unknown>;
+            const p = purchase.payment;
+            ctx.out.result(
+              [
+                ...(purchase.result ? [purchase.result, ""] : []),
+                ...table([
+                  ["payment", String(meta["x402.payment.status"] ?? "(none asked)")],
+                  ...(p
+                    ? ([
+                        [p.status === "settled" ? "paid" : "signed (not paid)", `${formatDollars(p.amount)} to ${p.payTo}`],
+                        ["status", p.status + (p.errorReason ? ` (${p.errorReason})` : "")],
+                        ["transaction", p.transaction ?? "(none)"],
+                      ] as [string, string][])
+                    : []),
+                  ...(mandate
+                    ? ([["mandate", `spent $${(mandate.usage.spentMinor / 100).toFixed(2)} under it (${mandate.payments.length} payment(s))`]] as [
+                        string,
+                        string,
+                      ][])
+                    : []),
+                ]),
+              ],
+              {
+                command: "x402 buy",
+                result: purchase.result ?? null,
+                paymentStatus: meta["x402.payment.status"] ?? null,
+                payment: p ?? null,
+                taskId: purchase.task.id,
+              },
+            );
+            if (!purchase.result || p?.status !== "settled") throw new ExitWithCode(1);
           },
-        );
-        if (!purchase.result || p?.status !== "settled") throw new ExitWithCode(1);
-      }),
+      ),
     );
 
-  addMandateOptions(program.command("pay"))
+  addPayingSchemeOptions(addMandateOptions(program.command("pay")))
     .description("fetch a URL, paying its HTTP 402 (x402) in NET Dollar with the configured key; prints the response and the receipt")
     .argument("<url>", "the paid resource")
     .option("--max <amount>", "the most to pay per call, in dollars (refuses anything dearer without signing)", "0.10")
     .option("--method <method>", "HTTP method", "GET")
     .option("--data <body>", "request body (sent as JSON when it parses as JSON)")
     .option("--asset <address>", "a token it may pay with (repeatable; default the deployment's NetDollar)", collect, [])
-    .option("--scheme <scheme>", "exact (one on-chain payment per call) or batch-settlement (one channel deposit, then a signed voucher per call)", "exact")
-    .option(
-      "--deposit <dollars>",
-      "batch-settlement: what to deposit when a channel is opened or topped up, and the most at once (default the server's minimum, at most $1)",
-    )
-    .option("--state <dir>", "batch-settlement: where the channels' state is kept", ".netd/channels")
     .option("--count <n>", "call the URL n times (over one channel, with batch-settlement)", "1")
     .option("--parallel <n>", "with --count: this many calls in flight at once", "1")
     .addHelpText(
@@ -578,18 +616,12 @@ export function registerX402Commands(program: Command): void {
             const max = parseAmount(options.max, "--max");
             const method = options.method.toUpperCase();
             if (!/^[A-Z]+$/.test(method)) throw new InvalidInputError(`--method "${options.method}" is not an HTTP method`);
-            const scheme = parseScheme(options.scheme, "--scheme");
             const count = parseCount(options.count, "--count", 1_000_000);
             const parallel = parseCount(options.parallel, "--parallel", 1_000);
-            const deposit = options.deposit !== undefined ? parseAmount(options.deposit, "--deposit") : undefined;
-            if (deposit === 0n) throw new InvalidInputError("--deposit must be more than zero");
-            if (scheme === "exact" && options.deposit !== undefined) throw new InvalidInputError("--deposit is for --scheme batch-settlement");
+            const { scheme, maxDeposit, channels } = await payingSchemeOf(ctx, options);
             const network = lib().caip2(await ctx.chainId());
             const assets = options.asset.length ? options.asset.map((a) => parseAddress(a, "--asset")) : [(await ctx.deployment()).contracts.NetDollar.address];
             const signer = await ctx.signer();
-            const channels = scheme === "batch-settlement" ? await ctx.channels() : undefined;
-            if (options.mandate !== undefined && scheme !== "exact")
-              throw new InvalidInputError("--mandate pays --scheme exact only (a mandate closes for one payment)");
             const mandate = await mandateFromOptions(options);
             const client = new (lib().PayingClient)({
               mandate,
@@ -597,11 +629,11 @@ export function registerX402Commands(program: Command): void {
               schemes: [scheme],
               controls: {
                 maxPerPayment: max,
-                maxDeposit: deposit ?? 1_000_000n,
+                maxDeposit,
                 allowedNetworks: [network],
                 allowedAssets: assets.map((asset) => ({ network, asset })),
               },
-              channels: channels ? { deposit: deposit ?? 1n, stateDir: options.state, contracts: channels } : undefined,
+              channels,
             });
             const headers: Record<string, string> = {};
             let body: string | undefined;
