@@ -50,6 +50,8 @@ async function runPaid(handler: unknown, args: unknown, extra: unknown): Promise
  * `content[0].text`); called with a payment it checks it against its requirements, has the facilitator verify and
  * settle it, and only then runs `handler` (nothing is served unpaid), returning its result with the settlement in
  * `_meta["x402/payment-response"]`. A refused payment answers the PaymentRequired again with `error` saying why.
+ * With `schemes: ["batch-settlement", "exact"]` and a `batch` server it also takes a channel: a deposit once, then a
+ * voucher per call, charged in the channel store before the tool runs and claimed later, many in one transaction.
  *
  * @example
  * paidTool(server, "forecast", { description: "tomorrow's weather", inputSchema: { city: z.string() } },
