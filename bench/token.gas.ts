@@ -1,6 +1,7 @@
 import { ethers, upgrades } from "hardhat";
 import type { HardhatEthersSigner } from "@nomicfoundation/hardhat-ethers/signers";
 import type { ContractTransactionResponse } from "ethers";
+import { Create2Deployer__factory, ERC1967Proxy__factory, NetDollarV2__factory } from "../typechain-types";
 import type { BenchOpenZeppelinToken, BenchSoladyToken, NetDollar, NetDollarV2 } from "../typechain-types";
 import { signAttestationData } from "../src/attestation/typedData";
 import { buildAuthorization, readTokenDomain, signCancelAuthorization, signPermit, signTransferAuthorization } from "../src/eip712";
@@ -243,6 +244,30 @@ export async function measureTokenGas(): Promise<GasSection> {
     budget: Number(unguarded) + 8_000,
     note: "budget: the unguarded mint + 8,000",
   });
+  // Deploying the token (once per chain): implementation + proxy initialized in its constructor, by CREATE from the
+  // issuer's account, and through the Create2Deployer (the same address on every chain, as `netd deploy
+  // --create2-deployer` and the devnet do).
+  // A deployer account of its own, so the issuer's nonce (and every later contract's address, and calldata) is unchanged.
+  const deployerAccount = (await ethers.getSigners())[9];
+  const i = issuer.address;
+  const init = NetDollarV2__factory.createInterface().encodeFunctionData("initialize", [
+    { symbol: "NETD", adminTransferDelay: 0n, admin: i, minterAdmin: i, pauser: i, blocklister: i, seizer: i, rescuer: i, upgrader: i },
+  ]);
+  const deployGas = async (contract: { deploymentTransaction(): ContractTransactionResponse | null }) =>
+    (await contract.deploymentTransaction()!.wait())!.gasUsed;
+  const implementation = await new NetDollarV2__factory(deployerAccount).deploy();
+  const proxy = await new ERC1967Proxy__factory(deployerAccount).deploy(await implementation.getAddress(), init);
+  const created = (await deployGas(implementation)) + (await deployGas(proxy));
+  const deployer = await new Create2Deployer__factory(deployerAccount).deploy();
+  const salt = ethers.id("bench");
+  const deterministicImplementation = ethers.getCreate2Address(await deployer.getAddress(), salt, ethers.keccak256(NetDollarV2__factory.bytecode));
+  const viaCreate2 =
+    (await gasOf(deployer.deploy(salt, NetDollarV2__factory.bytecode))) +
+    (await gasOf(deployer.deploy(salt, (await new ERC1967Proxy__factory().getDeployTransaction(deterministicImplementation, init)).data)));
+  rows.push(
+    { operation: "deploy: implementation + initialized proxy (CREATE, 2 transactions)", measured: { [columns[0]]: created } },
+    { operation: "deploy: the same through Create2Deployer (one address on every chain)", measured: { [columns[0]]: viaCreate2 } },
+  );
   return {
     title: "Token",
     columns,
@@ -253,6 +278,7 @@ export async function measureTokenGas(): Promise<GasSection> {
       "mint → holder, reserve guard on: the guard reads the ReserveOracle's latest round (one call, one storage word); its budget is the unguarded mint → holder plus 8,000 (issue #5).",
       "permit: the owner's second permit (nonce 1 → 2) for a spender that already has an allowance.",
       "approve (0→x) and approve/permit in NetDollar check neither pause nor blocklist (they move no value; every spend is checked).",
+      "deploy rows: once per chain; through Create2Deployer it costs the deployer's two calls on top. There the proxy's address depends only on the deployer's address, the code and the initialization, so front-running it deploys the very same initialized token (docs/security.md).",
     ],
   };
 }
