@@ -112,6 +112,20 @@ async function channelsFor(
   };
 }
 
+/** A payment's receipt, as `pay` and `x402 buy` print it: what was paid how, its status and its transaction. */
+function receiptRows(p: PaymentRecord): [string, string][] {
+  const voucher = p.scheme === "batch-settlement";
+  return [
+    [
+      p.status === "settled" ? "paid" : "signed (not paid)",
+      `${formatDollars(p.amount)} to ${p.payTo}${voucher ? ` by voucher (ceiling ${formatDollars(p.ceiling ?? 0n)})` : ""}`,
+    ],
+    ...(p.deposit !== undefined ? ([["deposited", `${formatDollars(p.deposit)} into channel ${p.nonce}`]] as [string, string][]) : []),
+    ["status", p.status + (p.errorReason ? ` (${p.errorReason})` : "")],
+    ["transaction", p.transaction ?? (voucher ? "(none: claimed later, with others)" : "(none)")],
+  ];
+}
+
 export function registerX402Commands(program: Command): void {
   const x402 = program.command("x402").description("agent payments over HTTP 402 (x402 v2): the facilitator and a demo paid API");
 
@@ -480,7 +494,7 @@ export function registerX402Commands(program: Command): void {
                   ...(paid.server?.rows ?? []),
                 ]),
                 paid.server
-                  ? `Try: netd x402 buy ${server.url} "stablecoins" --max 0.05 --scheme batch-settlement --deposit 0.05`
+                  ? `Try: netd x402 buy ${server.url} "stablecoins" --max ${formatAmount(price)} --scheme batch-settlement --deposit ${formatAmount(price * 20n)}`
                   : `Try: netd x402 buy ${server.url} "stablecoins" --max 0.05`,
               ],
               { command: "x402 serve-a2a", url: server.url, payTo, network, asset: asset.address, price, scheme },
@@ -541,13 +555,7 @@ export function registerX402Commands(program: Command): void {
                 ...(purchase.result ? [purchase.result, ""] : []),
                 ...table([
                   ["payment", String(meta["x402.payment.status"] ?? "(none asked)")],
-                  ...(p
-                    ? ([
-                        [p.status === "settled" ? "paid" : "signed (not paid)", `${formatDollars(p.amount)} to ${p.payTo}`],
-                        ["status", p.status + (p.errorReason ? ` (${p.errorReason})` : "")],
-                        ["transaction", p.transaction ?? "(none)"],
-                      ] as [string, string][])
-                    : []),
+                  ...(p ? receiptRows(p) : []),
                   ...(mandate
                     ? ([["mandate", `spent $${(mandate.usage.spentMinor / 100).toFixed(2)} under it (${mandate.payments.length} payment(s))`]] as [
                         string,
@@ -714,17 +722,9 @@ export function registerX402Commands(program: Command): void {
             const payment: PaymentRecord | undefined = client.payments.at(-1);
             const receipt: [string, string][] = payment
               ? [
-                  [
-                    "paid",
-                    `${formatDollars(payment.amount)} to ${payment.payTo}${payment.scheme === "batch-settlement" ? ` by voucher (ceiling ${formatDollars(payment.ceiling ?? 0n)})` : ""}`,
-                  ],
-                  ...(payment.deposit !== undefined
-                    ? ([["deposited", `${formatDollars(payment.deposit)} into channel ${payment.nonce}`]] as [string, string][])
-                    : []),
-                  ["status", payment.status + (payment.errorReason ? ` (${payment.errorReason})` : "")],
+                  ...receiptRows(payment),
                   ["payer", payment.payer],
                   ["network", payment.network],
-                  ["transaction", payment.transaction ?? (payment.scheme === "batch-settlement" ? "(none: claimed later, with others)" : "(none)")],
                   ...(mandate
                     ? ([
                         [
