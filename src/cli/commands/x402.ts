@@ -91,8 +91,35 @@ async function channelsFor(
   scheme: "exact" | "batch-settlement",
   database: string | undefined,
   o: Omit<Parameters<typeof startChannelServer>[2], "channels"> & { channels?: { address: string; collector: string } },
-): Promise<{ server?: ChannelServer; pricing: { schemes: PaywallScheme[]; batch?: BatchSettlementServer }; start(): void; stop(): Promise<void> }> {
-  if (scheme === "exact" || !o.channels) return { pricing: { schemes: ["exact"] }, start: () => undefined, stop: async () => undefined };
+): Promise<{
+  server?: ChannelServer;
+  pricing: { schemes: PaywallScheme[]; batch?: BatchSettlementServer };
+  /** Runs `listen`; claiming starts once it is listening, and a server that cannot start closes the channel store. */
+  serving<T>(listen: () => Promise<T>): Promise<T>;
+  stop(): Promise<void>;
+}> {
+  const serving =
+    (start: () => void, stop: () => Promise<void>) =>
+    async <T>(listen: () => Promise<T>) => {
+      let listening: T;
+      try {
+        listening = await listen();
+      } catch (error) {
+        await stop();
+        throw error;
+      }
+      start();
+      return listening;
+    };
+  if (scheme === "exact" || !o.channels)
+    return {
+      pricing: { schemes: ["exact"] },
+      serving: serving(
+        () => undefined,
+        async () => undefined,
+      ),
+      stop: async () => undefined,
+    };
   const db = await openDatabase(ctx.databaseLocation(database));
   let server: ChannelServer;
   try {
@@ -101,15 +128,11 @@ async function channelsFor(
     await db.close();
     throw error;
   }
-  return {
-    server,
-    pricing: { schemes: ["batch-settlement", "exact"], batch: server.batch },
-    start: () => server.claimer.start(),
-    stop: async () => {
-      await server.stop();
-      await db.close();
-    },
+  const stop = async () => {
+    await server.stop();
+    await db.close();
   };
+  return { server, pricing: { schemes: ["batch-settlement", "exact"], batch: server.batch }, serving: serving(() => server.claimer.start(), stop), stop };
 }
 
 /** A payment's receipt, as `pay` and `x402 buy` print it: what was paid how, its status and its transaction. */
@@ -381,8 +404,7 @@ export function registerX402Commands(program: Command): void {
           const server = lib().createDemoMcpServer(pricing);
           const transport = new StdioServerTransport();
           ctx.out.note(`MCP server on stdio: tools hello (free), joke ($0.001), forecast ($0.01), paid to ${payTo} on ${network}`);
-          await server.connect(transport);
-          paid.start();
+          await paid.serving(() => server.connect(transport));
           await new Promise<void>((resolve) => {
             transport.onclose = resolve;
             process.stdin.once("end", resolve);
@@ -393,18 +415,13 @@ export function registerX402Commands(program: Command): void {
           await paid.stop();
           throw new ExitWithCode(0);
         }
-        let server: RunningServer;
-        try {
-          server = await lib().listen(
+        const server = await paid.serving(() =>
+          lib().listen(
             lib().mcpHttpApp(() => lib().createDemoMcpServer(pricing)),
             port,
             host,
-          );
-        } catch (error) {
-          await paid.stop();
-          throw error;
-        }
-        paid.start();
+          ),
+        );
         ctx.out.result(
           [
             `MCP server listening on ${server.url}/mcp (streamable HTTP; Ctrl-C to stop)`,
@@ -457,9 +474,8 @@ export function registerX402Commands(program: Command): void {
             const channels = scheme === "batch-settlement" ? await ctx.channels() : undefined;
             const facilitator = await facilitatorFor(ctx, facilitatorUrl, network, asset, channels);
             const paid = await channelsFor(ctx, scheme, options.database, { facilitator, network, asset, payTo, channels, claimInterval, claimThreshold });
-            let server: RunningServer;
-            try {
-              server = await lib().serveA2AMerchant(
+            const server = await paid.serving(() =>
+              lib().serveA2AMerchant(
                 { name: "netd-demo-reports", description: "sells market reports for NET Dollar" },
                 {
                   resource: "a2a://netd-demo-reports/report",
@@ -475,12 +491,8 @@ export function registerX402Commands(program: Command): void {
                 },
                 port,
                 host,
-              );
-            } catch (error) {
-              await paid.stop();
-              throw error;
-            }
-            paid.start();
+              ),
+            );
             ctx.out.result(
               [
                 `A2A merchant agent listening on ${server.url} (agent card at /.well-known/agent-card.json; Ctrl-C to stop)`,
