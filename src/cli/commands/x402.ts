@@ -149,6 +149,23 @@ function receiptRows(p: PaymentRecord): [string, string][] {
   ];
 }
 
+/**
+ * What serve-mcp and serve-a2a are paid with: the payee (--pay-to, else the configured key), the network and asset of
+ * the deployment, the facilitator (--facilitator-url, else one in process) and, with --scheme batch-settlement, the
+ * payment channels.
+ */
+async function paidServerOf(ctx: CliContext, options: { payTo?: string; facilitatorUrl?: string } & SchemeOptions) {
+  const { scheme, claimInterval, claimThreshold } = parseSchemeOptions(options);
+  const facilitatorUrl = options.facilitatorUrl === undefined ? undefined : parseUrl(options.facilitatorUrl, "--facilitator-url");
+  const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
+  const network = lib().caip2(await ctx.chainId());
+  const [asset] = await resolveAssets(ctx, []);
+  const channels = scheme === "batch-settlement" ? await ctx.channels() : undefined;
+  const facilitator = await facilitatorFor(ctx, facilitatorUrl, network, asset, channels);
+  const paid = await channelsFor(ctx, scheme, options.database, { facilitator, network, asset, payTo, channels, claimInterval, claimThreshold });
+  return { scheme, facilitatorUrl, payTo, network, asset, facilitator, paid };
+}
+
 export function registerX402Commands(program: Command): void {
   const x402 = program.command("x402").description("agent payments over HTTP 402 (x402 v2): the facilitator and a demo paid API");
 
@@ -388,14 +405,7 @@ export function registerX402Commands(program: Command): void {
       action((ctx) => async (options: { port: string; host: string; stdio?: boolean; payTo?: string; facilitatorUrl?: string } & SchemeOptions) => {
         const port = parsePort(options.port);
         const host = parseHost(ctx, options.host);
-        const { scheme, claimInterval, claimThreshold } = parseSchemeOptions(options);
-        const facilitatorUrl = options.facilitatorUrl === undefined ? undefined : parseUrl(options.facilitatorUrl, "--facilitator-url");
-        const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
-        const network = lib().caip2(await ctx.chainId());
-        const [asset] = await resolveAssets(ctx, []);
-        const channels = scheme === "batch-settlement" ? await ctx.channels() : undefined;
-        const facilitator = await facilitatorFor(ctx, facilitatorUrl, network, asset, channels);
-        const paid = await channelsFor(ctx, scheme, options.database, { facilitator, network, asset, payTo, channels, claimInterval, claimThreshold });
+        const { scheme, facilitatorUrl, payTo, network, asset, facilitator, paid } = await paidServerOf(ctx, options);
         const pricing = { payTo, network, asset, facilitator, ...paid.pricing };
         if (options.stdio) {
           // Loaded only here: the other commands never need it.
@@ -466,14 +476,7 @@ export function registerX402Commands(program: Command): void {
             const port = parsePort(options.port);
             const host = parseHost(ctx, options.host);
             const price = parseAmount(options.price, "--price");
-            const { scheme, claimInterval, claimThreshold } = parseSchemeOptions(options);
-            const facilitatorUrl = options.facilitatorUrl === undefined ? undefined : parseUrl(options.facilitatorUrl, "--facilitator-url");
-            const payTo = options.payTo !== undefined ? parseAddress(options.payTo, "--pay-to") : (await ctx.signer()).address;
-            const network = lib().caip2(await ctx.chainId());
-            const [asset] = await resolveAssets(ctx, []);
-            const channels = scheme === "batch-settlement" ? await ctx.channels() : undefined;
-            const facilitator = await facilitatorFor(ctx, facilitatorUrl, network, asset, channels);
-            const paid = await channelsFor(ctx, scheme, options.database, { facilitator, network, asset, payTo, channels, claimInterval, claimThreshold });
+            const { scheme, facilitatorUrl, payTo, network, asset, facilitator, paid } = await paidServerOf(ctx, options);
             const server = await paid.serving(() =>
               lib().serveA2AMerchant(
                 { name: "netd-demo-reports", description: "sells market reports for NET Dollar" },
