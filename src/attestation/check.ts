@@ -49,6 +49,8 @@ export interface CheckReport {
   issuer: string;
   asOf: string;
   ageSeconds: bigint;
+  /** Older than `maxAgeSeconds` (never without one): the verdict is then invalid, and its figures are not current. */
+  stale: boolean;
   accountant: string;
   reportSha256: string;
   signature: SignatureCheck;
@@ -132,7 +134,8 @@ export async function checkAttestation(params: CheckAttestationParameters): Prom
   const signature = verifyAttestationSignature(doc, params.trustedAttestors);
   if (signature.problem) problems.push({ kind: "invalid", message: signature.problem });
   const ageSeconds = now - asOf;
-  if (params.maxAgeSeconds !== undefined && ageSeconds > params.maxAgeSeconds) {
+  const stale = params.maxAgeSeconds !== undefined && ageSeconds > params.maxAgeSeconds;
+  if (stale) {
     problems.push({ kind: "invalid", message: `the attestation is stale: ${ageSeconds} s old, more than the maximum ${params.maxAgeSeconds} s` });
   }
 
@@ -198,6 +201,7 @@ export async function checkAttestation(params: CheckAttestationParameters): Prom
     issuer: doc.issuer,
     asOf: doc.asOf,
     ageSeconds,
+    stale,
     accountant: doc.accountant,
     reportSha256: doc.report.sha256,
     signature,

@@ -64,8 +64,6 @@ export interface TransparencyData {
   generatedAt: string;
   /** The checker's report on the attestation (the same as `netd attest check`). */
   check: CheckReport;
-  /** The attestation is older than the maximum age: its figures are not current. */
-  stale: boolean;
   maxAgeSeconds?: bigint;
   reserveLines: AttestationDocument["reserves"]["lines"];
   chains: ChainFigures[];
@@ -131,11 +129,9 @@ export async function readTransparency(params: TransparencyParameters): Promise<
     }
   }
 
-  const stale = params.maxAgeSeconds !== undefined && check.ageSeconds > params.maxAgeSeconds;
   return {
     generatedAt: toIsoSeconds(now),
     check,
-    stale,
     ...(params.maxAgeSeconds !== undefined ? { maxAgeSeconds: params.maxAgeSeconds } : {}),
     reserveLines: params.document.reserves.lines,
     chains,

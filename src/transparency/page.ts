@@ -47,7 +47,7 @@ export function chartData(data: TransparencyData): { labels: string[]; reserves:
 export function renderTransparencyPage(data: TransparencyData): string {
   const r = data.check;
   const alerts: string[] = [];
-  if (data.stale) {
+  if (data.check.stale) {
     alerts.push(
       `<p class="alert" id="stale">STALE: the latest attestation is as of ${escape(r.asOf)}, ${duration(r.ageSeconds)} ago, older than the maximum of ${duration(data.maxAgeSeconds!)}. Its reserve figures are not current.</p>`,
     );
@@ -130,7 +130,7 @@ ${table(
   ["", ""],
   [
     ["as of", r.asOf],
-    ["age", `${duration(r.ageSeconds < 0n ? 0n : r.ageSeconds)}${data.stale ? " (STALE)" : ""}`],
+    ["age", `${duration(r.ageSeconds < 0n ? 0n : r.ageSeconds)}${data.check.stale ? " (STALE)" : ""}`],
     ["accountant", r.accountant],
     ["report SHA-256", [r.reportSha256, `id="report-hash"`]],
     ["attestor", sig.attestor ?? "(unsigned)"],

@@ -44,7 +44,7 @@ function loader(ctx: CliContext, file: string, o: SourceOptions): () => Promise<
 
 function summary(data: TransparencyData): [string, string][] {
   return [
-    ["verdict", data.check.verdict + (data.stale ? " (stale attestation)" : "")],
+    ["verdict", data.check.verdict + (data.check.stale ? " (stale attestation)" : "")],
     ["as of", data.check.asOf],
     ["chains", data.chains.map((c) => `${c.chainId}${c.unreadable ? " (could not be read)" : ""}`).join(", ")],
     ["rounds charted", String(data.history.length)],
@@ -74,7 +74,7 @@ export function registerTransparencyCommands(program: Command): void {
           command: "transparency build",
           files,
           verdict: data.check.verdict,
-          stale: data.stale,
+          stale: data.check.stale,
           unreadable: data.chains.filter((c) => c.unreadable).map((c) => c.chainId),
         });
       }),
