@@ -566,7 +566,7 @@ describe("ConditionalEscrow: invariants over random sequences (fast-check)", fun
   }
 
   it("keeps the escrow's balance equal to what it holds and owes, and every payment's books exact", async function () {
-    const params = fcParameters("escrow", { numRuns: 200 });
+    const params = fcParameters("escrow", { numRuns: 100 });
     await fc.assert(
       fc.asyncProperty(fc.commands(commands, { maxCommands: 40, size: "max" }), async (cmds) => {
         const { f, parties } = await loadFixture(setup);

@@ -778,7 +778,7 @@ describe("Token system: model-based invariants over random sequences (fast-check
   }
 
   it("every outcome is the model's (success or the exact error) and the invariants hold after every step", async function () {
-    const params = fcParameters("token", { numRuns: 250 });
+    const params = fcParameters("token", { numRuns: 120 });
     const started = Date.now();
     await fc.assert(
       fc.asyncProperty(
