@@ -136,3 +136,58 @@ export function readTextFile(file: string, what: string): string {
     throw new InvalidInputError(`${what} ${file}: ${why}`, { cause });
   }
 }
+
+/** What an MCP tool says it takes (its `inputSchema`, a JSON Schema object). */
+export interface ToolInputSchema {
+  properties?: Record<string, { type?: string | string[] }>;
+  required?: string[];
+}
+
+/**
+ * A tool's arguments: `--args '{"city":"Lisbon"}'` (a JSON object), then each `--arg name=value`, converted to the
+ * type the tool's schema gives that argument (number, integer, boolean, or JSON for objects and arrays; text
+ * otherwise). An argument the tool does not take, or one it needs and is not given, is refused before anything is sent.
+ */
+export function parseToolArguments(tool: string, schema: ToolInputSchema, json: string | undefined, pairs: string[]): Record<string, unknown> {
+  const properties = schema.properties ?? {};
+  const takes = Object.keys(properties);
+  const takesList = takes.length ? `it takes ${takes.join(", ")}` : "it takes none";
+  let args: Record<string, unknown> = {};
+  if (json !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(json);
+    } catch (error) {
+      throw new InvalidInputError(`--args is not JSON: ${(error as Error).message}`, { details: `e.g. --args '{"city":"Lisbon"}'` });
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new InvalidInputError("--args must be a JSON object of the tool's arguments");
+    args = { ...(parsed as Record<string, unknown>) };
+  }
+  for (const pair of pairs) {
+    const at = pair.indexOf("=");
+    if (at <= 0) throw new InvalidInputError(`--arg "${pair}" is not name=value`, { details: "e.g. --arg city=Lisbon" });
+    const name = pair.slice(0, at);
+    const value = pair.slice(at + 1);
+    const types = ([] as (string | undefined)[]).concat(properties[name]?.type);
+    if ((types.includes("integer") && !/^-?\d+$/.test(value)) || (types.includes("number") && !Number.isFinite(Number(value)))) {
+      throw new InvalidInputError(`--arg ${name}="${value}" is not a ${types.includes("integer") ? "whole number" : "number"}, which ${tool} takes`);
+    }
+    if (types.includes("integer") || types.includes("number")) args[name] = Number(value);
+    else if (types.includes("boolean")) {
+      if (value !== "true" && value !== "false") throw new InvalidInputError(`--arg ${name}="${value}" is not true or false, which ${tool} takes`);
+      args[name] = value === "true";
+    } else if (types.includes("object") || types.includes("array")) {
+      try {
+        args[name] = JSON.parse(value);
+      } catch {
+        throw new InvalidInputError(`--arg ${name}=… is not JSON, and ${tool} takes an ${types.includes("array") ? "array" : "object"} there`);
+      }
+    } else args[name] = value;
+  }
+  const unknown = Object.keys(args).filter((name) => !(name in properties));
+  if (unknown.length) throw new InvalidInputError(`${tool} takes no argument ${unknown.map((n) => `"${n}"`).join(", ")}; ${takesList}`);
+  const missing = (schema.required ?? []).filter((name) => !(name in args));
+  if (missing.length) throw new InvalidInputError(`${tool} needs ${missing.map((n) => `--arg ${n}=…`).join(" and ")}; ${takesList}`);
+  return args;
+}

@@ -10,6 +10,7 @@ import { offersFor, paymentRequiredFor, type Corrective, type OfferTerms } from 
 import { compareRequirements, type FacilitatorLike } from "./paywall";
 import { MANDATE_REASON, REASON } from "./reasons";
 import { mandateProblem, type MandatePolicy } from "../ap2/mandates";
+import { NetDollarError } from "../errors";
 
 /** The `_meta` keys of x402's MCP transport (specs/transports-v2/mcp.md). */
 export const MCP_PAYMENT_META = "x402/payment";
@@ -200,4 +201,30 @@ export class PayingMcpClient {
       },
     });
   }
+}
+
+/**
+ * An MCP client connected to the server at `url` over streamable HTTP (the transport `netd x402 serve-mcp` speaks);
+ * a server that cannot be reached, or does not speak MCP there, is a NetDollarError saying so.
+ *
+ * @example
+ * const client = await connectMcpClient(new URL("http://127.0.0.1:4071/mcp"));
+ * const agent = new PayingMcpClient(client, paying);
+ */
+export async function connectMcpClient(url: URL, name = "netd"): Promise<Client> {
+  // Loaded here: only MCP clients need them.
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { Client: McpClient } = require("@modelcontextprotocol/sdk/client/index.js") as typeof import("@modelcontextprotocol/sdk/client/index.js");
+  const { StreamableHTTPClientTransport } =
+    require("@modelcontextprotocol/sdk/client/streamableHttp.js") as typeof import("@modelcontextprotocol/sdk/client/streamableHttp.js");
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const client = new McpClient({ name, version: "1.0.0" });
+  try {
+    await client.connect(new StreamableHTTPClientTransport(url));
+  } catch (error) {
+    await client.close().catch(() => undefined);
+    const why = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+    throw new NetDollarError(`could not reach an MCP server at ${url}: ${why}`, { details: "nothing was paid" });
+  }
+  return client;
 }

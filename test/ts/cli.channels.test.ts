@@ -1,10 +1,7 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import { Wallet, type JsonRpcProvider } from "ethers";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { PayingClient, PayingMcpClient } from "../../src/x402";
 import { devnetWallet } from "../../src/devnet";
 import type { NetDollar } from "../../typechain-types";
 import { ok, deployWithAgentFunds, ADDRESSES, KEYS, startCliEnvironment, startCliServer, type CliEnvironment, type CliServer } from "../helpers/cli";
@@ -107,7 +104,7 @@ describe("netd pay --scheme batch-settlement and netd channel, end to end", func
     expect(again.stderr).to.include("holds nothing unclaimed to withdraw");
   });
 
-  it("serve-a2a and serve-mcp take channels too: x402 buy pays two reports by voucher, an MCP agent three forecasts; each server claims them", async function () {
+  it("serve-a2a and serve-mcp take channels too: x402 buy pays two reports by voucher, x402 call three forecasts; each server claims them", async function () {
     // Payers of their own (no gas needed: their deposits are ERC-3009 authorizations the facilitator relays), and
     // servers relaying with a key of their own (serve-demo above keeps relaying with the merchant's), paying the merchant.
     const [payer, agent2] = [Wallet.createRandom(), Wallet.createRandom()];
@@ -171,25 +168,22 @@ describe("netd pay --scheme batch-settlement and netd channel, end to end", func
       relaying,
       env.dir,
     );
-    const client = new Client({ name: "test-agent", version: "1.0.0" });
     const middle = await token.balanceOf(ADDRESSES.merchant);
     try {
-      await client.connect(new StreamableHTTPClientTransport(new URL(tools.url)));
-      const { contracts } = JSON.parse(readFileSync(env.deployment, "utf8")) as { contracts: Record<string, { address: string }> };
-      const paying = new PayingClient({
-        signer: agent2,
-        channels: { deposit: 100_000n, contracts: { address: contracts.BatchSettlement.address, collector: contracts.ERC3009DepositCollector.address } },
-        controls: { maxPerPayment: 10_000n },
-      });
-      const agent = new PayingMcpClient(client, paying);
-      for (const city of ["Lisbon", "Porto", "Faro"]) {
-        const forecast = await agent.callTool({ name: "forecast", arguments: { city } });
-        expect(forecast.content).to.deep.equal([{ type: "text", text: `Tomorrow in ${city}: sunny, 21°C.` }]);
-      }
-      expect(paying.payments.map((p) => [p.scheme, p.status])).to.deep.equal(Array(3).fill(["batch-settlement", "settled"]));
+      // netd x402 call: two forecasts in one run (a deposit, then a voucher), a third in another run (the channel's
+      // state kept in --state), all one channel and nothing on chain until the server claims.
+      const wallet = mkdtempSync(path.join(env.dir, "channels-mcp-"));
+      const paying = ["--scheme", "batch-settlement", "--deposit", "0.2", "--max", "0.01", "--state", wallet];
+      const two = ok(
+        await env.run(["x402", "call", tools.url, "forecast", "--arg", "city=Lisbon", "--count", "2", ...paying, "--json"], { key: agent2.privateKey }),
+      );
+      expect(two.json).to.deep.include({ count: 2, answered: 2, paid: "20000", deposited: "200000", payments: 2 });
+      const third = ok(await env.run(["x402", "call", tools.url, "forecast", "--arg", "city=Faro", ...paying, "--json"], { key: agent2.privateKey }));
+      expect(third.json.result).to.deep.include({ content: [{ type: "text", text: "Tomorrow in Faro: sunny, 21°C." }] });
+      expect(third.json.payment).to.deep.include({ scheme: "batch-settlement", status: "settled", amount: "10000", ceiling: "30000" });
+      expect(third.json.payment).to.not.have.property("deposit");
       expect(await token.balanceOf(ADDRESSES.merchant)).to.equal(middle);
     } finally {
-      await client.close();
       await tools.stop(); // Ctrl-C: the last claim
     }
     expect((await token.balanceOf(ADDRESSES.merchant)) - middle).to.equal(30_000n);

@@ -18,7 +18,9 @@ import type { CliContext } from "../context";
 import { action } from "../action";
 import { table } from "../output";
 import { ExitWithCode } from "../action";
-import { addMandateOptions, mandateFromOptions } from "./mandate";
+import { addMandateOptions } from "./mandate";
+import { registerMcpClientCommands } from "./mcpClient";
+import { mandateRows, payingClientOf, receiptRows } from "../paying";
 import { collect, parseCount, parsePort, parseSplitShares, parseUrl } from "../parse";
 import { openDatabase, type Database } from "../../db";
 import { parseHost, runUntilStopped } from "../serve";
@@ -26,7 +28,6 @@ import {
   addPayingSchemeOptions,
   addSchemeOptions,
   parseSchemeOptions,
-  payingSchemeOf,
   type PayingSchemeOptions,
   startChannelServer,
   type ChannelServer,
@@ -133,20 +134,6 @@ async function channelsFor(
     await db.close();
   };
   return { server, pricing: { schemes: ["batch-settlement", "exact"], batch: server.batch }, serving: serving(() => server.claimer.start(), stop), stop };
-}
-
-/** A payment's receipt, as `pay` and `x402 buy` print it: what was paid how, its status and its transaction. */
-function receiptRows(p: PaymentRecord): [string, string][] {
-  const voucher = p.scheme === "batch-settlement";
-  return [
-    [
-      p.status === "settled" ? "paid" : "signed (not paid)",
-      `${formatDollars(p.amount)} to ${p.payTo}${voucher ? ` by voucher (ceiling ${formatDollars(p.ceiling ?? 0n)})` : ""}`,
-    ],
-    ...(p.deposit !== undefined ? ([["deposited", `${formatDollars(p.deposit)} into channel ${p.nonce}`]] as [string, string][]) : []),
-    ["status", p.status + (p.errorReason ? ` (${p.errorReason})` : "")],
-    ["transaction", p.transaction ?? (voucher ? "(none: claimed later, with others)" : "(none)")],
-  ];
 }
 
 /**
@@ -536,18 +523,7 @@ export function registerX402Commands(program: Command): void {
         (ctx) =>
           async (agentUrl: string, request: string, options: { max: string; mandate?: string; agentKey?: string; ledger?: string } & PayingSchemeOptions) => {
             const url = parseUrl(agentUrl, "<agent-url>");
-            const max = parseAmount(options.max, "--max");
-            const { scheme, maxDeposit, channels } = await payingSchemeOf(ctx, options);
-            const mandate = await mandateFromOptions(options);
-            const network = lib().caip2(await ctx.chainId());
-            const asset = (await ctx.deployment()).contracts.NetDollar.address;
-            const paying = new (lib().PayingClient)({
-              signer: await ctx.signer(),
-              mandate,
-              schemes: [scheme],
-              channels,
-              controls: { maxPerPayment: max, maxDeposit, allowedNetworks: [network], allowedAssets: [{ network, asset }] },
-            });
+            const { client: paying, mandate } = await payingClientOf(ctx, options);
             // eslint-disable-next-line @typescript-eslint/no-require-imports
             const { ClientFactory } = require("@a2a-js/sdk/client") as typeof import("@a2a-js/sdk/client", { with: { "resolution-mode": "import" } });
             let client;
@@ -568,16 +544,7 @@ export function registerX402Commands(program: Command): void {
             ctx.out.result(
               [
                 ...(purchase.result ? [purchase.result, ""] : []),
-                ...table([
-                  ["payment", String(meta["x402.payment.status"] ?? "(none asked)")],
-                  ...(p ? receiptRows(p) : []),
-                  ...(mandate
-                    ? ([["mandate", `spent $${(mandate.usage.spentMinor / 100).toFixed(2)} under it (${mandate.payments.length} payment(s))`]] as [
-                        string,
-                        string,
-                      ][])
-                    : []),
-                ]),
+                ...table([["payment", String(meta["x402.payment.status"] ?? "(none asked)")], ...(p ? receiptRows(p) : []), ...mandateRows(mandate)]),
               ],
               {
                 command: "x402 buy",
@@ -591,6 +558,8 @@ export function registerX402Commands(program: Command): void {
           },
       ),
     );
+
+  registerMcpClientCommands(x402);
 
   addPayingSchemeOptions(addMandateOptions(program.command("pay")))
     .description("fetch a URL, paying its HTTP 402 (x402) in NET Dollar with the configured key; prints the response and the receipt")
@@ -636,28 +605,11 @@ export function registerX402Commands(program: Command): void {
               throw new InvalidInputError(`"${url}" is not a URL`);
             }
             if (target.protocol !== "http:" && target.protocol !== "https:") throw new InvalidInputError(`"${url}" is not an http(s) URL`);
-            const max = parseAmount(options.max, "--max");
             const method = options.method.toUpperCase();
             if (!/^[A-Z]+$/.test(method)) throw new InvalidInputError(`--method "${options.method}" is not an HTTP method`);
             const count = parseCount(options.count, "--count", 1_000_000);
             const parallel = parseCount(options.parallel, "--parallel", 1_000);
-            const { scheme, maxDeposit, channels } = await payingSchemeOf(ctx, options);
-            const network = lib().caip2(await ctx.chainId());
-            const assets = options.asset.length ? options.asset.map((a) => parseAddress(a, "--asset")) : [(await ctx.deployment()).contracts.NetDollar.address];
-            const signer = await ctx.signer();
-            const mandate = await mandateFromOptions(options);
-            const client = new (lib().PayingClient)({
-              mandate,
-              signer,
-              schemes: [scheme],
-              controls: {
-                maxPerPayment: max,
-                maxDeposit,
-                allowedNetworks: [network],
-                allowedAssets: assets.map((asset) => ({ network, asset })),
-              },
-              channels,
-            });
+            const { client, mandate, scheme } = await payingClientOf(ctx, options);
             const headers: Record<string, string> = {};
             let body: string | undefined;
             if (options.data !== undefined) {
@@ -714,7 +666,7 @@ export function registerX402Commands(program: Command): void {
                         ][])
                       : []),
                     ["answers", [...statuses.entries()].map(([status, n]) => `${n} × HTTP ${status}`).join(", ")],
-                    ["payer", await signer.getAddress()],
+                    ["payer", await (await ctx.signer()).getAddress()],
                   ]),
                 ],
                 {
@@ -736,19 +688,7 @@ export function registerX402Commands(program: Command): void {
             const text = await res.text();
             const payment: PaymentRecord | undefined = client.payments.at(-1);
             const receipt: [string, string][] = payment
-              ? [
-                  ...receiptRows(payment),
-                  ["payer", payment.payer],
-                  ["network", payment.network],
-                  ...(mandate
-                    ? ([
-                        [
-                          "mandate",
-                          `nonce ${payment.nonce} is its chain's hash; spent $${(mandate.usage.spentMinor / 100).toFixed(2)} under it (${mandate.payments.length} payment(s))`,
-                        ],
-                      ] as [string, string][])
-                    : []),
-                ]
+              ? [...receiptRows(payment), ["payer", payment.payer], ["network", payment.network], ...mandateRows(mandate, payment)]
               : [["paid", "nothing (the resource did not ask for payment)"]];
             if (ctx.out.json) {
               let parsed: unknown;
