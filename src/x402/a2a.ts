@@ -4,12 +4,12 @@ import express, { type Express } from "express";
 // required from the CommonJS build (the same API).
 import type * as A2ACore from "@a2a-js/sdk" with { "resolution-mode": "import" };
 import type * as A2AServer from "@a2a-js/sdk/server" with { "resolution-mode": "import" };
-import type { AgentExecutor, ExecutionEventBus, RequestContext } from "@a2a-js/sdk/server" with { "resolution-mode": "import" };
+import type { AgentExecutor, ExecutionEventBus, RequestContext, TaskStore } from "@a2a-js/sdk/server" with { "resolution-mode": "import" };
 import type { Message, Part, Task } from "@a2a-js/sdk" with { "resolution-mode": "import" };
 import type { Client } from "@a2a-js/sdk/client" with { "resolution-mode": "import" };
 import type * as A2AExpress from "@a2a-js/sdk/server/express" with { "resolution-mode": "import" };
 import { PaymentPayloadV2Schema } from "@x402/core/schemas";
-import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
+import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse, VerifyResponse } from "@x402/core/types";
 import { mandateProblem } from "../ap2/mandates";
 import type { PaymentRecord, PayingClient } from "./client";
 import { compareRequirements } from "./paywall";
@@ -18,6 +18,7 @@ import { offersFor, paymentRequiredFor, type Corrective } from "./offers";
 import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
 import { listen, type RunningServer } from "./facilitatorServer";
 import { MANDATE_REASON, REASON } from "./reasons";
+import { ServedPayments } from "./served";
 
 type TaskState = A2ACore.TaskState;
 let loaded: { AgentEvent: typeof A2AServer.AgentEvent; Role: typeof A2ACore.Role; TaskState: typeof A2ACore.TaskState } | undefined;
@@ -56,6 +57,11 @@ export interface PaidSkill extends PaidToolPricing {
   resource: string;
   description: string;
   run(request: string): Promise<string>;
+  /**
+   * Which exact payments paid for a task (see ./served.ts): in the database, so that a payment settled before the agent
+   * stopped does its work once when submitted again, and never twice. Default this process's memory.
+   */
+  served?: ServedPayments;
 }
 
 const text = (value: string): Part => ({ content: { $case: "text", value }, metadata: undefined, filename: "", mediaType: "text/plain" });
@@ -97,8 +103,11 @@ function errorCode(reason: string): string {
 export class PaidSkillExecutor implements AgentExecutor {
   private readonly offers: PaymentRequirements[];
 
+  private readonly served: ServedPayments;
+
   constructor(private readonly skill: PaidSkill) {
     this.offers = offersFor(`skill "${skill.resource}"`, skill);
+    this.served = skill.served ?? new ServedPayments();
   }
 
   private required(error?: string, corrective?: Corrective): PaymentRequired {
@@ -194,12 +203,36 @@ export class PaidSkillExecutor implements AgentExecutor {
 
     const mandate = await mandateProblem(payment, requirements, this.skill.resource, this.skill.mandates);
     if (mandate) return askForPayment(`${MANDATE_REASON}: ${mandate}`);
-    const verified = await this.skill.facilitator.verify(payment, requirements);
-    if (!verified.isValid) return askForPayment(`${verified.invalidReason}${verified.invalidMessage ? `: ${verified.invalidMessage}` : ""}`);
-    const settlement = await this.skill.facilitator.settle(payment, requirements);
+    const auth = (payment.payload as { authorization?: { from?: unknown; nonce?: unknown; validBefore?: unknown } }).authorization;
+    const id = {
+      network: requirements.network,
+      payer: String(auth?.from ?? ""),
+      nonce: String(auth?.nonce ?? ""),
+      validBefore: BigInt(/^\d+$/.test(String(auth?.validBefore ?? "")) ? String(auth!.validBefore) : "0"),
+    };
+    const usedAlready = `${REASON.nonceAlreadyUsed}: this payment was already used for a task`;
+    if (await this.served.wasServed(id)) return askForPayment(usedAlready);
+    let verified: VerifyResponse;
+    let settlement: SettleResponse;
+    try {
+      verified = await this.skill.facilitator.verify(payment, requirements);
+      // Used on chain already: if by this payment's own settlement (the agent stopped before the work), settling
+      // again answers that settlement, and the work is done once.
+      const recovering = !verified.isValid && verified.invalidReason === REASON.nonceAlreadyUsed;
+      if (!verified.isValid && !recovering) return askForPayment(`${verified.invalidReason}${verified.invalidMessage ? `: ${verified.invalidMessage}` : ""}`);
+      settlement = await this.skill.facilitator.settle(payment, requirements);
+      if (!settlement.success && recovering) return askForPayment(`${REASON.nonceAlreadyUsed}${verified.invalidMessage ? `: ${verified.invalidMessage}` : ""}`);
+    } catch (error) {
+      return askForPayment(
+        `the payment facilitator could not be reached (${(error as Error).message.split("\n")[0]}); the payment may have been settled: submit the same payment again, it is never charged twice`,
+      );
+    }
     if (!settlement.success)
       return failed(`${settlement.errorReason}${settlement.errorMessage ? `: ${settlement.errorMessage}` : ""}`, requirements.network, settlement);
+    if (!(await this.served.take({ ...id, route: this.skill.resource, transaction: settlement.transaction }))) return askForPayment(usedAlready);
     await work(settlement);
+    // The task is answered: the same payment again is a replay from now on.
+    await this.served.served(id);
   }
 
   async cancelTask(): Promise<void> {
@@ -246,8 +279,17 @@ export class PayingA2AClient {
     );
   }
 
+  /** Asks `merchant` for `request`, then pays the task when it waits for payment (see {@link payTask}). */
   async buy(request: string, merchant: string): Promise<A2APurchase> {
-    const first = await this.send(a2aMessage("user", request, {}));
+    return this.payTask(await this.send(a2aMessage("user", request, {})), merchant);
+  }
+
+  /**
+   * Pays a task that waits for payment (`input-required`, `payment-required`) within the paying client's controls and
+   * mandate, in the same task, and returns it as the merchant answered; a task that does not wait for payment is
+   * returned as it is. A task asked for earlier, even before the merchant restarted, is paid the same way.
+   */
+  async payTask(first: Task, merchant: string): Promise<A2APurchase> {
     const meta = (first.status?.message?.metadata ?? {}) as Record<string, unknown>;
     if (first.status?.state !== sdk().TaskState.TASK_STATE_INPUT_REQUIRED || meta[A2A_X402.status] !== "payment-required")
       return { task: first, result: resultOf(first) };
@@ -303,11 +345,17 @@ function resultOf(task: Task): string | undefined {
   return words || undefined;
 }
 
+/** Where a merchant agent keeps its tasks: a {@link DatabaseTaskStore} to keep them across restarts; default memory. */
+export interface A2AMerchantOptions {
+  tasks?: TaskStore;
+}
+
 /**
  * An Express app that serves a merchant agent selling `skill` over A2A (JSON-RPC at `/`, the agent card at
  * `/.well-known/agent-card.json`, declaring the a2a-x402 extension as required); `url` is where it is reachable.
+ * Its tasks are kept in `options.tasks` (default the SDK's memory: a restart forgets tasks waiting for payment).
  */
-export function a2aMerchantApp(agent: { name: string; description: string; url: string }, skill: PaidSkill): Express {
+export function a2aMerchantApp(agent: { name: string; description: string; url: string }, skill: PaidSkill, options: A2AMerchantOptions = {}): Express {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { DefaultRequestHandler, InMemoryTaskStore } = require("@a2a-js/sdk/server") as typeof A2AServer;
   const { jsonRpcHandler, agentCardHandler, UserBuilder } = require("@a2a-js/sdk/server/express") as typeof A2AExpress;
@@ -343,7 +391,7 @@ export function a2aMerchantApp(agent: { name: string; description: string; url: 
     ],
     signatures: [],
   };
-  const handler = new DefaultRequestHandler(card, new InMemoryTaskStore(), new PaidSkillExecutor(skill));
+  const handler = new DefaultRequestHandler(card, options.tasks ?? new InMemoryTaskStore(), new PaidSkillExecutor(skill));
   const app = express();
   app.use("/.well-known/agent-card.json", agentCardHandler({ agentCardProvider: handler }));
   app.use("/", express.json(), jsonRpcHandler({ requestHandler: handler, userBuilder: UserBuilder.noAuthentication }));
@@ -351,12 +399,18 @@ export function a2aMerchantApp(agent: { name: string; description: string; url: 
 }
 
 /** Serves {@link a2aMerchantApp} on loopback (port 0: any free one), its agent card naming the URL it listens on. */
-export async function serveA2AMerchant(agent: { name: string; description: string }, skill: PaidSkill, port = 0, host = "127.0.0.1"): Promise<RunningServer> {
+export async function serveA2AMerchant(
+  agent: { name: string; description: string },
+  skill: PaidSkill,
+  port = 0,
+  host = "127.0.0.1",
+  options: A2AMerchantOptions = {},
+): Promise<RunningServer> {
   // The card names the URL, known once listening: the app is made then, and requests before it wait for none.
   const inner: { app?: Express } = {};
   const front = express();
   front.use((req, res, next) => inner.app!(req, res, next));
   const server = await listen(front, port, host);
-  inner.app = a2aMerchantApp({ ...agent, url: server.url }, skill);
+  inner.app = a2aMerchantApp({ ...agent, url: server.url }, skill, options);
   return server;
 }

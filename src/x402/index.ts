@@ -22,3 +22,4 @@ export * from "./served";
 export * from "./mcp";
 export * from "./mcpDemo";
 export * from "./a2a";
+export * from "./a2aTasks";

@@ -84,8 +84,9 @@ async function facilitatorFor(
 }
 
 /**
- * A paid server's payment channels when its scheme is batch-settlement (the channel store on --database, the channel
- * server and its claimer): what its offers need, and how to start and stop claiming. Nothing for exact.
+ * A paid server's database and payment channels. The database (--database, else NETD_DATABASE_URL, else .netd/db) is
+ * opened for batch-settlement (the channel store) or when one is named; with batch-settlement the channel server and
+ * its claimer run on it. Returns what the offers need, the database, and how to start and stop.
  */
 async function channelsFor(
   ctx: CliContext,
@@ -94,46 +95,37 @@ async function channelsFor(
   o: Omit<Parameters<typeof startChannelServer>[2], "channels"> & { channels?: { address: string; collector: string } },
 ): Promise<{
   server?: ChannelServer;
+  db?: Database;
   pricing: { schemes: PaywallScheme[]; batch?: BatchSettlementServer };
-  /** Runs `listen`; claiming starts once it is listening, and a server that cannot start closes the channel store. */
+  /** Runs `listen`; claiming starts once it is listening, and a server that cannot start closes the database. */
   serving<T>(listen: () => Promise<T>): Promise<T>;
   stop(): Promise<void>;
 }> {
-  const serving =
-    (start: () => void, stop: () => Promise<void>) =>
-    async <T>(listen: () => Promise<T>) => {
-      let listening: T;
-      try {
-        listening = await listen();
-      } catch (error) {
-        await stop();
-        throw error;
-      }
-      start();
-      return listening;
-    };
-  if (scheme === "exact" || !o.channels)
-    return {
-      pricing: { schemes: ["exact"] },
-      serving: serving(
-        () => undefined,
-        async () => undefined,
-      ),
-      stop: async () => undefined,
-    };
-  const db = await openDatabase(ctx.databaseLocation(database));
-  let server: ChannelServer;
+  const batch = scheme === "batch-settlement" && o.channels !== undefined;
+  const db = batch || database?.trim() || ctx.env.NETD_DATABASE_URL?.trim() ? await openDatabase(ctx.databaseLocation(database)) : undefined;
+  let server: ChannelServer | undefined;
   try {
-    server = await startChannelServer(ctx, db, { ...o, channels: o.channels });
+    if (batch) server = await startChannelServer(ctx, db!, { ...o, channels: o.channels! });
   } catch (error) {
-    await db.close();
+    await db?.close();
     throw error;
   }
   const stop = async () => {
-    await server.stop();
-    await db.close();
+    await server?.stop();
+    await db?.close();
   };
-  return { server, pricing: { schemes: ["batch-settlement", "exact"], batch: server.batch }, serving: serving(() => server.claimer.start(), stop), stop };
+  const serving = async <T>(listen: () => Promise<T>) => {
+    let listening: T;
+    try {
+      listening = await listen();
+    } catch (error) {
+      await stop();
+      throw error;
+    }
+    server?.claimer.start();
+    return listening;
+  };
+  return { server, db, pricing: server ? { schemes: ["batch-settlement", "exact"], batch: server.batch } : { schemes: ["exact"] }, serving, stop };
 }
 
 /**
@@ -441,7 +433,7 @@ export function registerX402Commands(program: Command): void {
 
   addSchemeOptions(
     x402.command("serve-a2a"),
-    "batch-settlement: where the channel store is kept, a postgres:// URL or a directory (env NETD_DATABASE_URL; default .netd/db)",
+    "where the tasks, the exact payments taken and (batch-settlement) the channel store are kept, a postgres:// URL or a directory (env NETD_DATABASE_URL; default .netd/db, opened for batch-settlement or when named)",
   )
     .description("run a demo merchant agent over A2A (JSON-RPC, a2a-x402 v0.2): it sells a market report for $0.01, paid in the task before it is written")
     .option("--port <port>", "port (the agent card is at /.well-known/agent-card.json)", "4081")
@@ -477,10 +469,12 @@ export function registerX402Commands(program: Command): void {
                   facilitator,
                   ...paid.pricing,
                   mandates: { required: options.requireMandate ?? false },
+                  served: new (lib().ServedPayments)(paid.db),
                   run: async (topic) => `Market report on ${topic || "stablecoins"}: volumes up 12% this quarter, fees down 3%.`,
                 },
                 port,
                 host,
+                { tasks: paid.db ? new (lib().DatabaseTaskStore)(paid.db) : undefined },
               ),
             );
             ctx.out.result(
@@ -494,6 +488,12 @@ export function registerX402Commands(program: Command): void {
                   ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
                   ["schemes", paid.server ? "batch-settlement, exact" : "exact"],
                   ...(paid.server?.rows ?? []),
+                  [
+                    "tasks",
+                    paid.db
+                      ? `${paid.db.kind} ${paid.db.location} (kept across restarts)`
+                      : "in memory (a restart forgets tasks waiting for payment; --database keeps them)",
+                  ],
                 ]),
                 paid.server
                   ? `Try: netd x402 buy ${server.url} "stablecoins" --max ${formatAmount(price)} --scheme batch-settlement --deposit ${formatAmount(price * 20n)}`

@@ -1,0 +1,282 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { expect } from "chai";
+import type { Task } from "@a2a-js/sdk" with { "resolution-mode": "import" };
+import type { PaymentPayload, PaymentRequired } from "@x402/core/types";
+import { openDatabase, type Database } from "../../src/db";
+import { devnetWallet } from "../../src/devnet";
+import { InvalidInputError } from "../../src/errors";
+import { DatabaseTaskStore, PayingClient, ServedPayments, type FacilitatorLike } from "../../src/x402";
+import { A2A_X402, A2A_X402_EXTENSION, PayingA2AClient, serveA2AMerchant } from "../../src/x402/a2a";
+import { NETWORK, startX402Environment, type X402Environment } from "../helpers/x402";
+import { NetdProcess, freePort } from "../helpers/process";
+import { freshDatabase, requirePostgres } from "../helpers/postgres";
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const sdk = () => require("@a2a-js/sdk") as typeof import("@a2a-js/sdk", { with: { "resolution-mode": "import" } });
+const sdkServer = () => require("@a2a-js/sdk/server") as typeof import("@a2a-js/sdk/server", { with: { "resolution-mode": "import" } });
+const sdkClient = () => require("@a2a-js/sdk/client") as typeof import("@a2a-js/sdk/client", { with: { "resolution-mode": "import" } });
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+const as = (userName: string, tenant = "") =>
+  new (sdkServer().ServerCallContext)({ tenant, user: { isAuthenticated: true, userName } as never }) as Parameters<DatabaseTaskStore["save"]>[1];
+
+function task(id: string, contextId: string, state: number, at: string, report?: string): Task {
+  return {
+    id,
+    contextId,
+    status: { state, message: undefined, timestamp: at },
+    artifacts: report
+      ? [
+          {
+            artifactId: `a-${id}`,
+            name: "result",
+            description: "a report",
+            parts: [{ content: { $case: "text", value: report }, metadata: undefined, filename: "", mediaType: "text/plain" }],
+            metadata: undefined,
+            extensions: [],
+          },
+        ]
+      : [],
+    history: [],
+    metadata: { [A2A_X402.status]: "payment-required", amount: "10000" },
+  };
+}
+
+/** The same task as the SDK's own JSON codec gives it back: what any store must return. */
+const roundTrip = (t: Task) => sdk().Task.fromJSON(sdk().Task.toJSON(t) as never);
+
+function storeSuite(kind: "pglite" | "postgres") {
+  describe(`DatabaseTaskStore on ${kind}`, function () {
+    let db: Database;
+    let drop: (() => Promise<void>) | undefined;
+    before(async function () {
+      if (kind === "pglite") db = await openDatabase("memory:");
+      else {
+        const fresh = await freshDatabase(requirePostgres(this));
+        drop = fresh.drop;
+        db = await openDatabase(fresh.url, { poolSize: 2 });
+      }
+    });
+    after(async function () {
+      await db?.close();
+      await drop?.();
+    });
+
+    it("saves, overwrites and loads a task as the SDK's codec gives it; per tenant and owner, never another's", async function () {
+      const store = new DatabaseTaskStore(db);
+      const waiting = task("t-1", "c-1", sdk().TaskState.TASK_STATE_INPUT_REQUIRED, "2026-12-03T10:00:00.000Z");
+      await store.save(waiting, as("alice"));
+      expect(await store.load("t-1", as("alice"))).to.deep.equal(roundTrip(waiting));
+      const done = task("t-1", "c-1", sdk().TaskState.TASK_STATE_COMPLETED, "2026-12-03T10:00:05.000Z", "volumes up 12%");
+      await store.save(done, as("alice"));
+      const loaded = (await store.load("t-1", as("alice")))!;
+      expect(loaded).to.deep.equal(roundTrip(done));
+      expect(loaded.artifacts[0].parts[0].content).to.deep.equal({ $case: "text", value: "volumes up 12%" });
+      expect(loaded.metadata).to.deep.equal({ [A2A_X402.status]: "payment-required", amount: "10000" });
+      expect(await store.load("t-1", as("bob"))).to.equal(undefined);
+      expect(await store.load("t-1", as("alice", "other-tenant"))).to.equal(undefined);
+      expect(await store.load("t-2", as("alice"))).to.equal(undefined);
+    });
+
+    it("lists newest first, filtered by context, state and time, in pages that cover every task once; artifacts only when asked", async function () {
+      const store = new DatabaseTaskStore(db);
+      const { TASK_STATE_INPUT_REQUIRED: waiting, TASK_STATE_COMPLETED: done } = sdk().TaskState;
+      for (let i = 0; i < 5; i++)
+        await store.save(task(`l-${i}`, i < 3 ? "c-a" : "c-b", i % 2 ? done : waiting, `2026-12-03T11:00:0${i}.000Z`, "r"), as("lister"));
+      await store.save(task("l-x", "c-a", waiting, "2026-12-03T11:00:09.000Z"), as("someone-else"));
+      const base = { tenant: "", contextId: "", status: 0, pageToken: "", statusTimestampAfter: undefined };
+      const all = await store.list({ ...base }, as("lister"));
+      expect(all.tasks.map((t) => t.id)).to.deep.equal(["l-4", "l-3", "l-2", "l-1", "l-0"]);
+      expect(all).to.deep.include({ totalSize: 5, pageSize: 50, nextPageToken: "" });
+      expect(all.tasks.every((t) => t.artifacts.length === 0)).to.equal(true);
+      expect((await store.list({ ...base, includeArtifacts: true }, as("lister"))).tasks[0].artifacts).to.have.length(1);
+      expect((await store.list({ ...base, contextId: "c-a" }, as("lister"))).tasks.map((t) => t.id)).to.deep.equal(["l-2", "l-1", "l-0"]);
+      expect((await store.list({ ...base, status: done }, as("lister"))).tasks.map((t) => t.id)).to.deep.equal(["l-3", "l-1"]);
+      const after = await store.list({ ...base, statusTimestampAfter: "2026-12-03T11:00:02.000Z" }, as("lister"));
+      expect(after.tasks.map((t) => t.id)).to.deep.equal(["l-4", "l-3"]);
+
+      const seen: string[] = [];
+      let token = "";
+      let pages = 0;
+      do {
+        const page = await store.list({ ...base, pageSize: 2, pageToken: token }, as("lister"));
+        expect(page).to.deep.include({ totalSize: 5, pageSize: 2 });
+        seen.push(...page.tasks.map((t) => t.id));
+        token = page.nextPageToken;
+        pages++;
+      } while (token);
+      expect(seen).to.deep.equal(["l-4", "l-3", "l-2", "l-1", "l-0"]);
+      expect(pages).to.equal(3);
+
+      await expect(store.list({ ...base, pageToken: "not-ours" }, as("lister"))).to.be.rejectedWith(
+        InvalidInputError,
+        'page token "not-ours" was not given by this agent',
+      );
+      await expect(store.list({ ...base, statusTimestampAfter: "yesterday" }, as("lister"))).to.be.rejectedWith(
+        InvalidInputError,
+        'statusTimestampAfter "yesterday" is not an ISO 8601 time',
+      );
+    });
+  });
+}
+
+/**
+ * A merchant agent that must not forget: its tasks in the database survive a crash (`netd x402 serve-a2a --database`
+ * killed with SIGKILL while a task waits for payment, then started again), and an exact payment settled just before
+ * the agent lost its answer does its work once when submitted again, and never twice.
+ */
+describe("A2A merchant: tasks and payments kept across a crash", function () {
+  this.timeout(180_000);
+  storeSuite("pglite");
+  storeSuite("postgres");
+
+  describe("with money, on a real node", function () {
+    let env: X402Environment;
+    before(async function () {
+      env = await startX402Environment();
+    });
+    after(async function () {
+      await env?.stop();
+    });
+
+    /** A message in a task (or starting one) from the shopper, with the extension activated. */
+    async function send(
+      client: Awaited<ReturnType<InstanceType<ReturnType<typeof sdkClient>["ClientFactory"]>["createFromUrl"]>>,
+      words: string,
+      metadata = {},
+      t?: Task,
+    ) {
+      const answer = (await client.sendMessage(
+        {
+          tenant: "",
+          message: {
+            messageId: `m-${Math.random()}`,
+            contextId: t?.contextId ?? "",
+            taskId: t?.id ?? "",
+            role: sdk().Role.ROLE_USER,
+            parts: [{ content: { $case: "text", value: words }, metadata: undefined, filename: "", mediaType: "text/plain" }],
+            metadata,
+            extensions: [A2A_X402_EXTENSION],
+            referenceTaskIds: [],
+          },
+          configuration: undefined,
+          metadata: undefined,
+        },
+        { serviceParameters: { "A2A-Extensions": A2A_X402_EXTENSION } as never },
+      )) as unknown as { payload?: { value: Task } } & Task;
+      return answer.payload?.value ?? answer;
+    }
+    const metaOf = (t: Task) => (t.status?.message?.metadata ?? {}) as Record<string, unknown>;
+
+    it("serve-a2a --database, killed while a task waits for payment: started again, it takes the payment in that task and does the work once", async function () {
+      const dir = mkdtempSync(path.join(tmpdir(), "netd-a2a-crash-"));
+      const deployment = path.join(dir, "deployment.json");
+      writeFileSync(deployment, JSON.stringify(env.deployment, null, 2));
+      const merchant = new NetdProcess(
+        await freePort(),
+        ["x402", "serve-a2a", "--price", "0.01", "--database", path.join(dir, "db"), "--pay-to", env.merchant.address],
+        {
+          NETD_RPC_URL: env.node.url,
+          NETD_DEPLOYMENT: deployment,
+          NETD_PRIVATE_KEY: devnetWallet(12).privateKey,
+        },
+      );
+      await merchant.start();
+      try {
+        expect(merchant.output).to.match(/tasks\s+pglite .*db \(kept across restarts\)/);
+        const shopper = await new (sdkClient().ClientFactory)().createFromUrl(merchant.url);
+        const waiting = await send(shopper, "stablecoins");
+        expect(metaOf(waiting)[A2A_X402.status]).to.equal("payment-required");
+        await merchant.kill();
+        await merchant.start();
+        const before = await env.token.balanceOf(env.merchant.address);
+        const again = await new (sdkClient().ClientFactory)().createFromUrl(merchant.url);
+        const paying = new PayingClient({ signer: env.agent, controls: { maxPerPayment: 10_000n } });
+        const bought = await new PayingA2AClient(again, paying).payTask(waiting, "netd-demo-reports");
+        expect(bought.task.id).to.equal(waiting.id);
+        expect(bought.task.status?.state).to.equal(sdk().TaskState.TASK_STATE_COMPLETED);
+        expect(bought.result).to.equal("Market report on stablecoins: volumes up 12% this quarter, fees down 3%.");
+        expect(bought.payment).to.include({ status: "settled", amount: 10_000n });
+        expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 10_000n);
+      } finally {
+        await merchant.stop();
+      }
+    });
+
+    it("an exact payment settled as the answer was lost: submitted again it does the work once; a third time, or in a new task, it is refused", async function () {
+      const db = await openDatabase("memory:");
+      let works = 0;
+      let lose = true;
+      // The facilitator settles, and its answer is lost on the way back (a dropped connection, the agent stopping).
+      const facilitator: FacilitatorLike = {
+        verify: (p, r) => env.facilitator.verify(p, r),
+        settle: async (p, r) => {
+          const settled = await env.facilitator.settle(p, r);
+          if (lose) {
+            lose = false;
+            throw new Error("socket hang up");
+          }
+          return settled;
+        },
+      };
+      const server = await serveA2AMerchant(
+        { name: "report-shop", description: "sells market reports" },
+        {
+          resource: "a2a://report-shop/report",
+          description: "a market report",
+          price: "$0.01",
+          payTo: env.merchant.address,
+          network: NETWORK,
+          asset: env.asset,
+          facilitator,
+          served: new ServedPayments(db),
+          run: async (request) => {
+            works++;
+            return `report on ${request}`;
+          },
+        },
+        0,
+        "127.0.0.1",
+        { tasks: new DatabaseTaskStore(db) },
+      );
+      env.servers.push(server);
+      try {
+        const shopper = await new (sdkClient().ClientFactory)().createFromUrl(server.url);
+        const waiting = await send(shopper, "bonds");
+        const required = metaOf(waiting)[A2A_X402.required] as PaymentRequired;
+        const paying = new PayingClient({ signer: env.agent, controls: { maxPerPayment: 10_000n } });
+        const { payment } = await paying.signExact(required, required.accepts[0], "report-shop");
+        const before = await env.token.balanceOf(env.merchant.address);
+        const submit = (t: Task, p: PaymentPayload) =>
+          send(shopper, "Here is the payment.", { [A2A_X402.status]: "payment-submitted", [A2A_X402.payload]: p }, t);
+
+        const lost = await submit(waiting, payment);
+        expect(lost.status?.state).to.equal(sdk().TaskState.TASK_STATE_INPUT_REQUIRED);
+        expect((metaOf(lost)[A2A_X402.required] as PaymentRequired).error).to.match(
+          /may have been settled: submit the same payment again, it is never charged twice/,
+        );
+        expect(works).to.equal(0);
+        expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 10_000n);
+
+        const done = await submit(waiting, payment);
+        expect(done.status?.state).to.equal(sdk().TaskState.TASK_STATE_COMPLETED);
+        expect(metaOf(done)[A2A_X402.status]).to.equal("payment-completed");
+        expect(works).to.equal(1);
+
+        const replayed = await submit(await send(shopper, "more bonds"), payment);
+        expect(replayed.status?.state).to.equal(sdk().TaskState.TASK_STATE_INPUT_REQUIRED);
+        expect((metaOf(replayed)[A2A_X402.required] as PaymentRequired).error).to.equal(
+          "invalid_exact_evm_nonce_already_used: this payment was already used for a task",
+        );
+        // The SDK itself refuses anything more in a completed task.
+        await expect(submit(done, payment)).to.be.rejectedWith(/is in a terminal state/);
+        expect(works).to.equal(1);
+        expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 10_000n);
+      } finally {
+        await db.close();
+      }
+    });
+  });
+});
