@@ -9,7 +9,7 @@ import type { Message, Part, Task } from "@a2a-js/sdk" with { "resolution-mode":
 import type { Client } from "@a2a-js/sdk/client" with { "resolution-mode": "import" };
 import type * as A2AExpress from "@a2a-js/sdk/server/express" with { "resolution-mode": "import" };
 import { PaymentPayloadV2Schema } from "@x402/core/schemas";
-import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse, VerifyResponse } from "@x402/core/types";
+import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
 import { mandateProblem } from "../ap2/mandates";
 import type { PaymentRecord, PayingClient } from "./client";
 import { compareRequirements } from "./paywall";
@@ -19,6 +19,7 @@ import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
 import { listen, type RunningServer } from "./facilitatorServer";
 import { MANDATE_REASON, REASON } from "./reasons";
 import { ServedPayments } from "./served";
+import { settleExactOnce } from "./exactOnce";
 
 type TaskState = A2ACore.TaskState;
 let loaded: { AgentEvent: typeof A2AServer.AgentEvent; Role: typeof A2ACore.Role; TaskState: typeof A2ACore.TaskState } | undefined;
@@ -57,11 +58,6 @@ export interface PaidSkill extends PaidToolPricing {
   resource: string;
   description: string;
   run(request: string): Promise<string>;
-  /**
-   * Which exact payments paid for a task (see ./served.ts): in the database, so that a payment settled before the agent
-   * stopped does its work once when submitted again, and never twice. Default this process's memory.
-   */
-  served?: ServedPayments;
 }
 
 const text = (value: string): Part => ({ content: { $case: "text", value }, metadata: undefined, filename: "", mediaType: "text/plain" });
@@ -203,36 +199,13 @@ export class PaidSkillExecutor implements AgentExecutor {
 
     const mandate = await mandateProblem(payment, requirements, this.skill.resource, this.skill.mandates);
     if (mandate) return askForPayment(`${MANDATE_REASON}: ${mandate}`);
-    const auth = (payment.payload as { authorization?: { from?: unknown; nonce?: unknown; validBefore?: unknown } }).authorization;
-    const id = {
-      network: requirements.network,
-      payer: String(auth?.from ?? ""),
-      nonce: String(auth?.nonce ?? ""),
-      validBefore: BigInt(/^\d+$/.test(String(auth?.validBefore ?? "")) ? String(auth!.validBefore) : "0"),
-    };
-    const usedAlready = `${REASON.nonceAlreadyUsed}: this payment was already used for a task`;
-    if (await this.served.wasServed(id)) return askForPayment(usedAlready);
-    let verified: VerifyResponse;
-    let settlement: SettleResponse;
-    try {
-      verified = await this.skill.facilitator.verify(payment, requirements);
-      // Used on chain already: if by this payment's own settlement (the agent stopped before the work), settling
-      // again answers that settlement, and the work is done once.
-      const recovering = !verified.isValid && verified.invalidReason === REASON.nonceAlreadyUsed;
-      if (!verified.isValid && !recovering) return askForPayment(`${verified.invalidReason}${verified.invalidMessage ? `: ${verified.invalidMessage}` : ""}`);
-      settlement = await this.skill.facilitator.settle(payment, requirements);
-      if (!settlement.success && recovering) return askForPayment(`${REASON.nonceAlreadyUsed}${verified.invalidMessage ? `: ${verified.invalidMessage}` : ""}`);
-    } catch (error) {
-      return askForPayment(
-        `the payment facilitator could not be reached (${(error as Error).message.split("\n")[0]}); the payment may have been settled: submit the same payment again, it is never charged twice`,
-      );
-    }
-    if (!settlement.success)
-      return failed(`${settlement.errorReason}${settlement.errorMessage ? `: ${settlement.errorMessage}` : ""}`, requirements.network, settlement);
-    if (!(await this.served.take({ ...id, route: this.skill.resource, transaction: settlement.transaction }))) return askForPayment(usedAlready);
-    await work(settlement);
+    const outcome = await settleExactOnce({ facilitator: this.skill.facilitator, served: this.served, payment, requirements, route: this.skill.resource });
+    if (outcome.kind === "refused") return askForPayment(outcome.reason);
+    if (outcome.kind === "unknown") return askForPayment(outcome.message);
+    if (outcome.kind === "failed") return failed(outcome.reason, requirements.network, outcome.settlement);
+    await work(outcome.settlement);
     // The task is answered: the same payment again is a replay from now on.
-    await this.served.served(id);
+    await outcome.served();
   }
 
   async cancelTask(): Promise<void> {

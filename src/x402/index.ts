@@ -23,3 +23,4 @@ export * from "./mcp";
 export * from "./mcpDemo";
 export * from "./a2a";
 export * from "./a2aTasks";
+export * from "./exactOnce";

@@ -11,6 +11,8 @@ import { compareRequirements, type FacilitatorLike } from "./paywall";
 import { MANDATE_REASON, REASON } from "./reasons";
 import { mandateProblem, type MandatePolicy } from "../ap2/mandates";
 import { NetDollarError } from "../errors";
+import { ServedPayments } from "./served";
+import { settleExactOnce } from "./exactOnce";
 
 /** The `_meta` keys of x402's MCP transport (specs/transports-v2/mcp.md). */
 export const MCP_PAYMENT_META = "x402/payment";
@@ -24,6 +26,11 @@ export interface PaidToolPricing extends OfferTerms {
   facilitator: FacilitatorLike;
   /** AP2 mandates (see {@link MandatePolicy}): one carried is always checked. */
   mandates?: MandatePolicy;
+  /**
+   * Which exact payments did their work (./served.ts). In a database, a payment settled whose answer was lost does its
+   * work once when presented again, also after a restart; default this process's memory.
+   */
+  served?: ServedPayments;
 }
 
 /** A tool answer asking for payment: `isError`, the PaymentRequired in `structuredContent` and as JSON text. */
@@ -67,6 +74,7 @@ export function paidTool<Shape extends ZodRawShape>(
   handler: ToolCallback<Shape>,
 ): void {
   const offers = offersFor(`tool "${name}"`, pricing);
+  const served = pricing.served ?? new ServedPayments();
   const resource = `mcp://tool/${name}`;
   const info = { url: resource, description: config.description ?? name, mimeType: "application/json" };
   const required = (error?: string, corrective?: Corrective) => paymentRequiredFor(info, offers, error, corrective);
@@ -86,14 +94,14 @@ export function paidTool<Shape extends ZodRawShape>(
     if (requirements.scheme === BATCH_SETTLEMENT_SCHEME) return payByVoucher(payment, requirements, args, extra);
     const mandate = await mandateProblem(payment, requirements, resource, pricing.mandates);
     if (mandate) return paymentRequiredResult(required(`${MANDATE_REASON}: ${mandate}`));
-    const verified = await pricing.facilitator.verify(payment, requirements);
-    if (!verified.isValid) return paymentRequiredResult(required(`${verified.invalidReason}${verified.invalidMessage ? `: ${verified.invalidMessage}` : ""}`));
-    const settlement = await pricing.facilitator.settle(payment, requirements);
-    if (!settlement.success)
-      return paymentRequiredResult(required(`${settlement.errorReason}${settlement.errorMessage ? `: ${settlement.errorMessage}` : ""}`));
-    // Paid: the tool runs, and its answer (an error too) carries the settlement.
+    const outcome = await settleExactOnce({ facilitator: pricing.facilitator, served, payment, requirements, route: resource });
+    if (outcome.kind === "refused") return paymentRequiredResult(required(outcome.reason));
+    if (outcome.kind === "failed") return paymentRequiredResult(required(outcome.reason), outcome.settlement);
+    if (outcome.kind === "unknown") return { isError: true, content: [{ type: "text", text: outcome.message }] };
+    // Paid: the tool runs, and its answer (an error too) carries the settlement; handed back, the payment is a replay.
     const result = await runPaid(handler, args, extra);
-    return { ...result, _meta: { ...result._meta, [MCP_PAYMENT_RESPONSE_META]: settlement } };
+    await outcome.served();
+    return { ...result, _meta: { ...result._meta, [MCP_PAYMENT_RESPONSE_META]: outcome.settlement } };
   }) as unknown as ToolCallback<Shape>;
 
   /**

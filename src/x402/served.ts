@@ -12,6 +12,11 @@ export class ServedPayments {
 
   constructor(private readonly db?: Database) {}
 
+  /** Whether it is kept in a database (across restarts and processes), not in this process's memory. */
+  get durable(): boolean {
+    return this.db !== undefined;
+  }
+
   /**
    * Takes a settled payment for serving: true the first time, and again while its answer has not left (a lost
    * answer); false once it was served.

@@ -385,7 +385,7 @@ export function registerX402Commands(program: Command): void {
         const port = parsePort(options.port);
         const host = parseHost(ctx, options.host);
         const { scheme, facilitatorUrl, payTo, network, asset, facilitator, paid } = await paidServerOf(ctx, options);
-        const pricing = { payTo, network, asset, facilitator, ...paid.pricing };
+        const pricing = { payTo, network, asset, facilitator, served: new (lib().ServedPayments)(paid.db), ...paid.pricing };
         if (options.stdio) {
           // Loaded only here: the other commands never need it.
           // eslint-disable-next-line @typescript-eslint/no-require-imports

@@ -7,7 +7,20 @@ import type { PaymentPayload, PaymentRequired } from "@x402/core/types";
 import { openDatabase, type Database } from "../../src/db";
 import { devnetWallet } from "../../src/devnet";
 import { InvalidInputError } from "../../src/errors";
-import { DatabaseTaskStore, PayingClient, ServedPayments, type FacilitatorLike } from "../../src/x402";
+import { z } from "zod";
+import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import {
+  DatabaseTaskStore,
+  MCP_PAYMENT_META,
+  MCP_PAYMENT_RESPONSE_META,
+  PayingClient,
+  ServedPayments,
+  paidTool,
+  paymentRequiredOf,
+  type FacilitatorLike,
+} from "../../src/x402";
 import { A2A_X402, A2A_X402_EXTENSION, PayingA2AClient, serveA2AMerchant } from "../../src/x402/a2a";
 import { NETWORK, startX402Environment, type X402Environment } from "../helpers/x402";
 import { NetdProcess, freePort } from "../helpers/process";
@@ -123,11 +136,11 @@ function storeSuite(kind: "pglite" | "postgres") {
 }
 
 /**
- * A merchant agent that must not forget: its tasks in the database survive a crash (`netd x402 serve-a2a --database`
+ * Agents' merchants that must not forget. A2A: its tasks in the database survive a crash (`netd x402 serve-a2a --database`
  * killed with SIGKILL while a task waits for payment, then started again), and an exact payment settled just before
- * the agent lost its answer does its work once when submitted again, and never twice.
+ * the agent lost its answer does its work once when submitted again, and never twice. MCP: the same for a paid tool.
  */
-describe("A2A merchant: tasks and payments kept across a crash", function () {
+describe("A2A and MCP merchants: tasks and payments kept across a crash", function () {
   this.timeout(180_000);
   storeSuite("pglite");
   storeSuite("postgres");
@@ -255,7 +268,7 @@ describe("A2A merchant: tasks and payments kept across a crash", function () {
         const lost = await submit(waiting, payment);
         expect(lost.status?.state).to.equal(sdk().TaskState.TASK_STATE_INPUT_REQUIRED);
         expect((metaOf(lost)[A2A_X402.required] as PaymentRequired).error).to.match(
-          /may have been settled: submit the same payment again, it is never charged twice/,
+          /may have been settled: present the same payment again, it is never charged twice/,
         );
         expect(works).to.equal(0);
         expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 10_000n);
@@ -267,15 +280,82 @@ describe("A2A merchant: tasks and payments kept across a crash", function () {
 
         const replayed = await submit(await send(shopper, "more bonds"), payment);
         expect(replayed.status?.state).to.equal(sdk().TaskState.TASK_STATE_INPUT_REQUIRED);
-        expect((metaOf(replayed)[A2A_X402.required] as PaymentRequired).error).to.equal(
-          "invalid_exact_evm_nonce_already_used: this payment was already used for a task",
-        );
+        expect((metaOf(replayed)[A2A_X402.required] as PaymentRequired).error).to.equal("invalid_exact_evm_nonce_already_used: this payment was already used");
         // The SDK itself refuses anything more in a completed task.
         await expect(submit(done, payment)).to.be.rejectedWith(/is in a terminal state/);
         expect(works).to.equal(1);
         expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 10_000n);
       } finally {
         await db.close();
+      }
+    });
+
+    it("MCP: an exact payment settled as the answer was lost runs the tool once when presented again; with the record in memory it stays refused", async function () {
+      for (const durable of [true, false]) {
+        const db = durable ? await openDatabase("memory:") : undefined;
+        let runs = 0;
+        let lose = true;
+        const server = new McpServer({ name: "netd-once-tools", version: "1.0.0" });
+        paidTool(
+          server,
+          "forecast",
+          { description: "tomorrow's weather", inputSchema: { city: z.string() } },
+          {
+            price: "$0.01",
+            payTo: env.merchant.address,
+            network: NETWORK,
+            asset: env.asset,
+            served: new ServedPayments(db),
+            facilitator: {
+              verify: (p, r) => env.facilitator.verify(p, r),
+              settle: async (p, r) => {
+                const settled = await env.facilitator.settle(p, r);
+                if (!lose) return settled;
+                lose = false;
+                throw new Error("socket hang up");
+              },
+            },
+          },
+          async ({ city }) => {
+            runs++;
+            return { content: [{ type: "text", text: `sunny in ${city}` }] };
+          },
+        );
+        const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+        await server.connect(serverSide);
+        const client = new Client({ name: "once-agent", version: "1.0.0" });
+        await client.connect(clientSide);
+        try {
+          const asked = await client.callTool({ name: "forecast", arguments: { city: "Lisbon" } });
+          const required = paymentRequiredOf(asked as never)!;
+          const { payment } = await new PayingClient({ signer: env.agent }).signExact(required, required.accepts[0], "netd-once-tools");
+          const call = () => client.callTool({ name: "forecast", arguments: { city: "Lisbon" }, _meta: { [MCP_PAYMENT_META]: payment } });
+          const before = await env.token.balanceOf(env.merchant.address);
+          const lost = await call();
+          expect(lost.isError).to.equal(true);
+          expect((lost.content as { text: string }[])[0].text).to.match(
+            /^the payment facilitator could not be reached \(socket hang up\); the payment may have been settled/,
+          );
+          expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 10_000n);
+          const again = await call();
+          if (durable) {
+            expect(again.content).to.deep.equal([{ type: "text", text: "sunny in Lisbon" }]);
+            expect((again._meta as Record<string, { success: boolean; payer: string }>)[MCP_PAYMENT_RESPONSE_META]).to.include({
+              success: true,
+              payer: env.agent.address,
+            });
+            expect(paymentRequiredOf((await call()) as never)!.error).to.equal("invalid_exact_evm_nonce_already_used: this payment was already used");
+            expect(runs).to.equal(1);
+          } else {
+            expect(paymentRequiredOf(again as never)!.error).to.match(/^invalid_exact_evm_nonce_already_used/);
+            expect(runs).to.equal(0);
+          }
+          expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 10_000n);
+        } finally {
+          await client.close();
+          await server.close();
+          await db?.close();
+        }
       }
     });
   });
