@@ -8,9 +8,10 @@ import type { AgentExecutor, ExecutionEventBus, RequestContext, TaskStore } from
 import type { Message, Part, Task } from "@a2a-js/sdk" with { "resolution-mode": "import" };
 import type { Client } from "@a2a-js/sdk/client" with { "resolution-mode": "import" };
 import type * as A2AExpress from "@a2a-js/sdk/server/express" with { "resolution-mode": "import" };
-import { PaymentPayloadV2Schema } from "@x402/core/schemas";
+import { PaymentPayloadV2Schema, PaymentRequiredV2Schema } from "@x402/core/schemas";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
 import { mandateProblem } from "../ap2/mandates";
+import { describeIssues, NetDollarError } from "../errors";
 import type { PaymentRecord, PayingClient } from "./client";
 import { compareRequirements } from "./paywall";
 import type { PaidToolPricing } from "./mcp";
@@ -266,9 +267,10 @@ export class PayingA2AClient {
     const meta = (first.status?.message?.metadata ?? {}) as Record<string, unknown>;
     if (first.status?.state !== sdk().TaskState.TASK_STATE_INPUT_REQUIRED || meta[A2A_X402.status] !== "payment-required")
       return { task: first, result: resultOf(first) };
-    const required = meta[A2A_X402.required] as PaymentRequired;
+    let required: PaymentRequired;
     let requirement: PaymentRequirements;
     try {
+      required = paymentRequiredIn(meta);
       requirement = this.paying.chooseRequirement(required, merchant);
     } catch (error) {
       // Tell the merchant, as the extension asks, then report the refusal.
@@ -310,6 +312,26 @@ export class PayingA2AClient {
     );
     return { task: answer.task, result: resultOf(answer.task), payment: record };
   }
+}
+
+/**
+ * The PaymentRequired of a task waiting for payment in the standalone flow (`x402.payment.required`). Without it the
+ * merchant uses the embedded flow (spec §4.2: the terms inside a higher-level artifact, e.g. an AP2 cart), which this
+ * client does not pay; a malformed one is refused. Either way nothing is signed.
+ */
+function paymentRequiredIn(meta: Record<string, unknown>): PaymentRequired {
+  const raw = meta[A2A_X402.required];
+  if (raw === undefined)
+    throw new NetDollarError(
+      `the merchant asks for payment in the a2a-x402 embedded flow (its terms inside an artifact, not in ${A2A_X402.required}), which this client does not pay`,
+      { details: "nothing was signed" },
+    );
+  const parsed = PaymentRequiredV2Schema.safeParse(raw);
+  if (!parsed.success)
+    throw new NetDollarError(`the merchant's ${A2A_X402.required} is not an x402 v2 PaymentRequired: ${describeIssues(parsed.error)}`, {
+      details: "nothing was signed",
+    });
+  return parsed.data as PaymentRequired;
 }
 
 function resultOf(task: Task): string | undefined {

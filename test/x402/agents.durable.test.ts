@@ -140,7 +140,7 @@ function storeSuite(kind: "pglite" | "postgres") {
  * killed with SIGKILL while a task waits for payment, then started again), and an exact payment settled just before
  * the agent lost its answer does its work once when submitted again, and never twice. MCP: the same for a paid tool.
  */
-describe("A2A and MCP merchants: tasks and payments kept across a crash", function () {
+describe("A2A and MCP: merchants keep tasks and payments across a crash; shoppers refuse terms they cannot check", function () {
   this.timeout(180_000);
   storeSuite("pglite");
   storeSuite("postgres");
@@ -288,6 +288,41 @@ describe("A2A and MCP merchants: tasks and payments kept across a crash", functi
       } finally {
         await db.close();
       }
+    });
+
+    it("the shopper pays only the standalone flow: embedded terms (no x402.payment.required) or a malformed PaymentRequired are rejected, nothing signed", async function () {
+      let works = 0;
+      const server = await serveA2AMerchant(
+        { name: "report-shop", description: "sells market reports" },
+        {
+          resource: "a2a://report-shop/report",
+          description: "a market report",
+          price: "$0.01",
+          payTo: env.merchant.address,
+          network: NETWORK,
+          asset: env.asset,
+          facilitator: env.facilitator,
+          run: async () => `report ${++works}`,
+        },
+      );
+      env.servers.push(server);
+      const shopper = await new (sdkClient().ClientFactory)().createFromUrl(server.url);
+      const paying = new PayingClient({ signer: env.agent, controls: { maxPerPayment: 10_000n } });
+      // As the merchant sends it, the standalone terms are there.
+      expect(metaOf(await send(shopper, "x"))).to.have.property(A2A_X402.required);
+      for (const [change, message] of [
+        [(m: Record<string, unknown>) => delete m[A2A_X402.required], /asks for payment in the a2a-x402 embedded flow/],
+        [(m: Record<string, unknown>) => (m[A2A_X402.required] = { x402Version: 2, accepts: "all of them" }), /is not an x402 v2 PaymentRequired: accepts/],
+      ] as [(m: Record<string, unknown>) => void, RegExp][]) {
+        const waiting = await send(shopper, "stablecoins");
+        change(metaOf(waiting));
+        await expect(new PayingA2AClient(shopper, paying).payTask(waiting, "report-shop")).to.be.rejectedWith(message);
+        // The merchant was told (payment-rejected): the task is canceled, no work done, nothing signed.
+        const after = (await shopper.getTask({ tenant: "", id: waiting.id, historyLength: undefined })) as Task;
+        expect(after.status?.state).to.equal(sdk().TaskState.TASK_STATE_CANCELED);
+      }
+      expect(paying.payments).to.deep.equal([]);
+      expect(works).to.equal(0);
     });
 
     it("MCP: an exact payment settled as the answer was lost runs the tool once when presented again; with the record in memory it stays refused", async function () {

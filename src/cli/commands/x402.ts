@@ -364,7 +364,7 @@ export function registerX402Commands(program: Command): void {
 
   addSchemeOptions(
     x402.command("serve-mcp"),
-    "batch-settlement: where the channel store is kept, a postgres:// URL or a directory (env NETD_DATABASE_URL; default .netd/db)",
+    "where the exact payments served and (batch-settlement) the channel store are kept, a postgres:// URL or a directory (env NETD_DATABASE_URL; default .netd/db, opened for batch-settlement or when named)",
   )
     .description("run a demo MCP server whose tools cost NET Dollar over x402 (hello free, joke $0.001, forecast $0.01): streamable HTTP on loopback, or stdio")
     .option("--port <port>", "port of the streamable HTTP endpoint (POST /mcp)", "4071")
@@ -420,6 +420,7 @@ export function registerX402Commands(program: Command): void {
               ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
               ["schemes", paid.server ? "batch-settlement, exact" : "exact"],
               ...(paid.server?.rows ?? []),
+              ["served", paid.db ? `${paid.db.kind} ${paid.db.location} (exact payments, kept across restarts)` : "in memory (--database keeps them)"],
               ["hello", "free"],
               ["joke", "$0.001"],
               ["forecast", "$0.01 (argument: city)"],
