@@ -3,3 +3,4 @@ export * from "./sdjwt";
 export * from "./mandates";
 export * from "./wallet";
 export * from "./audit";
+export * from "./checkout";

@@ -2,14 +2,13 @@ import { getAddress, isAddress, keccak256, toUtf8Bytes } from "ethers";
 import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
 import { DECIMALS, formatDollars } from "../amounts";
 import { describeIssues, InvalidInputError } from "../errors";
+import { checkoutMinor, verifyCheckoutMandateChain, type VerifiedCheckoutChain } from "./checkout";
 import {
   MANDATE_SCHEMAS,
   OpenPaymentMandateSchema,
   PaymentMandateSchema,
   type AnyMandate,
-  type CheckoutConstraint,
   type Merchant,
-  type OpenCheckoutMandate,
   type OpenPaymentMandate,
   type PaymentConstraint,
   type PaymentMandate,
@@ -314,9 +313,10 @@ function samePayee(a: Merchant, b: Merchant): boolean {
 
 /**
  * What in `closed` an open payment mandate does not allow, one sentence each (empty: allowed). `usage` is what was
- * spent before this payment (budget, recurrence); `now` Unix seconds.
+ * spent before this payment (budget, recurrence); `now` Unix seconds; `checkoutRef` the `sd_hash` of the open checkout
+ * mandate the payment's checkout was closed from, if it has one (`payment.reference`).
  */
-export function checkPaymentConstraints(open: OpenPaymentMandate, closed: PaymentMandate, usage: MandateUsage, now: number): string[] {
+export function checkPaymentConstraints(open: OpenPaymentMandate, closed: PaymentMandate, usage: MandateUsage, now: number, checkoutRef?: string): string[] {
   const violations: string[] = [];
   const amount = closed.payment_amount;
   const executed = closed.execution_date ? Date.parse(closed.execution_date) : now * 1000;
@@ -357,29 +357,15 @@ export function checkPaymentConstraints(open: OpenPaymentMandate, closed: Paymen
         if (c.not_after && executed > Date.parse(c.not_after)) violations.push(`the mandate cannot be used after ${c.not_after}`);
         break;
       case "payment.reference":
-        // A reference to an open checkout mandate: x402 offers have no checkout mandate to match it against.
-        violations.push("the mandate is bound to a checkout (payment.reference), which an x402 payment cannot show");
+        // Bound to an open checkout mandate: the payment must be made under a checkout closed from that one.
+        if (checkoutRef === undefined)
+          violations.push("the mandate is bound to an open checkout mandate (payment.reference), and this payment has no checkout");
+        else if (c.conditional_transaction_id !== checkoutRef) violations.push("the mandate is bound to another open checkout mandate (payment.reference)");
         break;
     }
   }
   if (open.payee && !samePayee(open.payee, closed.payee)) violations.push(`the mandate is for payee ${open.payee.id ?? open.payee.name} only`);
   if (open.payment_amount && open.payment_amount.amount !== amount.amount) violations.push(`the mandate is for ${cents(open.payment_amount.amount)} exactly`);
-  return violations;
-}
-
-/** What in a checkout an open checkout mandate does not allow (`merchant` the seller, `items` id → quantity). */
-export function checkCheckoutConstraints(open: OpenCheckoutMandate, merchant: Merchant, items: Map<string, number>): string[] {
-  const violations: string[] = [];
-  for (const c of open.constraints as CheckoutConstraint[]) {
-    if (c.type === "checkout.allowed_merchants" && !c.allowed.some((m) => samePayee(m, merchant)))
-      violations.push(`merchant ${merchant.id ?? merchant.name} is not one the mandate allows`);
-    if (c.type === "checkout.line_items")
-      for (const req of c.items) {
-        const present = req.acceptable_items.filter((i) => items.has(i.id));
-        if (present.length !== 1) violations.push(`line item ${req.id}: exactly one of ${req.acceptable_items.map((i) => i.id).join(", ")} must be bought`);
-        else if (items.get(present[0].id) !== req.quantity) violations.push(`line item ${req.id}: the quantity must be ${req.quantity}`);
-      }
-  }
   return violations;
 }
 
@@ -393,15 +379,18 @@ export function x402TransactionId(resource: string, requirement: PaymentRequirem
   return sdHash(JSON.stringify([resource, r.scheme, r.network, r.asset.toLowerCase(), r.amount, r.payTo.toLowerCase()]));
 }
 
-/** The closed PaymentMandate for paying `requirement` for `resource` (a URL, or an MCP/A2A server's name). */
-export function x402PaymentMandate(resource: string, requirement: PaymentRequirements, now: number): PaymentMandate {
+/**
+ * The closed PaymentMandate for paying `requirement` for `resource` (a URL, or an MCP/A2A server's name); its
+ * `transaction_id` is `checkoutHash` when the payment is for a merchant's checkout, else the offer's hash.
+ */
+export function x402PaymentMandate(resource: string, requirement: PaymentRequirements, now: number, checkoutHash?: string): PaymentMandate {
   const minor = toMinorUnits(BigInt(requirement.amount));
   if (minor === undefined)
     throw new InvalidInputError(`${formatDollars(BigInt(requirement.amount))} is not a whole number of cents, which an AP2 mandate cannot express`);
   const website = /^https?:\/\//.test(resource) ? new URL(resource).origin : undefined;
   return PaymentMandateSchema.parse({
     vct: "mandate.payment.1",
-    transaction_id: x402TransactionId(resource, requirement),
+    transaction_id: checkoutHash ?? x402TransactionId(resource, requirement),
     payee: payeeOf(requirement.network, requirement.payTo, website ? new URL(resource).host : resource, website),
     payment_amount: { amount: minor, currency: "USD" },
     payment_instrument: { id: `${requirement.network}/erc20:${getAddress(requirement.asset)}`, type: "x402.exact", description: "NET Dollar (EIP-3009)" },
@@ -420,9 +409,9 @@ export async function checkMandateBinding(
   payment: PaymentPayload,
   requirement: PaymentRequirements,
   resource: string,
-  options: VerifyOptions = {},
+  options: VerifyOptions & { checkout?: OfferedCheckout } = {},
 ): Promise<string | undefined> {
-  const extension = (payment.extensions as Record<string, unknown> | undefined)?.[AP2_EXTENSION] as { chain?: unknown } | undefined;
+  const extension = (payment.extensions as Record<string, unknown> | undefined)?.[AP2_EXTENSION] as { chain?: unknown; checkout?: unknown } | undefined;
   if (typeof extension?.chain !== "string") return `the payment carries no AP2 mandate (extensions["${AP2_EXTENSION}"].chain)`;
   const now = options.now ?? Math.floor(Date.now() / 1000);
   let verified: VerifiedPaymentChain;
@@ -435,7 +424,24 @@ export async function checkMandateBinding(
   if (typeof nonce !== "string" || nonce.toLowerCase() !== verified.paymentNonce)
     return `the payment's nonce ${String(nonce)} is not the mandate chain's hash ${verified.paymentNonce}`;
   const closed = verified.closed;
-  if (closed.transaction_id !== x402TransactionId(resource, requirement)) return "the closed mandate is for another offer (transaction_id)";
+  let checkoutRef: string | undefined;
+  if (extension.checkout !== undefined || options.checkout) {
+    if (typeof extension.checkout !== "string")
+      return `the payment carries no checkout mandate (extensions["${AP2_EXTENSION}"].checkout), and this merchant sells by checkout`;
+    let c: VerifiedCheckoutChain;
+    try {
+      c = await verifyCheckoutMandateChain(extension.checkout, { issuers: options.issuers, merchantKey: options.checkout?.merchantKey, now });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    if (options.checkout?.jwt !== undefined && c.closed.checkout_jwt !== options.checkout.jwt)
+      return "the checkout mandate is for another checkout than the one offered";
+    if (closed.transaction_id !== c.closed.checkout_hash)
+      return "the closed payment mandate is for another checkout (its transaction_id is not the checkout_hash)";
+    if (c.agentKid !== verified.agentKid) return "the checkout mandate and the payment mandate name different agent keys";
+    if (fromMinorUnits(checkoutMinor(c.checkout), c.checkout.currency) !== BigInt(requirement.amount)) return "the checkout's total is not the amount paid";
+    checkoutRef = c.openHash;
+  } else if (closed.transaction_id !== x402TransactionId(resource, requirement)) return "the closed mandate is for another offer (transaction_id)";
   if (!samePayee(closed.payee, payeeOf(requirement.network, requirement.payTo))) return `the closed mandate pays ${closed.payee.id}, not ${requirement.payTo}`;
   const amount = toMinorUnits(BigInt(requirement.amount));
   if (closed.payment_amount.currency !== "USD" || amount !== closed.payment_amount.amount) return "the closed mandate is for another amount";
@@ -444,6 +450,7 @@ export async function checkMandateBinding(
     closed,
     { spentMinor: 0, occurrences: 0 },
     now,
+    checkoutRef,
   );
   return violations.length ? violations.join("; ") : undefined;
 }
@@ -453,6 +460,14 @@ export async function checkMandateBinding(
  * `required` refuses payments without one; `issuers` are the keys trusted to sign open mandates (default: the key in
  * the mandate, i.e. only the agent's binding to it is checked).
  */
+/** The checkout a merchant offered with its terms: the payment must be made under a checkout mandate for it. */
+export interface OfferedCheckout {
+  /** The merchant's key, which signed it. */
+  merchantKey: PublicJwk;
+  /** The checkout JWT offered (for this task); without it, any checkout the merchant signed. */
+  jwt?: string;
+}
+
 export interface MandatePolicy {
   required?: boolean;
   issuers?: PublicJwk[];
@@ -464,10 +479,11 @@ export async function mandateProblem(
   requirement: PaymentRequirements,
   resource: string,
   policy: MandatePolicy = {},
+  checkout?: OfferedCheckout,
 ): Promise<string | undefined> {
   const carries = (payment.extensions as Record<string, unknown> | undefined)?.[AP2_EXTENSION] !== undefined;
-  if (!carries && !policy.required) return undefined;
-  return checkMandateBinding(payment, requirement, resource, { issuers: policy.issuers });
+  if (!carries && !policy.required && !checkout) return undefined;
+  return checkMandateBinding(payment, requirement, resource, { issuers: policy.issuers, checkout });
 }
 
 /** Constraints a merchant can check from one payment alone. */

@@ -10,7 +10,9 @@ import type { Client } from "@a2a-js/sdk/client" with { "resolution-mode": "impo
 import type * as A2AExpress from "@a2a-js/sdk/server/express" with { "resolution-mode": "import" };
 import { PaymentPayloadV2Schema, PaymentRequiredV2Schema } from "@x402/core/schemas";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
-import { mandateProblem } from "../ap2/mandates";
+import { mandateProblem, payeeOf, toMinorUnits } from "../ap2/mandates";
+import { AP2_CHECKOUT_EXTENSION, readCheckout, signCheckout } from "../ap2/checkout";
+import { publicJwkOf, type PrivateJwk } from "../ap2/sdjwt";
 import { describeIssues, NetDollarError } from "../errors";
 import type { PaymentRecord, PayingClient } from "./client";
 import { compareRequirements } from "./paywall";
@@ -53,12 +55,34 @@ export const A2A_X402 = {
   error: "x402.payment.error",
 } as const;
 
+/** A merchant that sells by checkout (AP2): its key signs each task's checkout; `item` the line item (default the skill). */
+export interface SkillCheckout {
+  key: PrivateJwk;
+  merchant: { name: string; website?: string };
+  item?: { id: string; title: string };
+  /** How long a checkout is valid (default 900 s). */
+  ttlSeconds?: number;
+}
+
+/** The checkout JWT offered in a task (the terms of its latest status), if any. */
+function offeredCheckout(task: Task | undefined): string | undefined {
+  const required = (task?.status?.message?.metadata as Record<string, unknown> | undefined)?.[A2A_X402.required] as
+    { extensions?: Record<string, { checkout_jwt?: unknown } | undefined> } | undefined;
+  const jwt = required?.extensions?.[AP2_CHECKOUT_EXTENSION]?.checkout_jwt;
+  return typeof jwt === "string" ? jwt : undefined;
+}
+
 /** What a paid skill costs and who is paid; `run` does the work once paid. */
 export interface PaidSkill extends PaidToolPricing {
   /** The resource the payment is for (the mandate's `aud` and offer), e.g. "a2a://report-shop/report". */
   resource: string;
   description: string;
   run(request: string): Promise<string>;
+  /**
+   * Sell by checkout: each task's terms carry a checkout signed with this key, and a payment is taken only under an
+   * AP2 checkout mandate closed for it (with the payment mandate's transaction_id its checkout_hash).
+   */
+  checkout?: SkillCheckout;
 }
 
 const text = (value: string): Part => ({ content: { $case: "text", value }, metadata: undefined, filename: "", mediaType: "text/plain" });
@@ -111,6 +135,43 @@ export class PaidSkillExecutor implements AgentExecutor {
     return paymentRequiredFor({ url: this.skill.resource, description: this.skill.description, mimeType: "text/plain" }, this.offers, error, corrective);
   }
 
+  /**
+   * With `skill.checkout`, the terms carry the merchant's signed checkout for this task
+   * (`extensions["ap2-checkout"].checkout_jwt`): the one already offered in the task while it is valid, else a new one.
+   */
+  private async withCheckout(required: PaymentRequired, ctx: RequestContext): Promise<PaymentRequired> {
+    const c = this.skill.checkout;
+    if (!c) return required;
+    const now = Math.floor(Date.now() / 1000);
+    let jwt = offeredCheckout(ctx.task);
+    if (jwt) {
+      try {
+        await readCheckout(jwt, { merchantKey: publicJwkOf(c.key), now });
+      } catch {
+        jwt = undefined; // expired: a new one
+      }
+    }
+    if (!jwt) {
+      const exact = this.offers.find((o) => o.scheme === "exact")!;
+      const minor = toMinorUnits(BigInt(exact.amount));
+      if (minor === undefined) throw new Error(`skill ${this.skill.resource}: a checkout prices in whole cents, and ${exact.amount} base units is not`);
+      const item = c.item ?? { id: new URL(this.skill.resource).pathname.replace(/^\//, "") || "item", title: this.skill.description };
+      jwt = await signCheckout(
+        {
+          order_id: ctx.taskId,
+          merchant: payeeOf(exact.network, exact.payTo, c.merchant.name, c.merchant.website),
+          line_items: [{ id: "line_1", product: { ...item, price: minor / 100, currency: "USD" }, quantity: 1 }],
+          total_price: minor / 100,
+          currency: "USD",
+          iat: now,
+          exp: now + (c.ttlSeconds ?? 900),
+        },
+        c.key,
+      );
+    }
+    return { ...required, extensions: { ...required.extensions, [AP2_CHECKOUT_EXTENSION]: { checkout_jwt: jwt } } };
+  }
+
   async execute(ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {
     const message = ctx.userMessage;
     const meta = (message.metadata ?? {}) as Record<string, unknown>;
@@ -128,10 +189,10 @@ export class PaidSkillExecutor implements AgentExecutor {
       );
       bus.finished();
     };
-    const askForPayment = (error?: string, corrective?: Corrective) =>
+    const askForPayment = async (error?: string, corrective?: Corrective) =>
       publish(sdk().TaskState.TASK_STATE_INPUT_REQUIRED, error ? `Payment refused: ${corrective?.message ?? error}` : "Payment is required.", {
         [A2A_X402.status]: "payment-required",
-        [A2A_X402.required]: this.required(error, corrective),
+        [A2A_X402.required]: await this.withCheckout(this.required(error, corrective), ctx),
       });
     const failed = (reason: string, network: string, receipt?: SettleResponse) =>
       publish(sdk().TaskState.TASK_STATE_FAILED, `Payment failed: ${reason}`, {
@@ -198,7 +259,8 @@ export class PaidSkillExecutor implements AgentExecutor {
       return;
     }
 
-    const mandate = await mandateProblem(payment, requirements, this.skill.resource, this.skill.mandates);
+    const checkout = this.skill.checkout ? { merchantKey: publicJwkOf(this.skill.checkout.key), jwt: offeredCheckout(ctx.task) } : undefined;
+    const mandate = await mandateProblem(payment, requirements, this.skill.resource, this.skill.mandates, checkout);
     if (mandate) return askForPayment(`${MANDATE_REASON}: ${mandate}`);
     const outcome = await settleExactOnce({ facilitator: this.skill.facilitator, served: this.served, payment, requirements, route: this.skill.resource });
     if (outcome.kind === "refused") return askForPayment(outcome.reason);

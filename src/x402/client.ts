@@ -212,9 +212,9 @@ export class PayingClient {
     const amount = BigInt(requirement.amount);
     // Reserve before signing: concurrent requests see each other's spending.
     this.reserve(host, amount);
-    let mandate: { chain: string; nonce: string } | undefined;
+    let mandate: { chain: string; nonce: string; checkout?: string } | undefined;
     try {
-      mandate = await this.options.mandate?.authorize(required.resource?.url ?? host, requirement);
+      mandate = await this.options.mandate?.authorize(required.resource?.url ?? host, requirement, required);
     } catch (error) {
       this.unreserve(host, amount);
       throw error;
@@ -254,7 +254,7 @@ export class PayingClient {
           validBefore: authorization.validBefore.toString(),
         },
       },
-      ...(mandate ? { extensions: { [AP2_EXTENSION]: { chain: mandate.chain } } } : {}),
+      ...(mandate ? { extensions: { [AP2_EXTENSION]: { chain: mandate.chain, ...(mandate.checkout ? { checkout: mandate.checkout } : {}) } } } : {}),
     };
     return { payment, authorization, payer, amount };
   }
