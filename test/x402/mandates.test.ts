@@ -14,7 +14,10 @@ import {
   openPaymentMandate,
   payeeOf,
   signMandate,
+  verifyCheckoutMandateChain,
+  verifyPaymentMandateChain,
 } from "../../src/ap2";
+import type { PaymentRequired } from "@x402/core/types";
 import { PayingClient, PayingMcpClient, facilitatorByUrl, listen, paidTool, paywall, type RunningServer } from "../../src/x402";
 import { A2A_X402_EXTENSION, PayingA2AClient, serveA2AMerchant } from "../../src/x402/a2a";
 import { NETWORK, startReferencePaywall, startX402Environment, type X402Environment } from "../helpers/x402";
@@ -267,5 +270,112 @@ describe("x402 under AP2 mandates", function () {
     expect(await res.json()).to.deep.equal({ served: "by the reference paywall" });
     expect(client.payments.at(-1)).to.include({ status: "settled", nonce: wallet.payments[0].nonce });
     expect((await auditMandatePayment({ provider: env.provider, token: env.asset.address, chain: wallet.payments[0].chain })).problems).to.deep.equal([]);
+  });
+
+  it("A2A by checkout: the merchant signs each task's checkout; the agent pays under a checkout mandate closed for it; another task's checkout, or none, is refused", async function () {
+    /* eslint-disable @typescript-eslint/no-require-imports */
+    const { ClientFactory } = require("@a2a-js/sdk/client") as typeof import("@a2a-js/sdk/client", { with: { "resolution-mode": "import" } });
+    const { TaskState } = require("@a2a-js/sdk") as typeof import("@a2a-js/sdk", { with: { "resolution-mode": "import" } });
+    /* eslint-enable @typescript-eslint/no-require-imports */
+    const shopKey = generateMandateKey();
+    let works = 0;
+    const server = await serveA2AMerchant(
+      { name: "report-shop", description: "sells market reports" },
+      {
+        resource: "a2a://report-shop/report",
+        description: "a market report",
+        price: "$1.00",
+        payTo: env.merchant.address,
+        network: NETWORK as typeof NETWORK,
+        asset: env.asset,
+        facilitator: env.facilitator,
+        mandates: { issuers: [user.publicJwk] },
+        checkout: { key: shopKey.privateJwk, merchant: { name: "Report shop" }, item: { id: "report", title: "a market report" } },
+        run: async (request: string) => {
+          works++;
+          return `report on ${request}`;
+        },
+      },
+    );
+    env.servers.push(server);
+    const client = await new ClientFactory().createFromUrl(server.url);
+    const openCheckout = await signMandate(
+      {
+        vct: "mandate.checkout.open.1",
+        constraints: [
+          { type: "checkout.allowed_merchants", allowed: [payeeOf(NETWORK, env.merchant.address)] },
+          { type: "checkout.line_items", items: [{ id: "one-report", acceptable_items: [{ id: "report", title: "a market report" }], quantity: 1 }] },
+        ],
+        cnf: { jwk: agentKey.publicJwk },
+      },
+      user.privateJwk,
+    );
+    const payment = await signMandate(openPaymentMandate({ agentKey: agentKey.publicJwk, maxAmount: 1_000_000n, budget: 3_000_000n }), user.privateJwk);
+    const wallet = await MandateWallet.open({ mandate: payment, checkout: openCheckout, agentKey: agentKey.privateJwk });
+    const before = await env.token.balanceOf(env.merchant.address);
+    const shopper = new PayingA2AClient(client, new PayingClient({ signer: env.agent, mandate: wallet }));
+    const bought = await shopper.buy("stablecoins", "report-shop");
+    expect(bought.task.status?.state).to.equal(TaskState.TASK_STATE_COMPLETED);
+    expect(bought.result).to.equal("report on stablecoins");
+    expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 1_000_000n);
+    const closed = (await verifyPaymentMandateChain(wallet.payments[0].chain)).closed;
+    const checkout = await verifyCheckoutMandateChain(wallet.payments[0].checkout!, { issuers: [user.publicJwk], merchantKey: shopKey.publicJwk });
+    expect(closed.transaction_id).to.equal(checkout.closed.checkout_hash);
+    expect(checkout.checkout).to.deep.include({ order_id: bought.task.id, total_price: 1, currency: "USD" });
+    expect((await auditMandatePayment({ provider: env.provider, token: env.asset.address, chain: wallet.payments[0].chain })).problems).to.deep.equal([]);
+
+    // Another task's checkout: the agent signs a payment for the first task's checkout and submits it in a new task.
+    const task = (await client.sendMessage(
+      {
+        tenant: "",
+        message: {
+          messageId: "m-checkout",
+          contextId: "",
+          taskId: "",
+          role: 1,
+          parts: [{ content: { $case: "text", value: "bonds" }, metadata: undefined, filename: "", mediaType: "text/plain" }],
+          metadata: {},
+          extensions: [],
+          referenceTaskIds: [],
+        },
+        configuration: undefined,
+        metadata: undefined,
+      },
+      { serviceParameters: { "A2A-Extensions": A2A_X402_EXTENSION } as never },
+    )) as unknown as { id: string; contextId: string; status: { message: { metadata: Record<string, PaymentRequired> } } };
+    const fresh = task.status.message.metadata["x402.payment.required"];
+    const oldCheckout = checkout.closed.checkout_jwt;
+    const stale = { ...fresh, extensions: { ...fresh.extensions, "ap2-checkout": { checkout_jwt: oldCheckout } } };
+    const { payment: signed } = await new PayingClient({ signer: env.agent, mandate: wallet }).signExact(stale, stale.accepts[0], "report-shop");
+    const answer = (await client.sendMessage(
+      {
+        tenant: "",
+        message: {
+          messageId: "m-checkout-2",
+          contextId: task.contextId,
+          taskId: task.id,
+          role: 1,
+          parts: [{ content: { $case: "text", value: "Here is the payment." }, metadata: undefined, filename: "", mediaType: "text/plain" }],
+          metadata: { "x402.payment.status": "payment-submitted", "x402.payment.payload": signed },
+          extensions: [],
+          referenceTaskIds: [],
+        },
+        configuration: undefined,
+        metadata: undefined,
+      },
+      { serviceParameters: { "A2A-Extensions": A2A_X402_EXTENSION } as never },
+    )) as unknown as { status: { state: number; message: { metadata: Record<string, { error?: string }> } } };
+    expect(answer.status.state).to.equal(TaskState.TASK_STATE_INPUT_REQUIRED);
+    expect(answer.status.message.metadata["x402.payment.required"].error).to.equal(
+      "invalid_ap2_mandate: the checkout mandate is for another checkout than the one offered",
+    );
+    // A mandate without a checkout: the agent's own wallet refuses before signing.
+    const noCheckout = await MandateWallet.open({ mandate: payment, agentKey: agentKey.privateJwk });
+    await expect(new PayingA2AClient(client, new PayingClient({ signer: env.agent, mandate: noCheckout })).buy("bonds", "report-shop")).to.be.rejectedWith(
+      MandateRefusedError,
+      "holds no open checkout mandate",
+    );
+    expect(works).to.equal(1);
+    expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 1_000_000n);
   });
 });
