@@ -225,3 +225,33 @@ export function checkCheckoutConstraints(open: OpenCheckoutMandate, merchant: Me
   for (const id of items.keys()) if (!allowed.has(id)) violations.push(`item ${id} is not one the mandate allows`);
   return violations;
 }
+
+export interface OpenCheckoutMandateInput {
+  /** The agent's public key: only it can close the mandate. */
+  agentKey: PublicJwk;
+  /** The merchants it may buy from (checkout.allowed_merchants); none: any. */
+  merchants?: Merchant[];
+  /** What the checkout must hold: each entry one of its acceptable items, `quantity` of it (checkout.line_items). */
+  lineItems: { id: string; acceptable: { id: string; title: string }[]; quantity: number }[];
+  issuedAt?: Date;
+  expiresAt?: Date;
+}
+
+/** An open checkout mandate (`mandate.checkout.open.1`) from the person's limits, checked against its schema. */
+export function openCheckoutMandate(input: OpenCheckoutMandateInput): OpenCheckoutMandate {
+  const iat = Math.floor((input.issuedAt ?? new Date()).getTime() / 1000);
+  const exp = input.expiresAt ? Math.floor(input.expiresAt.getTime() / 1000) : undefined;
+  if (exp !== undefined && exp <= iat) throw new InvalidInputError("the mandate would expire before it is issued");
+  const doc = OpenCheckoutMandateSchema.safeParse({
+    vct: "mandate.checkout.open.1",
+    constraints: [
+      ...(input.merchants?.length ? [{ type: "checkout.allowed_merchants", allowed: input.merchants }] : []),
+      { type: "checkout.line_items", items: input.lineItems.map((l) => ({ id: l.id, acceptable_items: l.acceptable, quantity: l.quantity })) },
+    ],
+    cnf: { jwk: publicJwkOf(input.agentKey) },
+    iat,
+    ...(exp !== undefined ? { exp } : {}),
+  });
+  if (!doc.success) throw new InvalidInputError(`the open checkout mandate does not follow its schema: ${describeIssues(doc.error, "(document)")}`);
+  return doc.data;
+}

@@ -13,6 +13,7 @@ export interface PayingOptions extends PayingSchemeOptions {
   max: string;
   asset?: string[];
   mandate?: string;
+  checkoutMandate?: string;
   agentKey?: string;
   ledger?: string;
 }

@@ -1,9 +1,10 @@
-import { statSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { expect } from "chai";
 import type { JsonRpcProvider } from "ethers";
 import type { NetDollar } from "../../typechain-types";
 import { devnetWallet } from "../../src/devnet";
+import { generateMandateKey, openPaymentMandate, signMandate } from "../../src/ap2";
 import { ok, deployWithAgentFunds, ADDRESSES, KEYS, startCliEnvironment, startCliServer, type CliEnvironment, type CliServer } from "../helpers/cli";
 
 const RELAYER_KEY = devnetWallet(10).privateKey;
@@ -223,5 +224,43 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
 
     const noKey = await env.run(["pay", `${api.url}/weather`, "--mandate", file("m.sdjwt")], { key: KEYS.agent });
     expect([noKey.code, noKey.stderr]).to.deep.equal([2, "error: --mandate needs --agent-key (the agent's key it names)\n"]);
+  });
+
+  it("mandate create-checkout; serve-a2a --checkout-key sells by checkout; x402 buy --checkout-mandate buys, without it is refused before signing", async function () {
+    const file = (name: string) => path.join(env.dir, `co-${name}`);
+    const [me, agent, shopKey] = [generateMandateKey(), generateMandateKey(), generateMandateKey()];
+    writeFileSync(file("agent.pub.jwk"), JSON.stringify(agent.publicJwk));
+    writeFileSync(file("agent.jwk"), JSON.stringify(agent.privateJwk));
+    writeFileSync(file("shop.jwk"), JSON.stringify(shopKey.privateJwk));
+    writeFileSync(file("me.jwk"), JSON.stringify(me.privateJwk));
+    writeFileSync(file("m.sdjwt"), await signMandate(openPaymentMandate({ agentKey: agent.publicJwk, maxAmount: 50_000n, budget: 50_000n }), me.privateJwk));
+    const create = (extra: string[]) =>
+      env.run(["mandate", "create-checkout", "--agent", file("agent.pub.jwk"), "--merchant", `${ADDRESSES.merchant}=reports`, "--days", "7", ...extra], {
+        key: null,
+      });
+    const bad = await create(["--item", "report"]);
+    expect([bad.code, bad.stderr]).to.deep.equal([2, `error: --item "report" is not id=title\n  e.g. --item report="a market report"\n`]);
+    const created = ok(await create(["--item", "report=a market report", "--out", file("c.json"), "--json"]));
+    expect(created.json.document).to.deep.include({ vct: "mandate.checkout.open.1", cnf: { jwk: agent.publicJwk } });
+    ok(await env.run(["mandate", "sign", file("c.json"), "--key", file("me.jwk"), "--out", file("c.sdjwt")], { key: null }));
+
+    const shop = await startCliServer(["x402", "serve-a2a", "--port", "0", "--checkout-key", file("shop.jwk")], serverEnv(KEYS.merchant), env.dir);
+    servers.push(shop);
+    expect(shop.output()).to.match(/mandates +required: by checkout/);
+    const [agentBefore, merchantBefore] = await balances();
+    const buy = (extra: string[]) =>
+      env.run(["x402", "buy", shop.url, "stablecoins", "--mandate", file("m.sdjwt"), "--agent-key", file("agent.jwk"), ...extra], { key: KEYS.agent });
+    const refused = await buy([]);
+    expect(refused.code).to.equal(2);
+    expect(refused.stderr).to.include("the merchant sells by checkout, and this agent holds no open checkout mandate to close for it");
+    expect(refused.stderr).to.include("nothing was signed or paid");
+    const bought = ok(await buy(["--checkout-mandate", file("c.sdjwt"), "--json"]));
+    expect(bought.json).to.include({ result: "Market report on stablecoins: volumes up 12% this quarter, fees down 3%.", paymentStatus: "payment-completed" });
+    expect(await balances()).to.deep.equal([agentBefore - 10_000n, merchantBefore + 10_000n]);
+    const ledger = JSON.parse(readFileSync(file("m.ledger.json"), "utf8")) as { payments: { checkout?: string }[] };
+    expect(ledger.payments).to.have.length(1);
+    expect(ledger.payments[0].checkout).to.be.a("string");
+    const noMandate = await env.run(["x402", "buy", shop.url, "stablecoins", "--checkout-mandate", file("c.sdjwt")], { key: KEYS.agent });
+    expect([noMandate.code, noMandate.stderr]).to.deep.equal([2, "error: --agent-key, --checkout-mandate and --ledger are for --mandate\n"]);
   });
 });

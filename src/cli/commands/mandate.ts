@@ -33,16 +33,19 @@ export function readMandateFile(file: string): string {
  */
 export async function mandateFromOptions(o: {
   mandate?: string;
+  checkoutMandate?: string;
   agentKey?: string;
   ledger?: string;
 }): Promise<Awaited<ReturnType<ReturnType<typeof ap2>["MandateWallet"]["open"]>> | undefined> {
   if (o.mandate === undefined) {
-    if (o.agentKey !== undefined || o.ledger !== undefined) throw new InvalidInputError("--agent-key and --ledger are for --mandate");
+    if (o.agentKey !== undefined || o.ledger !== undefined || o.checkoutMandate !== undefined)
+      throw new InvalidInputError("--agent-key, --checkout-mandate and --ledger are for --mandate");
     return undefined;
   }
   if (o.agentKey === undefined) throw new InvalidInputError("--mandate needs --agent-key (the agent's key it names)");
   return ap2().MandateWallet.open({
     mandate: readMandateFile(o.mandate),
+    ...(o.checkoutMandate !== undefined ? { checkout: readMandateFile(o.checkoutMandate) } : {}),
     agentKey: readJwkFile(o.agentKey, "--agent-key") as never,
     ledgerFile: o.ledger ?? `${o.mandate.replace(/\.sdjwt$/, "")}.ledger.json`,
   });
@@ -53,6 +56,7 @@ export function addMandateOptions(command: Command): Command {
   return command
     .option("--mandate <file>", "pay under this signed AP2 open payment mandate (exact only): refused before signing when outside it")
     .option("--agent-key <file>", "with --mandate: the agent's private key (JWK) that the mandate names")
+    .option("--checkout-mandate <file>", "with --mandate: a signed open checkout mandate, to buy from merchants that sell by checkout (AP2)")
     .option("--ledger <file>", "with --mandate: what was spent under it, kept across runs (default <mandate>.ledger.json)");
 }
 
@@ -163,6 +167,46 @@ export function registerMandateCommands(program: Command): void {
             ctx.out.document(doc, { out: o.out, message: `Open payment mandate with ${doc.constraints.length} constraint(s)`, command: "mandate create" });
           },
       ),
+    );
+
+  mandate
+    .command("create-checkout")
+    .description("write an open checkout mandate (mandate.checkout.open.1): which merchants an agent may buy from and what; sign it with `mandate sign`")
+    .requiredOption("--agent <file>", "the agent's public key (JWK), which alone can close the mandate")
+    .requiredOption("--item <id=title>", "an item it may buy (repeat: any one of them fills the line; checkout.line_items)", collect, [])
+    .option("--quantity <n>", "how many of it the checkout holds", "1")
+    .option("--merchant <address[=name]>", "a merchant it may buy from (repeat; checkout.allowed_merchants; default any)", collect, [])
+    .option("--network <caip2>", "the network the merchants are paid on", "eip155:31337")
+    .option("--days <n>", "valid from now for n days (sets exp)")
+    .option("--out <file>", "where to write it (default stdout)")
+    .addHelpText(
+      "after",
+      "\nExample (one market report, from one merchant, this week):\n" +
+        '  $ netd mandate create-checkout --agent agent.pub.jwk --item report="a market report" --merchant 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --days 7 --out checkout.json',
+    )
+    .action(
+      action((ctx) => async (o: { agent: string; item: string[]; quantity: string; merchant: string[]; network: string; days?: string; out?: string }) => {
+        if (!/^eip155:\d+$/.test(o.network)) throw new InvalidInputError(`--network "${o.network}" is not a CAIP-2 eip155 network such as eip155:31337`);
+        if (!o.item.length) throw new InvalidInputError("--item is required: what the agent may buy (id=title)");
+        const acceptable = o.item.map((item) => {
+          const at = item.indexOf("=");
+          if (at <= 0 || at === item.length - 1)
+            throw new InvalidInputError(`--item "${item}" is not id=title`, { details: 'e.g. --item report="a market report"' });
+          return { id: item.slice(0, at).trim(), title: item.slice(at + 1).trim() };
+        });
+        const days = o.days === undefined ? undefined : parseCount(o.days, "--days", 3650);
+        const doc = ap2().openCheckoutMandate({
+          agentKey: ap2().publicJwkOf(readJwkFile(o.agent, "--agent")),
+          merchants: o.merchant.map((m) => parsePayeeOption(m, o.network)),
+          lineItems: [{ id: "line_1", acceptable, quantity: parseCount(o.quantity, "--quantity", 1_000_000) }],
+          expiresAt: days ? new Date(Date.now() + days * 86_400_000) : undefined,
+        });
+        ctx.out.document(doc, {
+          out: o.out,
+          message: `Open checkout mandate with ${doc.constraints.length} constraint(s)`,
+          command: "mandate create-checkout",
+        });
+      }),
     );
 
   mandate

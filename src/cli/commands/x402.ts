@@ -18,7 +18,7 @@ import type { CliContext } from "../context";
 import { action } from "../action";
 import { table } from "../output";
 import { ExitWithCode } from "../action";
-import { addMandateOptions } from "./mandate";
+import { addMandateOptions, readJwkFile } from "./mandate";
 import { registerMcpClientCommands } from "./mcpClient";
 import { mandateRows, payingClientOf, receiptRows } from "../paying";
 import { collect, parseCount, parsePort, parseSplitShares, parseUrl } from "../parse";
@@ -442,20 +442,38 @@ export function registerX402Commands(program: Command): void {
     .option("--price <dollars>", "the price of a report", "0.01")
     .option("--pay-to <address>", "who is paid (default: the configured key's address)")
     .option("--require-mandate", "refuse payments that carry no AP2 mandate")
+    .option("--checkout-key <file>", "sell by checkout (AP2): sign each task's checkout with this private key (JWK, from `netd mandate key`)")
+    .option("--merchant-name <name>", "with --checkout-key: the merchant's name in its checkouts", "NET Dollar demo reports")
     .option("--facilitator-url <url>", "an x402 facilitator to verify and settle with (default: one in process, relaying with the configured key)")
     .addHelpText(
       "after",
       "\nWith --scheme batch-settlement a report can also be paid by a voucher in the task (a channel deposit the first time), claimed on the interval.\n\n" +
         "Examples (with NETD_PRIVATE_KEY set to the merchant's key):\n  $ netd x402 serve-a2a --port 4081\n" +
-        "  $ netd x402 serve-a2a --port 4081 --price 0.001 --scheme batch-settlement",
+        "  $ netd x402 serve-a2a --port 4081 --price 0.001 --scheme batch-settlement\n" +
+        "  $ netd x402 serve-a2a --port 4081 --checkout-key shop.jwk      # sells by AP2 checkout: buyers need a checkout mandate",
     )
     .action(
       action(
         (ctx) =>
-          async (options: { port: string; host: string; price: string; payTo?: string; requireMandate?: boolean; facilitatorUrl?: string } & SchemeOptions) => {
+          async (
+            options: {
+              port: string;
+              host: string;
+              price: string;
+              payTo?: string;
+              requireMandate?: boolean;
+              checkoutKey?: string;
+              merchantName: string;
+              facilitatorUrl?: string;
+            } & SchemeOptions,
+          ) => {
             const port = parsePort(options.port);
             const host = parseHost(ctx, options.host);
             const price = parseAmount(options.price, "--price");
+            const checkoutKey = options.checkoutKey === undefined ? undefined : readJwkFile(options.checkoutKey, "--checkout-key");
+            if (checkoutKey && typeof checkoutKey.d !== "string")
+              throw new InvalidInputError(`--checkout-key ${options.checkoutKey} is a public key; signing checkouts needs the private key`);
+            if (checkoutKey && price % 10_000n !== 0n) throw new InvalidInputError(`--price ${options.price} is not whole cents, which a checkout prices in`);
             const { scheme, facilitatorUrl, payTo, network, asset, facilitator, paid } = await paidServerOf(ctx, options);
             const server = await paid.serving(() =>
               lib().serveA2AMerchant(
@@ -470,6 +488,9 @@ export function registerX402Commands(program: Command): void {
                   facilitator,
                   ...paid.pricing,
                   mandates: { required: options.requireMandate ?? false },
+                  checkout: checkoutKey
+                    ? { key: checkoutKey as never, merchant: { name: options.merchantName }, item: { id: "report", title: "a market report" } }
+                    : undefined,
                   served: new (lib().ServedPayments)(paid.db),
                   run: async (topic) => `Market report on ${topic || "stablecoins"}: volumes up 12% this quarter, fees down 3%.`,
                 },
@@ -485,7 +506,14 @@ export function registerX402Commands(program: Command): void {
                   ["sells", `a market report for ${formatDollars(price)}, paid over x402 in the task`],
                   ["pays to", payTo],
                   ["network", network],
-                  ["mandates", options.requireMandate ? "required" : "checked when a payment carries one"],
+                  [
+                    "mandates",
+                    checkoutKey
+                      ? "required: by checkout (each task's checkout signed by --checkout-key)"
+                      : options.requireMandate
+                        ? "required"
+                        : "checked when a payment carries one",
+                  ],
                   ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
                   ["schemes", paid.server ? "batch-settlement, exact" : "exact"],
                   ...(paid.server?.rows ?? []),
@@ -498,7 +526,9 @@ export function registerX402Commands(program: Command): void {
                 ]),
                 paid.server
                   ? `Try: netd x402 buy ${server.url} "stablecoins" --max ${formatAmount(price)} --scheme batch-settlement --deposit ${formatAmount(price * 20n)}`
-                  : `Try: netd x402 buy ${server.url} "stablecoins" --max 0.05`,
+                  : checkoutKey
+                    ? `Try: netd x402 buy ${server.url} "stablecoins" --mandate mandate.sdjwt --checkout-mandate checkout.sdjwt --agent-key agent.jwk`
+                    : `Try: netd x402 buy ${server.url} "stablecoins" --max 0.05`,
               ],
               { command: "x402 serve-a2a", url: server.url, payTo, network, asset: asset.address, price, scheme },
             );
@@ -517,6 +547,7 @@ export function registerX402Commands(program: Command): void {
       "\nExit codes: 0 bought, 1 the agent refused or failed, 2 bad input, or the price is above --max or outside the mandate.\n\nExamples:\n" +
         '  $ netd x402 buy http://127.0.0.1:4081 "stablecoins" --max 0.05\n' +
         '  $ netd x402 buy http://127.0.0.1:4081 "stablecoins" --mandate mandate.sdjwt --agent-key agent.jwk\n' +
+        '  $ netd x402 buy http://127.0.0.1:4081 "stablecoins" --mandate mandate.sdjwt --checkout-mandate checkout.sdjwt --agent-key agent.jwk\n' +
         '  $ netd x402 buy http://127.0.0.1:4081 "stablecoins" --max 0.01 --scheme batch-settlement --deposit 0.05',
     )
     .action(
