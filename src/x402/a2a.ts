@@ -13,7 +13,7 @@ import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleRespon
 import { mandateProblem, payeeOf, toMinorUnits } from "../ap2/mandates";
 import { AP2_CHECKOUT_EXTENSION, readCheckout, signCheckout } from "../ap2/checkout";
 import { publicJwkOf, type PrivateJwk } from "../ap2/sdjwt";
-import { describeIssues, NetDollarError } from "../errors";
+import { describeIssues, InvalidInputError, NetDollarError } from "../errors";
 import type { PaymentRecord, PayingClient } from "./client";
 import { compareRequirements } from "./paywall";
 import type { PaidToolPricing } from "./mcp";
@@ -129,6 +129,14 @@ export class PaidSkillExecutor implements AgentExecutor {
   constructor(private readonly skill: PaidSkill) {
     this.offers = offersFor(`skill "${skill.resource}"`, skill);
     this.served = skill.served ?? new ServedPayments();
+    if (skill.checkout) {
+      // A checkout is paid by one exact payment of its total, in whole cents (AP2 amounts are minor units).
+      if (this.offers.some((o) => o.scheme !== "exact"))
+        throw new InvalidInputError(`skill ${skill.resource}: a checkout is paid by exact payments only, not by channel`);
+      const exact = this.offers.find((o) => o.scheme === "exact")!;
+      if (toMinorUnits(BigInt(exact.amount)) === undefined)
+        throw new InvalidInputError(`skill ${skill.resource}: its price ${skill.price} is not whole cents, which a checkout prices in`);
+    }
   }
 
   private required(error?: string, corrective?: Corrective): PaymentRequired {
@@ -153,8 +161,7 @@ export class PaidSkillExecutor implements AgentExecutor {
     }
     if (!jwt) {
       const exact = this.offers.find((o) => o.scheme === "exact")!;
-      const minor = toMinorUnits(BigInt(exact.amount));
-      if (minor === undefined) throw new Error(`skill ${this.skill.resource}: a checkout prices in whole cents, and ${exact.amount} base units is not`);
+      const minor = toMinorUnits(BigInt(exact.amount))!; // whole cents: checked in the constructor
       const item = c.item ?? { id: new URL(this.skill.resource).pathname.replace(/^\//, "") || "item", title: this.skill.description };
       jwt = await signCheckout(
         {
@@ -463,7 +470,9 @@ export async function serveA2AMerchant(
   host = "127.0.0.1",
   options: A2AMerchantOptions = {},
 ): Promise<RunningServer> {
-  // The card names the URL, known once listening: the app is made then, and requests before it wait for none.
+  // The card names the URL, known once listening: the app is made then, and requests before it wait for none. A skill
+  // that cannot be sold is refused before listening.
+  new PaidSkillExecutor(skill);
   const inner: { app?: Express } = {};
   const front = express();
   front.use((req, res, next) => inner.app!(req, res, next));

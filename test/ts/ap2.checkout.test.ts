@@ -26,6 +26,7 @@ import {
   type Checkout,
 } from "../../src/ap2";
 import { InvalidInputError } from "../../src/errors";
+import { PaidSkillExecutor } from "../../src/x402/a2a";
 
 /**
  * AP2 checkouts in an x402 payment (src/ap2/checkout.ts): the merchant's signed checkout, the agent closing a
@@ -199,5 +200,24 @@ describe("AP2 checkouts (src/ap2/checkout.ts)", function () {
       "the mandate is bound to an open checkout mandate (payment.reference), and this payment has no checkout",
     );
     expect(wallet.payments).to.have.length(1);
+  });
+
+  it("a merchant agent sells by checkout only at whole cents: a sub-cent price is refused when the skill is made", function () {
+    const skill = {
+      resource: "a2a://shop/report",
+      description: "a report",
+      price: "$0.001",
+      payTo: MERCHANT,
+      network: NETWORK as `eip155:${string}`,
+      asset: { address: getAddress("0x5fbdb2315678afecb367f032d93f642f64180aa3"), name: "NET Dollar", version: "1" },
+      facilitator: {} as never,
+      checkout: { key: merchantKey.privateJwk, merchant: { name: "Report shop" } },
+      run: async () => "report",
+    };
+    expect(() => new PaidSkillExecutor(skill)).to.throw(
+      InvalidInputError,
+      "skill a2a://shop/report: its price $0.001 is not whole cents, which a checkout prices in",
+    );
+    expect(() => new PaidSkillExecutor({ ...skill, price: "$0.01" })).to.not.throw();
   });
 });

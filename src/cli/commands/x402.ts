@@ -474,6 +474,8 @@ export function registerX402Commands(program: Command): void {
             if (checkoutKey && typeof checkoutKey.d !== "string")
               throw new InvalidInputError(`--checkout-key ${options.checkoutKey} is a public key; signing checkouts needs the private key`);
             if (checkoutKey && price % 10_000n !== 0n) throw new InvalidInputError(`--price ${options.price} is not whole cents, which a checkout prices in`);
+            if (checkoutKey && options.scheme !== "exact")
+              throw new InvalidInputError("--checkout-key sells by exact payments only: leave out --scheme batch-settlement");
             const { scheme, facilitatorUrl, payTo, network, asset, facilitator, paid } = await paidServerOf(ctx, options);
             const server = await paid.serving(() =>
               lib().serveA2AMerchant(
