@@ -455,11 +455,6 @@ export async function checkMandateBinding(
   return violations.length ? violations.join("; ") : undefined;
 }
 
-/**
- * What a paywall or a paid tool asks of mandates: a payment that carries one is always checked against it;
- * `required` refuses payments without one; `issuers` are the keys trusted to sign open mandates (default: the key in
- * the mandate, i.e. only the agent's binding to it is checked).
- */
 /** The checkout a merchant offered with its terms: the payment must be made under a checkout mandate for it. */
 export interface OfferedCheckout {
   /** The merchant's key, which signed it. */
@@ -468,6 +463,11 @@ export interface OfferedCheckout {
   jwt?: string;
 }
 
+/**
+ * What a paywall or a paid tool asks of mandates: a payment that carries one is always checked against it;
+ * `required` refuses payments without one; `issuers` are the keys trusted to sign open mandates (default: the key in
+ * the mandate, i.e. only the agent's binding to it is checked).
+ */
 export interface MandatePolicy {
   required?: boolean;
   issuers?: PublicJwk[];
