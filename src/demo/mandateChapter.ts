@@ -7,7 +7,16 @@ import type * as A2AClient from "@a2a-js/sdk/client" with { "resolution-mode": "
 import type { NetDollarV2 } from "../../typechain-types";
 import { formatDollars, parseAmount } from "../amounts";
 import { shortAddress } from "../addresses";
-import { MandateRefusedError, MandateWallet, auditMandatePayment, generateMandateKey, openPaymentMandate, payeeOf, signMandate } from "../ap2";
+import {
+  MandateRefusedError,
+  MandateWallet,
+  auditMandatePayment,
+  generateMandateKey,
+  openCheckoutMandate,
+  openPaymentMandate,
+  payeeOf,
+  signMandate,
+} from "../ap2";
 import { readTokenDomain } from "../eip712";
 import { NetDollarFacilitator, PayingA2AClient, PayingClient, PayingMcpClient, caip2, listen, paidTool, paywall, serveA2AMerchant } from "../x402";
 import type { Cast } from "./story";
@@ -18,7 +27,8 @@ const { ClientFactory } = require("@a2a-js/sdk/client") as typeof A2AClient;
 
 /**
  * Chapter: an agent shops under a mandate. A person signs an AP2 open payment mandate for their agent's key (up to
- * $5 in all, $2.50 a purchase, two merchants, this week); the agent buys a market report from a merchant agent over A2A and a
+ * $5 in all, $2.50 a purchase, two merchants, this week) and an open checkout mandate (one report, one shop); the agent buys a
+ * market report from a merchant agent over A2A, by the shop's signed checkout, and a
  * forecast from a paid MCP tool, each payment closed under the mandate and bound to it by its nonce; a third purchase, over
  * the budget, is refused by the agent's own client before it signs; the auditor matches each on-chain
  * AuthorizationUsed to its mandate.
@@ -50,6 +60,17 @@ export async function mandateChapter(story: Story, cast: Cast, token: NetDollarV
   story.step(
     `a person signs an AP2 open payment mandate (ES256 SD-JWT) for their agent's key: up to $5.00 in all, $2.50 a purchase, two merchants (${shortAddress(shop)}, ${shortAddress(toolMaker)}), this week`,
   );
+  const checkoutMandate = await signMandate(
+    openCheckoutMandate({
+      agentKey: agentKey.publicJwk,
+      merchants: [payeeOf(network, shop, "report shop")],
+      lineItems: [{ id: "one-report", acceptable: [{ id: "report", title: "a market report" }], quantity: 1 }],
+      expiresAt: new Date(now + 7 * 86_400_000),
+    }),
+    person.privateJwk,
+  );
+  story.step("and an open checkout mandate: one market report, from the report shop only");
+  const shopKey = generateMandateKey();
 
   const app = express();
   app.use(paywall({ routes: { "GET /dataset": { price: "$2.00" } }, payTo: shop, network, asset, facilitator }));
@@ -66,6 +87,7 @@ export async function mandateChapter(story: Story, cast: Cast, token: NetDollarV
       asset,
       facilitator,
       mandates: { required: true, issuers: [person.publicJwk] },
+      checkout: { key: shopKey.privateJwk, merchant: { name: "report shop" }, item: { id: "report", title: "a market report" } },
       run: async (topic) => `${topic}: volumes up 12% this quarter`,
     },
   );
@@ -82,11 +104,13 @@ export async function mandateChapter(story: Story, cast: Cast, token: NetDollarV
   const mcp = new Client({ name: "shopping-agent", version: "1.0.0" });
   await mcp.connect(clientSide);
   try {
-    const wallet = await MandateWallet.open({ mandate, agentKey: agentKey.privateJwk });
+    const wallet = await MandateWallet.open({ mandate, checkout: checkoutMandate, agentKey: agentKey.privateJwk });
     const client = new PayingClient({ signer: cast.agent, mandate: wallet });
     const a2a = await new ClientFactory().createFromUrl(shopAgent.url);
     const report = await new PayingA2AClient(a2a, client).buy("stablecoins", "report-shop");
-    story.step(`over A2A it asks a merchant agent for a market report, $2.00, paid in the task (a2a-x402): "${report.result}"`);
+    story.step(
+      `over A2A it asks a merchant agent for a market report, $2.00, paid in the task (a2a-x402) against the shop's signed checkout, the checkout mandate closed for it: "${report.result}"`,
+    );
     const forecast = await new PayingMcpClient(mcp, client).callTool({ name: "forecast", arguments: { city: "Lisbon" } });
     story.step(`over MCP it calls a paid tool for $1.50: "${(forecast.content as { text: string }[])[0].text}"`);
     story.fact("spent under the mandate", `$${(wallet.usage.spentMinor / 100).toFixed(2)} of $5.00, in ${wallet.usage.occurrences} payments`);

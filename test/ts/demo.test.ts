@@ -46,7 +46,7 @@ describe("the demo (npm run demo)", function () {
     );
     expect(text).to.match(/left in the split\s+0\.00 NETD/);
     expect(text).to.match(
-      /over A2A it asks a merchant agent for a market report, \$2\.00, paid in the task \(a2a-x402\): "stablecoins: volumes up 12% this quarter"/,
+      /over A2A it asks a merchant agent for a market report, \$2\.00, paid in the task \(a2a-x402\) against the shop's signed checkout, the checkout mandate closed for it: "stablecoins: volumes up 12% this quarter"/,
     );
     // Under a mandate: two purchases over A2A and MCP, the third refused before signing, both matched on chain.
     expect(text).to.match(/spent under the mandate \$3\.50 of \$5\.00, in 2 payments/);
