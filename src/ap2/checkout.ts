@@ -2,7 +2,7 @@ import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
 import { z } from "zod";
 import { describeIssues, InvalidInputError } from "../errors";
 import { MerchantSchema, CheckoutMandateSchema, OpenCheckoutMandateSchema, type CheckoutMandate, type Merchant, type OpenCheckoutMandate } from "./schemas";
-import { verifyMandate } from "./mandates";
+import { samePayee, verifyMandate } from "./mandates";
 import {
   issueHop,
   joinChain,
@@ -201,16 +201,11 @@ export async function verifyCheckoutMandateChain(
   return { open: open.data, closed: closed.data, checkout, openHash: sdHash(hops[0]), issuerKid: root.issuerKid, agentKid: await keyThumbprint(agent) };
 }
 
-function sameMerchant(a: Merchant, b: Merchant): boolean {
-  if (a.id !== undefined || b.id !== undefined) return (a.id ?? "").toLowerCase() === (b.id ?? "").toLowerCase();
-  return a.name === b.name && (a.website ?? "") === (b.website ?? "");
-}
-
 /** What in a checkout an open checkout mandate does not allow (`merchant` the seller, `items` id → quantity). */
 export function checkCheckoutConstraints(open: OpenCheckoutMandate, merchant: Merchant, items: Map<string, number>): string[] {
   const violations: string[] = [];
   for (const c of open.constraints) {
-    if (c.type === "checkout.allowed_merchants" && !c.allowed.some((m) => sameMerchant(m, merchant)))
+    if (c.type === "checkout.allowed_merchants" && !c.allowed.some((m) => samePayee(m, merchant)))
       violations.push(`merchant ${merchant.id ?? merchant.name} is not one the mandate allows`);
     if (c.type === "checkout.line_items")
       for (const req of c.items) {

@@ -306,7 +306,8 @@ const RECURRENCE_SECONDS: Record<string, number> = {
   ANNUALLY: 365 * 86_400,
 };
 
-function samePayee(a: Merchant, b: Merchant): boolean {
+/** Whether two AP2 merchants are the same: by `id` when either has one (CAIP-10, any case), else by name and website. */
+export function samePayee(a: Merchant, b: Merchant): boolean {
   if (a.id !== undefined || b.id !== undefined) return (a.id ?? "").toLowerCase() === (b.id ?? "").toLowerCase();
   return a.name === b.name && (a.website ?? "") === (b.website ?? "");
 }
