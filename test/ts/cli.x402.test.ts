@@ -142,7 +142,7 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
   });
 
   it("every x402 command has --help with an example", async function () {
-    for (const args of [["x402", "facilitator"], ["x402", "serve-demo"], ["pay"]]) {
+    for (const args of [["x402", "facilitator"], ["x402", "serve-demo"], ["pay"], ["x402", "tools"], ["x402", "call"], ["mandate", "create-checkout"]]) {
       const run = ok(await env.run([...args, "--help"], { key: null }));
       expect(run.stdout).to.include("Example");
     }
