@@ -1,8 +1,8 @@
 import { getAddress, isAddress, keccak256, toUtf8Bytes } from "ethers";
-import type { PaymentPayload, PaymentRequirements } from "@x402/core/types";
+import type { PaymentPayload, PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import { DECIMALS, formatDollars } from "../amounts";
 import { describeIssues, InvalidInputError } from "../errors";
-import { checkoutMinor, verifyCheckoutMandateChain, type VerifiedCheckoutChain } from "./checkout";
+import { AP2_CHECKOUT_EXTENSION, checkoutMinor, verifyCheckoutMandateChain, type VerifiedCheckoutChain } from "./checkout";
 import {
   MANDATE_SCHEMAS,
   OpenPaymentMandateSchema,
@@ -472,6 +472,43 @@ export interface OfferedCheckout {
 export interface MandatePolicy {
   required?: boolean;
   issuers?: PublicJwk[];
+}
+
+/**
+ * How a merchant's terms say it takes only payments under a mandate: an x402 v2 extension in its PaymentRequired,
+ * `extensions["ap2-mandate"] = { info: { required: true }, schema }` (`schema` is the JSON Schema of `info`), so an
+ * agent holding none refuses before it signs anything (see {@link mandateRequiredBy}). A client that echoes the
+ * terms' extensions into its payment, as the reference client does, sends it back beside the chain it adds.
+ */
+export const MANDATE_REQUIRED_TERMS = {
+  info: { required: true },
+  schema: {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    type: "object",
+    properties: { required: { const: true } },
+    required: ["required"],
+  },
+} as const;
+
+/**
+ * The PaymentRequired extensions of a merchant that requires a mandate (`policy.required`, or selling by checkout),
+ * else undefined. A mandate closes one payment of a known amount, so such a merchant offers exact payments only:
+ * throws, naming `what` (the route, tool or skill), when `offers` has another scheme.
+ */
+export function mandateTermsFor(what: string, offers: PaymentRequirements[], policy: MandatePolicy = {}, byCheckout = false): PaymentRequired["extensions"] {
+  if (!policy.required && !byCheckout) return undefined;
+  const other = offers.find((o) => o.scheme !== "exact");
+  if (other)
+    throw new InvalidInputError(
+      `${what}: ${byCheckout ? "a checkout" : "a payment under a mandate"} is paid by exact payments only, so it cannot also offer ${other.scheme}`,
+    );
+  return { [AP2_EXTENSION]: MANDATE_REQUIRED_TERMS };
+}
+
+/** Whether the terms `required` take only payments under a mandate (their `ap2-mandate` extension, or a checkout). */
+export function mandateRequiredBy(required: PaymentRequired): boolean {
+  const extensions = required.extensions as Record<string, { info?: { required?: unknown } } | undefined> | undefined;
+  return extensions?.[AP2_EXTENSION]?.info?.required === true || extensions?.[AP2_CHECKOUT_EXTENSION] !== undefined;
 }
 
 /** Why `payment` may not be taken under `policy` (see {@link checkMandateBinding}), or undefined. */

@@ -10,7 +10,7 @@ import type { Client } from "@a2a-js/sdk/client" with { "resolution-mode": "impo
 import type * as A2AExpress from "@a2a-js/sdk/server/express" with { "resolution-mode": "import" };
 import { PaymentPayloadV2Schema, PaymentRequiredV2Schema } from "@x402/core/schemas";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
-import { mandateProblem, payeeOf, toMinorUnits } from "../ap2/mandates";
+import { mandateProblem, mandateTermsFor, payeeOf, toMinorUnits } from "../ap2/mandates";
 import { AP2_CHECKOUT_EXTENSION, readCheckout, signCheckout } from "../ap2/checkout";
 import { publicJwkOf, type PrivateJwk } from "../ap2/sdjwt";
 import { describeIssues, InvalidInputError, NetDollarError } from "../errors";
@@ -124,15 +124,16 @@ function errorCode(reason: string): string {
 export class PaidSkillExecutor implements AgentExecutor {
   private readonly offers: PaymentRequirements[];
 
+  private readonly extensions: PaymentRequired["extensions"];
+
   private readonly served: ServedPayments;
 
   constructor(private readonly skill: PaidSkill) {
     this.offers = offersFor(`skill "${skill.resource}"`, skill);
+    this.extensions = mandateTermsFor(`skill ${skill.resource}`, this.offers, skill.mandates, skill.checkout !== undefined);
     this.served = skill.served ?? new ServedPayments();
     if (skill.checkout) {
       // A checkout is paid by one exact payment of its total, in whole cents (AP2 amounts are minor units).
-      if (this.offers.some((o) => o.scheme !== "exact"))
-        throw new InvalidInputError(`skill ${skill.resource}: a checkout is paid by exact payments only, not by channel`);
       const exact = this.offers.find((o) => o.scheme === "exact")!;
       if (toMinorUnits(BigInt(exact.amount)) === undefined)
         throw new InvalidInputError(`skill ${skill.resource}: its price ${skill.price} is not whole cents, which a checkout prices in`);
@@ -140,7 +141,13 @@ export class PaidSkillExecutor implements AgentExecutor {
   }
 
   private required(error?: string, corrective?: Corrective): PaymentRequired {
-    return paymentRequiredFor({ url: this.skill.resource, description: this.skill.description, mimeType: "text/plain" }, this.offers, error, corrective);
+    return paymentRequiredFor(
+      { url: this.skill.resource, description: this.skill.description, mimeType: "text/plain" },
+      this.offers,
+      error,
+      corrective,
+      this.extensions,
+    );
   }
 
   /**

@@ -8,7 +8,8 @@ import { chainIdOf } from "./money";
 import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
 import { ChannelWallet, type ChannelPayment } from "./batch/wallet";
 import { BATCH_REASON } from "./reasons";
-import { AP2_EXTENSION } from "../ap2/mandates";
+import { AP2_EXTENSION, mandateRequiredBy } from "../ap2/mandates";
+import { AP2_CHECKOUT_EXTENSION } from "../ap2/checkout";
 import type { MandateWallet } from "../ap2/wallet";
 
 /** The paying client refused to pay (a spend control, or nothing it may pay with); nothing was signed. */
@@ -254,7 +255,18 @@ export class PayingClient {
           validBefore: authorization.validBefore.toString(),
         },
       },
-      ...(mandate ? { extensions: { [AP2_EXTENSION]: { chain: mandate.chain, ...(mandate.checkout ? { checkout: mandate.checkout } : {}) } } } : {}),
+      // The terms' own ap2-mandate extension is echoed, as x402 v2 clients echo what a server declares.
+      ...(mandate
+        ? {
+            extensions: {
+              [AP2_EXTENSION]: {
+                ...(required.extensions?.[AP2_EXTENSION] as object | undefined),
+                chain: mandate.chain,
+                ...(mandate.checkout ? { checkout: mandate.checkout } : {}),
+              },
+            },
+          }
+        : {}),
     };
     return { payment, authorization, payer, amount };
   }
@@ -494,6 +506,13 @@ export class PayingClient {
   /** The first requirement the controls allow, or a refusal that says which limit stopped it. */
   private choose(required: PaymentRequired, host: string): PaymentRequirements {
     const c = this.options.controls ?? {};
+    // Signing would only hand the merchant an authorization it refuses (and could still settle until it expires).
+    if (!this.options.mandate && mandateRequiredBy(required))
+      throw new PaymentRefusedError(
+        `not paying ${host}: it takes only payments under an AP2 mandate (its terms' extensions["${AP2_EXTENSION}"]${
+          required.extensions?.[AP2_CHECKOUT_EXTENSION] !== undefined ? ", by checkout" : ""
+        }), and this client pays under none`,
+      );
     const reasons: string[] = [];
     // A mandate closes for one payment of a known amount: exact only.
     const preference = this.options.mandate ? ["exact"] : (this.options.schemes ?? (this.channels ? ["batch-settlement", "exact"] : ["exact"]));

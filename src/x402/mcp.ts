@@ -9,7 +9,7 @@ import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
 import { offersFor, paymentRequiredFor, type Corrective, type OfferTerms } from "./offers";
 import { compareRequirements, type FacilitatorLike } from "./paywall";
 import { MANDATE_REASON, REASON } from "./reasons";
-import { mandateProblem, type MandatePolicy } from "../ap2/mandates";
+import { mandateProblem, mandateTermsFor, type MandatePolicy } from "../ap2/mandates";
 import { NetDollarError } from "../errors";
 import { ServedPayments } from "./served";
 import { settleExactOnce } from "./exactOnce";
@@ -77,7 +77,8 @@ export function paidTool<Shape extends ZodRawShape>(
   const served = pricing.served ?? new ServedPayments();
   const resource = `mcp://tool/${name}`;
   const info = { url: resource, description: config.description ?? name, mimeType: "application/json" };
-  const required = (error?: string, corrective?: Corrective) => paymentRequiredFor(info, offers, error, corrective);
+  const extensions = mandateTermsFor(`tool "${name}"`, offers, pricing.mandates);
+  const required = (error?: string, corrective?: Corrective) => paymentRequiredFor(info, offers, error, corrective, extensions);
   const callback = (async (args: unknown, extra: { _meta?: Record<string, unknown> }) => {
     const raw = extra._meta?.[MCP_PAYMENT_META];
     if (raw === undefined) return paymentRequiredResult(required("payment required"));

@@ -78,6 +78,7 @@ export function paymentRequiredFor(
   offers: PaymentRequirements[],
   error?: string,
   corrective?: Corrective,
+  extensions?: PaymentRequired["extensions"],
 ): PaymentRequired & { message?: string } {
   const extra = corrective?.extra;
   return {
@@ -85,6 +86,7 @@ export function paymentRequiredFor(
     ...(error ? { error } : {}),
     resource,
     accepts: extra ? offers.map((o) => (o.scheme === BATCH_SETTLEMENT_SCHEME ? { ...o, extra: { ...o.extra, ...extra } } : o)) : offers,
+    ...(extensions ? { extensions } : {}),
     ...(corrective ? { message: corrective.message } : {}),
   };
 }

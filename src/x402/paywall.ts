@@ -7,7 +7,7 @@ import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleRespon
 import { describeIssues } from "../errors";
 import { offersFor, paymentRequiredFor, type Corrective, type PaywallScheme } from "./offers";
 import { MANDATE_REASON, REASON } from "./reasons";
-import { mandateProblem, type MandatePolicy } from "../ap2/mandates";
+import { mandateProblem, mandateTermsFor, type MandatePolicy } from "../ap2/mandates";
 import type { FacilitatorAsset } from "./facilitator";
 import type { BatchSettlementServer } from "./batch/server";
 import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
@@ -70,7 +70,10 @@ export interface PaywallOptions {
   served?: ServedPayments;
   /** The server side of batch-settlement (channel store, receiver authorizer), for routes that accept it. */
   batch?: BatchSettlementServer;
-  /** AP2 mandates on exact payments (see {@link MandatePolicy}): one carried is always checked. */
+  /**
+   * AP2 mandates on exact payments (see {@link MandatePolicy}): one carried is always checked. With `required`, the
+   * terms say so (`extensions["ap2-mandate"]`) and every route must offer exact payments only.
+   */
   mandates?: MandatePolicy;
   /** Called for every paid request served, with its settlement. */
   onPaid?: (record: { route: string; scheme: PaywallScheme; payer?: string; amount: string; transaction: string }) => void;
@@ -80,6 +83,8 @@ interface PreparedRoute {
   key: string;
   /** The offers, in the order of `accepts`. */
   offers: PaymentRequirements[];
+  /** The PaymentRequired's extensions (a mandate required). */
+  extensions?: PaymentRequired["extensions"];
   description?: string;
   mimeType?: string;
 }
@@ -118,7 +123,8 @@ export function paywall(options: PaywallOptions): RequestHandler {
       minDeposit: route.minDeposit,
       batch: options.batch,
     });
-    routes.set(normalized, { key: normalized, description: route.description, mimeType: route.mimeType, offers });
+    const extensions = mandateTermsFor(`route "${key}"`, offers, options.mandates);
+    routes.set(normalized, { key: normalized, description: route.description, mimeType: route.mimeType, offers, extensions });
   }
   // exact payments served (see ./served.ts), and those being processed here right now.
   const served = options.served ?? new ServedPayments();
@@ -130,7 +136,7 @@ export function paywall(options: PaywallOptions): RequestHandler {
     const resource = { url: `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`, description: route.description, mimeType: route.mimeType };
     const paymentRequired = (error: string, reason?: string, settlement?: SettleResponse, batch?: Corrective) => {
       const body: PaymentRequired & { reason?: string; message?: string } = {
-        ...paymentRequiredFor(resource, route.offers, error, batch),
+        ...paymentRequiredFor(resource, route.offers, error, batch, route.extensions),
         ...(reason ? { reason } : {}),
       };
       res.status(402).setHeader("PAYMENT-REQUIRED", encodePaymentRequiredHeader(body));

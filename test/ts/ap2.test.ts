@@ -3,6 +3,7 @@ import { expect } from "chai";
 import { getAddress, keccak256, toUtf8Bytes } from "ethers";
 import type { PaymentRequirements } from "@x402/core/types";
 import {
+  MANDATE_REQUIRED_TERMS,
   CheckoutMandateSchema,
   MandateRefusedError,
   MandateWallet,
@@ -15,6 +16,8 @@ import {
   generateMandateKey,
   keyThumbprint,
   mandateNonce,
+  mandateRequiredBy,
+  mandateTermsFor,
   openPaymentMandate,
   parseMandate,
   payeeOf,
@@ -328,6 +331,29 @@ describe("AP2 mandates", function () {
         'the payment carries no AP2 mandate (extensions["ap2-mandate"].chain)',
       );
       expect(await checkMandateBinding(payment(nonce), offer(10_000n), resource, { issuers: [other.publicJwk] })).to.match(/is not a trusted issuer$/);
+    });
+
+    it("a merchant that requires a mandate says so in its terms, offers exact payments only, and the client reads it", function () {
+      const channel = { ...offer(10_000n), scheme: "batch-settlement" };
+      expect(mandateTermsFor('route "GET /a"', [offer(10_000n)])).to.equal(undefined);
+      expect(mandateTermsFor('route "GET /a"', [offer(10_000n), channel], { required: false })).to.equal(undefined);
+      const terms = mandateTermsFor('route "GET /a"', [offer(10_000n)], { required: true });
+      expect(terms).to.deep.equal({ "ap2-mandate": MANDATE_REQUIRED_TERMS });
+      expect(MANDATE_REQUIRED_TERMS.info).to.deep.equal({ required: true });
+      expect(() => mandateTermsFor('route "GET /a"', [offer(10_000n), channel], { required: true })).to.throw(
+        InvalidInputError,
+        'route "GET /a": a payment under a mandate is paid by exact payments only, so it cannot also offer batch-settlement',
+      );
+      expect(() => mandateTermsFor("skill a2a://shop/report", [channel], {}, true)).to.throw(
+        InvalidInputError,
+        "skill a2a://shop/report: a checkout is paid by exact payments only, so it cannot also offer batch-settlement",
+      );
+      const required = (extensions?: Record<string, unknown>) => ({ x402Version: 2, resource: { url: "http://a" }, accepts: [offer(1n)], extensions }) as never;
+      expect(mandateRequiredBy(required(terms))).to.equal(true);
+      expect(mandateRequiredBy(required({ "ap2-checkout": { checkout_jwt: "x.y.z" } }))).to.equal(true);
+      expect(mandateRequiredBy(required())).to.equal(false);
+      expect(mandateRequiredBy(required({ "ap2-mandate": { info: { required: false } } }))).to.equal(false);
+      expect(mandateRequiredBy(required({ "ap2-mandate": { info: { required: "yes" } } }))).to.equal(false);
     });
   });
 });

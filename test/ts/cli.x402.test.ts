@@ -212,10 +212,17 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
     const spent = await buy("m.sdjwt");
     expect(spent.code).to.equal(2);
     expect(spent.stderr).to.include("would exceed the mandate's budget: $0.02 of $0.02 already spent");
+    // Without a mandate: the terms say one is required, so nothing is signed.
     const plainBuy = await env.run(["x402", "buy", shop.url, "stablecoins"], { key: KEYS.agent });
-    expect(plainBuy.code).to.equal(1);
-    expect(plainBuy.stdout).to.match(/^payment +payment-required$/m);
-    expect(plainBuy.stdout).to.match(/^signed \(not paid\) +0\.01 NETD to /m);
+    expect([plainBuy.code, plainBuy.stderr]).to.deep.equal([
+      2,
+      `error: not paying ${new URL(shop.url).host}: it takes only payments under an AP2 mandate (its terms' extensions["ap2-mandate"]), and this client pays under none\n  nothing was signed or paid\n`,
+    ]);
+    const channels = await env.run(["x402", "serve-a2a", "--port", "0", "--require-mandate", "--scheme", "batch-settlement"], { key: KEYS.merchant });
+    expect([channels.code, channels.stderr]).to.deep.equal([
+      2,
+      "error: --require-mandate sells by exact payments only (a mandate closes one payment): leave out --scheme batch-settlement\n",
+    ]);
     ok(await env.run(["mandate", "sign", file("m.json"), "--key", file("me.jwk"), "--out", file("m2.sdjwt")], { key: null }));
     const bought = ok(await buy("m2.sdjwt"));
     expect(bought.json).to.include({ result: "Market report on stablecoins: volumes up 12% this quarter, fees down 3%.", paymentStatus: "payment-completed" });

@@ -5,7 +5,10 @@ import { decodePaymentRequiredHeader, encodePaymentSignatureHeader } from "@x402
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
+import { x402Client, wrapFetchWithPayment } from "@x402/fetch";
+import { ExactEvmScheme } from "@x402/evm/exact/client";
 import {
+  MANDATE_REQUIRED_TERMS,
   MandateRefusedError,
   MandateWallet,
   auditMandatePayment,
@@ -18,7 +21,7 @@ import {
   verifyPaymentMandateChain,
 } from "../../src/ap2";
 import type { PaymentRequired } from "@x402/core/types";
-import { PayingClient, PayingMcpClient, facilitatorByUrl, listen, paidTool, paywall, type RunningServer } from "../../src/x402";
+import { PayingClient, PayingMcpClient, PaymentRefusedError, facilitatorByUrl, listen, paidTool, paywall, type RunningServer } from "../../src/x402";
 import { A2A_X402_EXTENSION, PayingA2AClient, serveA2AMerchant } from "../../src/x402/a2a";
 import { NETWORK, startReferencePaywall, startX402Environment, type X402Environment } from "../helpers/x402";
 
@@ -113,13 +116,42 @@ describe("x402 under AP2 mandates", function () {
     expect(await env.token.balanceOf(env.agent.address)).to.equal(balance);
   });
 
-  it("HTTP: the paywall refuses a payment without a mandate, and one whose nonce is not its mandate's hash (so does the facilitator); nothing moves", async function () {
+  it("HTTP: the terms say a mandate is required; our client without one refuses before signing, the reference client's payment is refused; nothing moves", async function () {
     const before = await env.token.balanceOf(env.agent.address);
-    const plain = await new PayingClient({ signer: env.agent }).fetch(`${api.url}/forecast`);
-    expect(plain.status).to.equal(402);
-    expect(decodePaymentRequiredHeader(plain.headers.get("PAYMENT-REQUIRED")!).error).to.equal(
+    const servedBefore = served;
+    const terms = decodePaymentRequiredHeader((await fetch(`${api.url}/forecast`)).headers.get("PAYMENT-REQUIRED")!);
+    expect(terms.extensions).to.deep.equal({ "ap2-mandate": MANDATE_REQUIRED_TERMS });
+    expect(terms.accepts.map((a) => a.scheme)).to.deep.equal(["exact"]);
+
+    const plain = new PayingClient({ signer: env.agent });
+    await expect(plain.fetch(`${api.url}/forecast`)).to.be.rejectedWith(
+      PaymentRefusedError,
+      `not paying ${new URL(api.url).host}: it takes only payments under an AP2 mandate (its terms' extensions["ap2-mandate"]), and this client pays under none`,
+    );
+    expect(plain.payments).to.deep.equal([]);
+
+    // The reference client signs anyway and echoes the terms' extension: the paywall finds no chain in it.
+    const { privateKeyToAccount } = await import("viem/accounts");
+    const reference = new x402Client().register(NETWORK, new ExactEvmScheme(privateKeyToAccount(env.agent.privateKey as `0x${string}`)));
+    reference.setSpendControls({ allowedAssets: [{ network: NETWORK, asset: env.asset.address, maxAmountPerPayment: "2000000" }] });
+    const echoed = await wrapFetchWithPayment(fetch, reference)(`${api.url}/forecast`);
+    expect(echoed.status).to.equal(402);
+    expect(decodePaymentRequiredHeader(echoed.headers.get("PAYMENT-REQUIRED")!).error).to.equal(
       'invalid_ap2_mandate: the payment carries no AP2 mandate (extensions["ap2-mandate"].chain)',
     );
+    // A payment signed without the extension at all is refused the same way.
+    const bare = await plain.signExact(terms, terms.accepts[0], "api");
+    const unmandated = await fetch(`${api.url}/forecast`, { headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader(bare.payment) } });
+    expect(unmandated.status).to.equal(402);
+    expect(decodePaymentRequiredHeader(unmandated.headers.get("PAYMENT-REQUIRED")!).error).to.equal(
+      'invalid_ap2_mandate: the payment carries no AP2 mandate (extensions["ap2-mandate"].chain)',
+    );
+    expect(served).to.equal(servedBefore);
+    expect(await env.token.balanceOf(env.agent.address)).to.equal(before);
+  });
+
+  it("HTTP: the paywall refuses a payment whose nonce is not its mandate's hash (so does the facilitator); nothing moves", async function () {
+    const before = await env.token.balanceOf(env.agent.address);
 
     // A mandate chain closed for this offer, carried by an authorization with a random nonce.
     const wallet = await MandateWallet.open({ mandate: token, agentKey: agentKey.privateJwk });
@@ -159,9 +191,21 @@ describe("x402 under AP2 mandates", function () {
     const client = new Client({ name: "mandate-agent", version: "1.0.0" });
     await client.connect(clientSide);
     try {
-      const plain = await new PayingMcpClient(client, new PayingClient({ signer: env.agent })).callTool({ name: "forecast", arguments: { city: "Lisbon" } });
-      expect(plain.isError).to.equal(true);
-      expect((plain.structuredContent as { error: string }).error).to.match(/^invalid_ap2_mandate: the payment carries no AP2 mandate/);
+      // The tool's terms say a mandate is required: without one, our client refuses before signing.
+      const terms = await client.callTool({ name: "forecast", arguments: { city: "Lisbon" } });
+      expect((terms.structuredContent as PaymentRequired).extensions).to.deep.equal({ "ap2-mandate": MANDATE_REQUIRED_TERMS });
+      const plain = new PayingClient({ signer: env.agent });
+      await expect(new PayingMcpClient(client, plain).callTool({ name: "forecast", arguments: { city: "Lisbon" } })).to.be.rejectedWith(
+        PaymentRefusedError,
+        'it takes only payments under an AP2 mandate (its terms\' extensions["ap2-mandate"]), and this client pays under none',
+      );
+      expect(plain.payments).to.deep.equal([]);
+      // One signed without a mandate anyway is refused by the tool.
+      const required = terms.structuredContent as PaymentRequired;
+      const { payment } = await plain.signExact(required, required.accepts[0], "tools");
+      const unmandated = await client.callTool({ name: "forecast", arguments: { city: "Lisbon" }, _meta: { "x402/payment": payment } });
+      expect(unmandated.isError).to.equal(true);
+      expect((unmandated.structuredContent as { error: string }).error).to.match(/^invalid_ap2_mandate: the payment carries no AP2 mandate/);
 
       const mandate = await signMandate(openPaymentMandate({ agentKey: agentKey.publicJwk, maxAmount: 10_000n, budget: 10_000n }), user.privateJwk);
       const wallet = await MandateWallet.open({ mandate, agentKey: agentKey.privateJwk });
@@ -232,16 +276,25 @@ describe("x402 under AP2 mandates", function () {
     const waiting = plain.status.message.metadata;
     expect(waiting["x402.payment.status"]).to.equal("payment-required");
     expect(waiting["x402.payment.required"].accepts![0]).to.include({ amount: "1000000", payTo: env.merchant.address });
+    const mandate = await signMandate(openPaymentMandate({ agentKey: agentKey.publicJwk, maxAmount: 1_000_000n, budget: 1_000_000n }), user.privateJwk);
+    const wallet = await MandateWallet.open({ mandate, agentKey: agentKey.privateJwk });
     // Our client under spend controls that do not allow the price: refused before signing, nothing done.
-    const asked = await new PayingA2AClient(client, new PayingClient({ signer: env.agent, controls: { maxPerPayment: 1n } }))
+    const asked = await new PayingA2AClient(client, new PayingClient({ signer: env.agent, controls: { maxPerPayment: 1n }, mandate: wallet }))
       .buy("stablecoins", "report-shop")
       .catch((e: Error) => e);
     expect(asked).to.be.instanceOf(Error);
     expect((asked as Error).message).to.include("above the maximum per payment");
+    // The terms say a mandate is required: our client without one refuses before signing, and tells the merchant.
+    expect(waiting["x402.payment.required"]).to.deep.include({ extensions: { "ap2-mandate": MANDATE_REQUIRED_TERMS } });
+    const unmandated = new PayingClient({ signer: env.agent });
+    await expect(new PayingA2AClient(client, unmandated).buy("stablecoins", "report-shop")).to.be.rejectedWith(
+      PaymentRefusedError,
+      'not paying report-shop: it takes only payments under an AP2 mandate (its terms\' extensions["ap2-mandate"]), and this client pays under none',
+    );
+    expect(unmandated.payments).to.deep.equal([]);
     expect(works).to.equal(0);
+    expect(wallet.payments).to.deep.equal([]);
 
-    const mandate = await signMandate(openPaymentMandate({ agentKey: agentKey.publicJwk, maxAmount: 1_000_000n, budget: 1_000_000n }), user.privateJwk);
-    const wallet = await MandateWallet.open({ mandate, agentKey: agentKey.privateJwk });
     const before = await env.token.balanceOf(env.merchant.address);
     const bought = await new PayingA2AClient(client, new PayingClient({ signer: env.agent, mandate: wallet })).buy("stablecoins", "report-shop");
     expect(bought.task.status?.state).to.equal(TaskState.TASK_STATE_COMPLETED);
@@ -368,6 +421,11 @@ describe("x402 under AP2 mandates", function () {
     expect(answer.status.state).to.equal(TaskState.TASK_STATE_INPUT_REQUIRED);
     expect(answer.status.message.metadata["x402.payment.required"].error).to.equal(
       "invalid_ap2_mandate: the checkout mandate is for another checkout than the one offered",
+    );
+    // No mandate at all: the terms carry a checkout, so our client refuses before signing.
+    await expect(new PayingA2AClient(client, new PayingClient({ signer: env.agent })).buy("bonds", "report-shop")).to.be.rejectedWith(
+      PaymentRefusedError,
+      'not paying report-shop: it takes only payments under an AP2 mandate (its terms\' extensions["ap2-mandate"], by checkout), and this client pays under none',
     );
     // A mandate without a checkout: the agent's own wallet refuses before signing.
     const noCheckout = await MandateWallet.open({ mandate: payment, agentKey: agentKey.privateJwk });

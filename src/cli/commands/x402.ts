@@ -441,7 +441,7 @@ export function registerX402Commands(program: Command): void {
     .option("--host <host>", "interface to listen on (loopback unless you mean it)", "127.0.0.1")
     .option("--price <dollars>", "the price of a report", "0.01")
     .option("--pay-to <address>", "who is paid (default: the configured key's address)")
-    .option("--require-mandate", "refuse payments that carry no AP2 mandate")
+    .option("--require-mandate", "refuse payments that carry no AP2 mandate (the terms say so; exact payments only)")
     .option("--checkout-key <file>", "sell by checkout (AP2): sign each task's checkout with this private key (JWK, from `netd mandate key`)")
     .option("--merchant-name <name>", "with --checkout-key: the merchant's name in its checkouts", "NET Dollar demo reports")
     .option("--facilitator-url <url>", "an x402 facilitator to verify and settle with (default: one in process, relaying with the configured key)")
@@ -474,8 +474,11 @@ export function registerX402Commands(program: Command): void {
             if (checkoutKey && typeof checkoutKey.d !== "string")
               throw new InvalidInputError(`--checkout-key ${options.checkoutKey} is a public key; signing checkouts needs the private key`);
             if (checkoutKey && price % 10_000n !== 0n) throw new InvalidInputError(`--price ${options.price} is not whole cents, which a checkout prices in`);
-            if (checkoutKey && options.scheme !== "exact")
-              throw new InvalidInputError("--checkout-key sells by exact payments only: leave out --scheme batch-settlement");
+            // A mandate closes one exact payment: a merchant that requires one cannot also take vouchers.
+            if ((checkoutKey || options.requireMandate) && options.scheme !== "exact")
+              throw new InvalidInputError(
+                `${checkoutKey ? "--checkout-key" : "--require-mandate"} sells by exact payments only (a mandate closes one payment): leave out --scheme batch-settlement`,
+              );
             const { scheme, facilitatorUrl, payTo, network, asset, facilitator, paid } = await paidServerOf(ctx, options);
             const server = await paid.serving(() =>
               lib().serveA2AMerchant(
