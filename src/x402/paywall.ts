@@ -12,6 +12,7 @@ import type { FacilitatorAsset } from "./facilitator";
 import type { BatchSettlementServer } from "./batch/server";
 import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
 import { ServedPayments } from "./served";
+import { settleExact, verifyExact } from "./exactOnce";
 
 /** What the paywall needs of a facilitator: ours in process, or any one over HTTP (see {@link facilitatorByUrl}). */
 export interface FacilitatorLike {
@@ -216,21 +217,12 @@ export function paywall(options: PaywallOptions): RequestHandler {
     }
 
     async function pay(): Promise<void> {
-      let verification: VerifyResponse;
-      try {
-        verification = await options.facilitator.verify(payment, requirements!);
-      } catch (error) {
-        const reason = (error as { invalidReason?: string }).invalidReason;
-        if (reason) return paymentRequired(`${reason}: ${(error as Error).message}`, reason);
-        return facilitatorDown(res, error, "nothing was settled for this request; present the same payment again");
-      }
-      // Already used on chain: if it was this payment's own settlement (an earlier attempt whose answer was lost), the
-      // facilitator's idempotent settle answers it, and the request is served once. /verify keeps refusing the nonce.
-      const recovering = !verification.isValid && verification.invalidReason === REASON.nonceAlreadyUsed;
-      if (!verification.isValid && !recovering) {
-        const reason = verification.invalidReason ?? REASON.unexpectedVerifyError;
-        return paymentRequired(`${reason}${verification.invalidMessage ? `: ${verification.invalidMessage}` : ""}`, reason);
-      }
+      // Recovered even with the record in memory: after a restart a payment served before is served once more (see
+      // docs/x402.md, Limits), and one whose answer was lost is served rather than refused.
+      const verification = await verifyExact(options.facilitator, payment, requirements!, true);
+      if (verification.kind === "down") return facilitatorDown(res, verification.error, "nothing was settled for this request; present the same payment again");
+      if (verification.kind === "refused") return paymentRequired(verification.reason, verification.code);
+      const recovering = verification.recovering;
 
       if (mode === "settle-before-serve" || recovering) {
         const s = await settle();
@@ -238,10 +230,7 @@ export function paywall(options: PaywallOptions): RequestHandler {
           return facilitatorDown(res, s.error, "the payment may have been settled; present the same payment again: it is never charged twice");
         if (!s.response.success) {
           if (recovering)
-            return paymentRequired(
-              `${REASON.nonceAlreadyUsed}${verification.invalidMessage ? `: ${verification.invalidMessage}` : ""}`,
-              REASON.nonceAlreadyUsed,
-            );
+            return paymentRequired(`${REASON.nonceAlreadyUsed}${verification.message ? `: ${verification.message}` : ""}`, REASON.nonceAlreadyUsed);
           return refused(s.response);
         }
         const taken = await take(s.response);
@@ -281,18 +270,8 @@ export function paywall(options: PaywallOptions): RequestHandler {
       });
     }
 
-    async function settle(): Promise<{ kind: "answer"; response: SettleResponse } | { kind: "down"; error: unknown }> {
-      try {
-        return { kind: "answer", response: await options.facilitator.settle(payment, requirements!) };
-      } catch (error) {
-        const reason = (error as { errorReason?: string }).errorReason;
-        if (reason)
-          return {
-            kind: "answer",
-            response: { success: false, errorReason: reason, errorMessage: (error as Error).message, transaction: "", network: requirements!.network },
-          };
-        return { kind: "down", error };
-      }
+    function settle() {
+      return settleExact(options.facilitator, payment, requirements!);
     }
     // Settlement refused: nothing moved, nothing was served; final.
     function refused(s: SettleResponse): void {

@@ -8,6 +8,7 @@ import { openDatabase, type Database } from "../../src/db";
 import { devnetWallet } from "../../src/devnet";
 import { InvalidInputError } from "../../src/errors";
 import { z } from "zod";
+import express from "express";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
@@ -16,7 +17,11 @@ import {
   MCP_PAYMENT_META,
   MCP_PAYMENT_RESPONSE_META,
   PayingClient,
+  PayingMcpClient,
+  REASON,
   ServedPayments,
+  facilitatorByUrl,
+  listen,
   paidTool,
   paymentRequiredOf,
   type FacilitatorLike,
@@ -394,6 +399,56 @@ describe("A2A and MCP: merchants keep tasks and payments across a crash; shopper
           await server.close();
           await db?.close();
         }
+      }
+    });
+
+    it("MCP: a facilitator over HTTP that refuses with a 4xx (the reference client throws VerifyError or SettleError) is a refusal in its words, not an outage", async function () {
+      // A facilitator in front of ours: /verify refuses the first payment with 400; /settle refuses every one with 400.
+      let verifies = 0;
+      const app = express();
+      app.use(express.json());
+      app.post("/verify", async (req, res) => {
+        if (verifies++ === 0)
+          return void res.status(400).json({ isValid: false, invalidReason: REASON.insufficientBalance, invalidMessage: "the payer holds 0" });
+        res.json(await env.facilitator.verify(req.body.paymentPayload, req.body.paymentRequirements));
+      });
+      app.post("/settle", (_req, res) =>
+        res
+          .status(400)
+          .json({ success: false, errorReason: "invalid_transaction_state", errorMessage: "the transfer reverted", transaction: "", network: NETWORK }),
+      );
+      const refusing = await listen(app, 0);
+      env.servers.push(refusing);
+      let runs = 0;
+      const server = new McpServer({ name: "netd-refusing-tools", version: "1.0.0" });
+      paidTool(
+        server,
+        "forecast",
+        { description: "tomorrow's weather", inputSchema: { city: z.string() } },
+        { price: "$0.01", payTo: env.merchant.address, network: NETWORK, asset: env.asset, facilitator: facilitatorByUrl(refusing.url) },
+        async ({ city }) => {
+          runs++;
+          return { content: [{ type: "text", text: `sunny in ${city}` }] };
+        },
+      );
+      const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+      await server.connect(serverSide);
+      const client = new Client({ name: "refused-agent", version: "1.0.0" });
+      await client.connect(clientSide);
+      try {
+        const before = await env.token.balanceOf(env.agent.address);
+        const agent = new PayingClient({ signer: env.agent });
+        const paying = new PayingMcpClient(client, agent);
+        const unverified = await paying.callTool({ name: "forecast", arguments: { city: "Lisbon" } });
+        expect(paymentRequiredOf(unverified as never)!.error).to.equal(`${REASON.insufficientBalance}: the payer holds 0`);
+        const unsettled = await paying.callTool({ name: "forecast", arguments: { city: "Lisbon" } });
+        expect(paymentRequiredOf(unsettled as never)!.error).to.equal("invalid_transaction_state: the transfer reverted");
+        expect(agent.payments.map((p) => p.status)).to.deep.equal(["refused", "refused"]);
+        expect(runs).to.equal(0);
+        expect(await env.token.balanceOf(env.agent.address)).to.equal(before);
+      } finally {
+        await client.close();
+        await server.close();
       }
     });
   });
