@@ -491,17 +491,15 @@ export const MANDATE_REQUIRED_TERMS = {
 } as const;
 
 /**
- * The PaymentRequired extensions of a merchant that requires a mandate (`policy.required`, or selling by checkout),
- * else undefined. A mandate closes one payment of a known amount, so such a merchant offers exact payments only:
- * throws, naming `what` (the route, tool or skill), when `offers` has another scheme.
+ * The PaymentRequired extensions of a merchant that requires a mandate (`policy.required`, or selling by checkout,
+ * whose offer checkoutOfferOf() in src/x402/checkouts.ts checks), else undefined. A mandate closes one payment of a
+ * known amount, so such a merchant offers exact payments only: throws, naming `what` (the route, tool or skill), when
+ * `policy.required` and `offers` has another scheme.
  */
 export function mandateTermsFor(what: string, offers: PaymentRequirements[], policy: MandatePolicy = {}, byCheckout = false): PaymentRequired["extensions"] {
   if (!policy.required && !byCheckout) return undefined;
-  const other = offers.find((o) => o.scheme !== "exact");
-  if (other)
-    throw new InvalidInputError(
-      `${what}: ${byCheckout ? "a checkout" : "a payment under a mandate"} is paid by exact payments only, so it cannot also offer ${other.scheme}`,
-    );
+  const other = policy.required && offers.find((o) => o.scheme !== "exact");
+  if (other) throw new InvalidInputError(`${what}: a payment under a mandate is paid by exact payments only, so it cannot also offer ${other.scheme}`);
   return { [AP2_EXTENSION]: MANDATE_REQUIRED_TERMS };
 }
 

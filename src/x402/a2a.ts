@@ -10,10 +10,10 @@ import type { Client } from "@a2a-js/sdk/client" with { "resolution-mode": "impo
 import type * as A2AExpress from "@a2a-js/sdk/server/express" with { "resolution-mode": "import" };
 import { PaymentPayloadV2Schema, PaymentRequiredV2Schema } from "@x402/core/schemas";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleResponse } from "@x402/core/types";
-import { mandateProblem, mandateTermsFor, payeeOf, toMinorUnits } from "../ap2/mandates";
-import { AP2_CHECKOUT_EXTENSION, readCheckout, signCheckout } from "../ap2/checkout";
-import { publicJwkOf, type PrivateJwk } from "../ap2/sdjwt";
-import { describeIssues, InvalidInputError, NetDollarError } from "../errors";
+import { mandateProblem, mandateTermsFor } from "../ap2/mandates";
+import { AP2_CHECKOUT_EXTENSION, readCheckout } from "../ap2/checkout";
+import { publicJwkOf } from "../ap2/sdjwt";
+import { describeIssues, NetDollarError } from "../errors";
 import type { PaymentRecord, PayingClient } from "./client";
 import { compareRequirements } from "./paywall";
 import type { PaidToolPricing } from "./mcp";
@@ -23,6 +23,7 @@ import { listen, type RunningServer } from "./facilitatorServer";
 import { MANDATE_REASON, REASON } from "./reasons";
 import { ServedPayments } from "./served";
 import { settleExactOnce } from "./exactOnce";
+import { checkoutOfferOf, signSaleCheckout, withCheckoutOffered, type CheckoutSale } from "./checkouts";
 
 type TaskState = A2ACore.TaskState;
 let loaded: { AgentEvent: typeof A2AServer.AgentEvent; Role: typeof A2ACore.Role; TaskState: typeof A2ACore.TaskState } | undefined;
@@ -55,14 +56,8 @@ export const A2A_X402 = {
   error: "x402.payment.error",
 } as const;
 
-/** A merchant that sells by checkout (AP2): its key signs each task's checkout; `item` the line item (default the skill). */
-export interface SkillCheckout {
-  key: PrivateJwk;
-  merchant: { name: string; website?: string };
-  item?: { id: string; title: string };
-  /** How long a checkout is valid (default 900 s). */
-  ttlSeconds?: number;
-}
+/** A merchant agent that sells by checkout (AP2): its key signs each task's checkout (see {@link CheckoutSale}). */
+export type SkillCheckout = CheckoutSale;
 
 /** The checkout JWT offered in a task (the terms of its latest status), if any. */
 function offeredCheckout(task: Task | undefined): string | undefined {
@@ -132,12 +127,7 @@ export class PaidSkillExecutor implements AgentExecutor {
     this.offers = offersFor(`skill "${skill.resource}"`, skill);
     this.extensions = mandateTermsFor(`skill ${skill.resource}`, this.offers, skill.mandates, skill.checkout !== undefined);
     this.served = skill.served ?? new ServedPayments();
-    if (skill.checkout) {
-      // A checkout is paid by one exact payment of its total, in whole cents (AP2 amounts are minor units).
-      const exact = this.offers.find((o) => o.scheme === "exact")!;
-      if (toMinorUnits(BigInt(exact.amount)) === undefined)
-        throw new InvalidInputError(`skill ${skill.resource}: its price ${skill.price} is not whole cents, which a checkout prices in`);
-    }
+    if (skill.checkout) checkoutOfferOf(`skill ${skill.resource}`, this.offers);
   }
 
   private required(error?: string, corrective?: Corrective): PaymentRequired {
@@ -166,24 +156,11 @@ export class PaidSkillExecutor implements AgentExecutor {
         jwt = undefined; // expired: a new one
       }
     }
-    if (!jwt) {
-      const exact = this.offers.find((o) => o.scheme === "exact")!;
-      const minor = toMinorUnits(BigInt(exact.amount))!; // whole cents: checked in the constructor
-      const item = c.item ?? { id: new URL(this.skill.resource).pathname.replace(/^\//, "") || "item", title: this.skill.description };
-      jwt = await signCheckout(
-        {
-          order_id: ctx.taskId,
-          merchant: payeeOf(exact.network, exact.payTo, c.merchant.name, c.merchant.website),
-          line_items: [{ id: "line_1", product: { ...item, price: minor / 100, currency: "USD" }, quantity: 1 }],
-          total_price: minor / 100,
-          currency: "USD",
-          iat: now,
-          exp: now + (c.ttlSeconds ?? 900),
-        },
-        c.key,
-      );
-    }
-    return { ...required, extensions: { ...required.extensions, [AP2_CHECKOUT_EXTENSION]: { checkout_jwt: jwt } } };
+    jwt ??= await signSaleCheckout(c, this.offers[0], ctx.taskId, {
+      id: new URL(this.skill.resource).pathname.replace(/^\//, "") || "item",
+      title: this.skill.description,
+    });
+    return withCheckoutOffered(required, jwt);
   }
 
   async execute(ctx: RequestContext, bus: ExecutionEventBus): Promise<void> {

@@ -24,3 +24,4 @@ export * from "./mcpDemo";
 export * from "./a2a";
 export * from "./a2aTasks";
 export * from "./exactOnce";
+export * from "./checkouts";

@@ -30,6 +30,7 @@ import {
   type OpenPaymentMandate,
 } from "../../src/ap2";
 import { InvalidInputError } from "../../src/errors";
+import { checkoutOfferOf } from "../../src/x402/checkouts";
 
 /**
  * AP2 v0.2 mandates (src/ap2): documents against their schemas, SD-JWT signing and the delegation chain, every
@@ -344,10 +345,12 @@ describe("AP2 mandates", function () {
         InvalidInputError,
         'route "GET /a": a payment under a mandate is paid by exact payments only, so it cannot also offer batch-settlement',
       );
-      expect(() => mandateTermsFor("skill a2a://shop/report", [channel], {}, true)).to.throw(
+      expect(mandateTermsFor("skill a2a://shop/report", [offer(10_000n)], {}, true)).to.deep.equal({ "ap2-mandate": MANDATE_REQUIRED_TERMS });
+      expect(() => checkoutOfferOf("skill a2a://shop/report", [offer(10_000n), channel])).to.throw(
         InvalidInputError,
         "skill a2a://shop/report: a checkout is paid by exact payments only, so it cannot also offer batch-settlement",
       );
+      expect(checkoutOfferOf("skill a2a://shop/report", [offer(10_000n)])).to.deep.equal(offer(10_000n));
       const required = (extensions?: Record<string, unknown>) => ({ x402Version: 2, resource: { url: "http://a" }, accepts: [offer(1n)], extensions }) as never;
       expect(mandateRequiredBy(required(terms))).to.equal(true);
       expect(mandateRequiredBy(required({ "ap2-checkout": { checkout_jwt: "x.y.z" } }))).to.equal(true);
