@@ -2,7 +2,7 @@ import { getAddress, isAddress, keccak256, toUtf8Bytes } from "ethers";
 import type { PaymentPayload, PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import { DECIMALS, formatDollars } from "../amounts";
 import { describeIssues, InvalidInputError } from "../errors";
-import { AP2_CHECKOUT_EXTENSION, checkoutMinor, verifyCheckoutMandateChain, type VerifiedCheckoutChain } from "./checkout";
+import { AP2_CHECKOUT_EXTENSION, checkoutMinor, verifyCheckoutMandateChain, type Checkout, type VerifiedCheckoutChain } from "./checkout";
 import {
   MANDATE_SCHEMAS,
   OpenPaymentMandateSchema,
@@ -412,40 +412,64 @@ export async function checkMandateBinding(
   resource: string,
   options: VerifyOptions & { checkout?: OfferedCheckout } = {},
 ): Promise<string | undefined> {
+  return (await bindMandate(payment, requirement, resource, options)).problem;
+}
+
+/** The checkout a payment pays, once its binding is checked: its hash (the payment mandate's transaction_id). */
+export interface PaidCheckout {
+  hash: string;
+  checkout: Checkout;
+}
+
+/** {@link checkMandateBinding}, and the checkout the payment pays when it pays one. */
+export async function bindMandate(
+  payment: PaymentPayload,
+  requirement: PaymentRequirements,
+  resource: string,
+  options: VerifyOptions & { checkout?: OfferedCheckout } = {},
+): Promise<{ problem?: string; checkout?: PaidCheckout }> {
+  const refuse = (problem: string) => ({ problem });
   const extension = (payment.extensions as Record<string, unknown> | undefined)?.[AP2_EXTENSION] as { chain?: unknown; checkout?: unknown } | undefined;
-  if (typeof extension?.chain !== "string") return `the payment carries no AP2 mandate (extensions["${AP2_EXTENSION}"].chain)`;
+  if (typeof extension?.chain !== "string") return refuse(`the payment carries no AP2 mandate (extensions["${AP2_EXTENSION}"].chain)`);
   const now = options.now ?? Math.floor(Date.now() / 1000);
   let verified: VerifiedPaymentChain;
   try {
     verified = await verifyPaymentMandateChain(extension.chain, { ...options, now });
   } catch (error) {
-    return (error as Error).message;
+    return refuse((error as Error).message);
   }
   const nonce = (payment.payload as { authorization?: { nonce?: unknown } }).authorization?.nonce;
   if (typeof nonce !== "string" || nonce.toLowerCase() !== verified.paymentNonce)
-    return `the payment's nonce ${String(nonce)} is not the mandate chain's hash ${verified.paymentNonce}`;
+    return refuse(`the payment's nonce ${String(nonce)} is not the mandate chain's hash ${verified.paymentNonce}`);
   const closed = verified.closed;
   let checkoutRef: string | undefined;
+  let paid: PaidCheckout | undefined;
   if (extension.checkout !== undefined || options.checkout) {
     if (typeof extension.checkout !== "string")
-      return `the payment carries no checkout mandate (extensions["${AP2_EXTENSION}"].checkout), and this merchant sells by checkout`;
+      return refuse(`the payment carries no checkout mandate (extensions["${AP2_EXTENSION}"].checkout), and this merchant sells by checkout`);
     let c: VerifiedCheckoutChain;
     try {
       c = await verifyCheckoutMandateChain(extension.checkout, { issuers: options.issuers, merchantKey: options.checkout?.merchantKey, now });
     } catch (error) {
-      return (error as Error).message;
+      return refuse((error as Error).message);
     }
     if (options.checkout?.jwt !== undefined && c.closed.checkout_jwt !== options.checkout.jwt)
-      return "the checkout mandate is for another checkout than the one offered";
+      return refuse("the checkout mandate is for another checkout than the one offered");
+    const item = options.checkout?.itemId;
+    if (item !== undefined && !c.checkout.line_items.every((l) => l.product.id === item))
+      return refuse(`the checkout is for ${c.checkout.line_items.map((l) => l.product.id).join(", ")}, not ${item}`);
     if (closed.transaction_id !== c.closed.checkout_hash)
-      return "the closed payment mandate is for another checkout (its transaction_id is not the checkout_hash)";
-    if (c.agentKid !== verified.agentKid) return "the checkout mandate and the payment mandate name different agent keys";
-    if (fromMinorUnits(checkoutMinor(c.checkout), c.checkout.currency) !== BigInt(requirement.amount)) return "the checkout's total is not the amount paid";
+      return refuse("the closed payment mandate is for another checkout (its transaction_id is not the checkout_hash)");
+    if (c.agentKid !== verified.agentKid) return refuse("the checkout mandate and the payment mandate name different agent keys");
+    if (fromMinorUnits(checkoutMinor(c.checkout), c.checkout.currency) !== BigInt(requirement.amount))
+      return refuse("the checkout's total is not the amount paid");
     checkoutRef = c.openHash;
-  } else if (closed.transaction_id !== x402TransactionId(resource, requirement)) return "the closed mandate is for another offer (transaction_id)";
-  if (!samePayee(closed.payee, payeeOf(requirement.network, requirement.payTo))) return `the closed mandate pays ${closed.payee.id}, not ${requirement.payTo}`;
+    paid = { hash: c.closed.checkout_hash, checkout: c.checkout };
+  } else if (closed.transaction_id !== x402TransactionId(resource, requirement)) return refuse("the closed mandate is for another offer (transaction_id)");
+  if (!samePayee(closed.payee, payeeOf(requirement.network, requirement.payTo)))
+    return refuse(`the closed mandate pays ${closed.payee.id}, not ${requirement.payTo}`);
   const amount = toMinorUnits(BigInt(requirement.amount));
-  if (closed.payment_amount.currency !== "USD" || amount !== closed.payment_amount.amount) return "the closed mandate is for another amount";
+  if (closed.payment_amount.currency !== "USD" || amount !== closed.payment_amount.amount) return refuse("the closed mandate is for another amount");
   const violations = checkPaymentConstraints(
     { ...verified.open, constraints: verified.open.constraints.filter(perPayment) },
     closed,
@@ -453,7 +477,7 @@ export async function checkMandateBinding(
     now,
     checkoutRef,
   );
-  return violations.length ? violations.join("; ") : undefined;
+  return violations.length ? refuse(violations.join("; ")) : { checkout: paid };
 }
 
 /** The checkout a merchant offered with its terms: the payment must be made under a checkout mandate for it. */
@@ -462,6 +486,8 @@ export interface OfferedCheckout {
   merchantKey: PublicJwk;
   /** The checkout JWT offered (for this task); without it, any checkout the merchant signed. */
   jwt?: string;
+  /** The item sold here: a checkout the merchant signed for another is refused (when `jwt` is not known). */
+  itemId?: string;
 }
 
 /**
@@ -517,9 +543,20 @@ export async function mandateProblem(
   policy: MandatePolicy = {},
   checkout?: OfferedCheckout,
 ): Promise<string | undefined> {
+  return (await mandateBinding(payment, requirement, resource, policy, checkout)).problem;
+}
+
+/** {@link mandateProblem}, and the checkout the payment pays when it pays one (see {@link bindMandate}). */
+export async function mandateBinding(
+  payment: PaymentPayload,
+  requirement: PaymentRequirements,
+  resource: string,
+  policy: MandatePolicy = {},
+  checkout?: OfferedCheckout,
+): Promise<{ problem?: string; checkout?: PaidCheckout }> {
   const carries = (payment.extensions as Record<string, unknown> | undefined)?.[AP2_EXTENSION] !== undefined;
-  if (!carries && !policy.required && !checkout) return undefined;
-  return checkMandateBinding(payment, requirement, resource, { issuers: policy.issuers, checkout });
+  if (!carries && !policy.required && !checkout) return {};
+  return bindMandate(payment, requirement, resource, { issuers: policy.issuers, checkout });
 }
 
 /** Constraints a merchant can check from one payment alone. */

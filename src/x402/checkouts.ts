@@ -5,12 +5,14 @@
  * checkout the merchant signed, for this item and amount, and each checkout is paid once
  * ({@link ServedPayments.claimCheckout}).
  */
-import type { PaymentRequired, PaymentRequirements } from "@x402/core/types";
+import { randomUUID } from "node:crypto";
+import type { PaymentPayload, PaymentRequired, PaymentRequirements } from "@x402/core/types";
 import { formatAmount } from "../amounts";
 import { InvalidInputError } from "../errors";
 import { AP2_CHECKOUT_EXTENSION, signCheckout } from "../ap2/checkout";
-import { payeeOf, toMinorUnits } from "../ap2/mandates";
-import type { PrivateJwk } from "../ap2/sdjwt";
+import { payeeOf, toMinorUnits, type OfferedCheckout, type PaidCheckout } from "../ap2/mandates";
+import { publicJwkOf, type PrivateJwk } from "../ap2/sdjwt";
+import type { ServedPayments } from "./served";
 
 /** A merchant that sells by checkout: its key signs each order's checkout; `item` the line item (default the offer's). */
 export interface CheckoutSale {
@@ -61,4 +63,42 @@ export async function signSaleCheckout(
 /** The terms `required` with the checkout `jwt` offered beside them. */
 export function withCheckoutOffered(required: PaymentRequired, jwt: string): PaymentRequired {
   return { ...required, extensions: { ...required.extensions, [AP2_CHECKOUT_EXTENSION]: { checkout_jwt: jwt } } };
+}
+
+/**
+ * One offer sold by checkout where there is no task to tie an order to (an HTTP route, an MCP tool): every
+ * PaymentRequired offers a new checkout (a new order), and each checkout is paid once.
+ */
+export class CheckoutDesk {
+  readonly expected: OfferedCheckout;
+  private readonly exact: PaymentRequirements;
+
+  /** Throws, naming `what`, when the offers cannot be sold by checkout (see {@link checkoutOfferOf}). */
+  constructor(
+    what: string,
+    private readonly sale: CheckoutSale,
+    offers: PaymentRequirements[],
+    private readonly item: { id: string; title: string },
+  ) {
+    this.exact = checkoutOfferOf(what, offers);
+    this.expected = { merchantKey: publicJwkOf(sale.key), itemId: (sale.item ?? item).id };
+  }
+
+  /** `required` with a new checkout offered beside it. */
+  async offer(required: PaymentRequired): Promise<PaymentRequired> {
+    return withCheckoutOffered(required, await signSaleCheckout(this.sale, this.exact, randomUUID(), this.item));
+  }
+
+  /**
+   * Claims the checkout `paid` for `payment` before it is settled (see {@link ServedPayments.claimCheckout}): undefined
+   * when it may be settled, else why not. Throws when the record cannot be read or written.
+   */
+  async claim(served: ServedPayments, paid: PaidCheckout, payment: PaymentPayload, network: string): Promise<string | undefined> {
+    const auth = (payment.payload as { authorization?: { from?: unknown; nonce?: unknown } }).authorization;
+    const claimed = await served.claimCheckout(
+      { hash: paid.hash, orderId: paid.checkout.order_id, exp: paid.checkout.exp },
+      { network, payer: String(auth?.from ?? ""), nonce: String(auth?.nonce ?? "") },
+    );
+    return claimed ? undefined : `checkout ${paid.checkout.order_id} was already paid by another payment`;
+  }
 }

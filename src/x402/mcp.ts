@@ -9,10 +9,11 @@ import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
 import { offersFor, paymentRequiredFor, type Corrective, type OfferTerms } from "./offers";
 import { compareRequirements, type FacilitatorLike } from "./paywall";
 import { MANDATE_REASON, REASON } from "./reasons";
-import { mandateProblem, mandateTermsFor, type MandatePolicy } from "../ap2/mandates";
+import { mandateBinding, mandateTermsFor, type MandatePolicy } from "../ap2/mandates";
 import { NetDollarError } from "../errors";
 import { ServedPayments } from "./served";
 import { settleExactOnce } from "./exactOnce";
+import { CheckoutDesk, type CheckoutSale } from "./checkouts";
 
 /** The `_meta` keys of x402's MCP transport (specs/transports-v2/mcp.md). */
 export const MCP_PAYMENT_META = "x402/payment";
@@ -31,6 +32,13 @@ export interface PaidToolPricing extends OfferTerms {
    * work once when presented again, also after a restart; default this process's memory.
    */
   served?: ServedPayments;
+  /**
+   * Sell by AP2 checkout (exact only, whole cents): every PaymentRequired offers a new checkout signed with this key
+   * (the line item: the tool, or `item`), and a payment is taken only under a checkout mandate closed for one, each
+   * checkout paid once. The record of paid checkouts is `served`: give a server that makes its tools per request
+   * (stateless streamable HTTP) one on a database, or its memory forgets them between requests.
+   */
+  checkout?: CheckoutSale;
 }
 
 /** A tool answer asking for payment: `isError`, the PaymentRequired in `structuredContent` and as JSON text. */
@@ -77,27 +85,49 @@ export function paidTool<Shape extends ZodRawShape>(
   const served = pricing.served ?? new ServedPayments();
   const resource = `mcp://tool/${name}`;
   const info = { url: resource, description: config.description ?? name, mimeType: "application/json" };
-  const extensions = mandateTermsFor(`tool "${name}"`, offers, pricing.mandates);
-  const required = (error?: string, corrective?: Corrective) => paymentRequiredFor(info, offers, error, corrective, extensions);
+  const extensions = mandateTermsFor(`tool "${name}"`, offers, pricing.mandates, pricing.checkout !== undefined);
+  const desk = pricing.checkout && new CheckoutDesk(`tool "${name}"`, pricing.checkout, offers, { id: name, title: config.description ?? name });
+  const required = async (error?: string, corrective?: Corrective) => {
+    const terms = paymentRequiredFor(info, offers, error, corrective, extensions);
+    return desk ? desk.offer(terms) : terms;
+  };
   const callback = (async (args: unknown, extra: { _meta?: Record<string, unknown> }) => {
     const raw = extra._meta?.[MCP_PAYMENT_META];
-    if (raw === undefined) return paymentRequiredResult(required("payment required"));
+    if (raw === undefined) return paymentRequiredResult(await required("payment required"));
     const parsed = PaymentPayloadV2Schema.safeParse(raw);
-    if (!parsed.success) return paymentRequiredResult(required(`${REASON.invalidPayload}: _meta["${MCP_PAYMENT_META}"] is not an x402 v2 PaymentPayload`));
+    if (!parsed.success)
+      return paymentRequiredResult(await required(`${REASON.invalidPayload}: _meta["${MCP_PAYMENT_META}"] is not an x402 v2 PaymentPayload`));
     const payment = parsed.data as PaymentPayload;
     const requirements = offers.find((o) => o.scheme === payment.accepted.scheme);
     if (!requirements)
       return paymentRequiredResult(
-        required(`${REASON.unsupportedScheme}: scheme "${payment.accepted.scheme}" is not accepted (${offers.map((o) => `"${o.scheme}"`).join(", ")} is)`),
+        await required(
+          `${REASON.unsupportedScheme}: scheme "${payment.accepted.scheme}" is not accepted (${offers.map((o) => `"${o.scheme}"`).join(", ")} is)`,
+        ),
       );
     const mismatch = compareRequirements(payment.accepted, requirements);
-    if (mismatch) return paymentRequiredResult(required(`${mismatch.reason}: ${mismatch.message}`));
+    if (mismatch) return paymentRequiredResult(await required(`${mismatch.reason}: ${mismatch.message}`));
     if (requirements.scheme === BATCH_SETTLEMENT_SCHEME) return payByVoucher(payment, requirements, args, extra);
-    const mandate = await mandateProblem(payment, requirements, resource, pricing.mandates);
-    if (mandate) return paymentRequiredResult(required(`${MANDATE_REASON}: ${mandate}`));
+    const binding = await mandateBinding(payment, requirements, resource, pricing.mandates, desk?.expected);
+    if (binding.problem) return paymentRequiredResult(await required(`${MANDATE_REASON}: ${binding.problem}`));
+    if (binding.checkout) {
+      // Claimed before it is settled: another payment for the same checkout is refused with nothing moved.
+      const taken = await desk!.claim(served, binding.checkout, payment, requirements.network).catch((error: Error) => error);
+      if (taken instanceof Error)
+        return {
+          isError: true,
+          content: [
+            {
+              type: "text",
+              text: `what was paid could not be recorded (${taken.message.split("\n")[0]}); nothing was charged; present the same payment again`,
+            },
+          ],
+        };
+      if (taken) return paymentRequiredResult(await required(`${MANDATE_REASON}: ${taken}`));
+    }
     const outcome = await settleExactOnce({ facilitator: pricing.facilitator, served, payment, requirements, route: resource });
-    if (outcome.kind === "refused") return paymentRequiredResult(required(outcome.reason));
-    if (outcome.kind === "failed") return paymentRequiredResult(required(outcome.reason), outcome.settlement);
+    if (outcome.kind === "refused") return paymentRequiredResult(await required(outcome.reason));
+    if (outcome.kind === "failed") return paymentRequiredResult(await required(outcome.reason), outcome.settlement);
     if (outcome.kind === "unknown") return { isError: true, content: [{ type: "text", text: outcome.message }] };
     // Paid: the tool runs, and its answer (an error too) carries the settlement; handed back, the payment is a replay.
     const result = await runPaid(handler, args, extra);
@@ -115,7 +145,7 @@ export function paidTool<Shape extends ZodRawShape>(
     if (outcome.kind === "unavailable")
       return { isError: true, content: [{ type: "text", text: `the payment could not be processed now; nothing was charged: ${outcome.message}` }] };
     if (outcome.kind === "refused")
-      return paymentRequiredResult(required(outcome.reason, { extra: outcome.extra, message: outcome.message }), outcome.settlement);
+      return paymentRequiredResult(await required(outcome.reason, { extra: outcome.extra, message: outcome.message }), outcome.settlement);
     if (outcome.kind === "refunded")
       return {
         structuredContent: outcome.body,

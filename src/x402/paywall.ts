@@ -7,12 +7,13 @@ import type { PaymentPayload, PaymentRequired, PaymentRequirements, SettleRespon
 import { describeIssues } from "../errors";
 import { offersFor, paymentRequiredFor, type Corrective, type PaywallScheme } from "./offers";
 import { MANDATE_REASON, REASON } from "./reasons";
-import { mandateProblem, mandateTermsFor, type MandatePolicy } from "../ap2/mandates";
+import { mandateBinding, mandateTermsFor, type MandatePolicy } from "../ap2/mandates";
 import type { FacilitatorAsset } from "./facilitator";
 import type { BatchSettlementServer } from "./batch/server";
 import { BATCH_SETTLEMENT_SCHEME } from "./batch/channel";
 import { ServedPayments } from "./served";
 import { settleExact, verifyExact } from "./exactOnce";
+import { CheckoutDesk, type CheckoutSale } from "./checkouts";
 
 /** What the paywall needs of a facilitator: ours in process, or any one over HTTP (see {@link facilitatorByUrl}). */
 export interface FacilitatorLike {
@@ -76,6 +77,13 @@ export interface PaywallOptions {
    * terms say so (`extensions["ap2-mandate"]`) and every route must offer exact payments only.
    */
   mandates?: MandatePolicy;
+  /**
+   * Sell by AP2 checkout: every 402 offers a new checkout signed with this key (one line item, the route: "GET /path",
+   * its description the title), and an exact payment is taken only under a checkout mandate closed for a checkout
+   * this key signed for that route, each checkout paid once (recorded in `served`). Every route must then be exact
+   * only, in whole cents.
+   */
+  checkout?: CheckoutSale;
   /** Called for every paid request served, with its settlement. */
   onPaid?: (record: { route: string; scheme: PaywallScheme; payer?: string; amount: string; transaction: string }) => void;
 }
@@ -86,6 +94,8 @@ interface PreparedRoute {
   offers: PaymentRequirements[];
   /** The PaymentRequired's extensions (a mandate required). */
   extensions?: PaymentRequired["extensions"];
+  /** Selling by checkout. */
+  desk?: CheckoutDesk;
   description?: string;
   mimeType?: string;
 }
@@ -124,8 +134,9 @@ export function paywall(options: PaywallOptions): RequestHandler {
       minDeposit: route.minDeposit,
       batch: options.batch,
     });
-    const extensions = mandateTermsFor(`route "${key}"`, offers, options.mandates);
-    routes.set(normalized, { key: normalized, description: route.description, mimeType: route.mimeType, offers, extensions });
+    const extensions = mandateTermsFor(`route "${key}"`, offers, options.mandates, options.checkout !== undefined);
+    const desk = options.checkout && new CheckoutDesk(`route "${key}"`, options.checkout, offers, { id: normalized, title: route.description ?? normalized });
+    routes.set(normalized, { key: normalized, description: route.description, mimeType: route.mimeType, offers, extensions, desk });
   }
   // exact payments served (see ./served.ts), and those being processed here right now.
   const served = options.served ?? new ServedPayments();
@@ -135,9 +146,10 @@ export function paywall(options: PaywallOptions): RequestHandler {
     const route = routes.get(`${req.method.toUpperCase()} ${req.path}`);
     if (!route) return next();
     const resource = { url: `${req.protocol}://${req.get("host") ?? "localhost"}${req.originalUrl}`, description: route.description, mimeType: route.mimeType };
-    const paymentRequired = (error: string, reason?: string, settlement?: SettleResponse, batch?: Corrective) => {
+    const paymentRequired = async (error: string, reason?: string, settlement?: SettleResponse, batch?: Corrective) => {
+      const terms = paymentRequiredFor(resource, route.offers, error, batch, route.extensions);
       const body: PaymentRequired & { reason?: string; message?: string } = {
-        ...paymentRequiredFor(resource, route.offers, error, batch, route.extensions),
+        ...(route.desk ? await route.desk.offer(terms) : terms),
         ...(reason ? { reason } : {}),
       };
       res.status(402).setHeader("PAYMENT-REQUIRED", encodePaymentRequiredHeader(body));
@@ -191,8 +203,8 @@ export function paywall(options: PaywallOptions): RequestHandler {
       return next();
     }
 
-    const mandate = await mandateProblem(payment, requirements, resource.url, options.mandates);
-    if (mandate) return paymentRequired(`${MANDATE_REASON}: ${mandate}`, MANDATE_REASON);
+    const binding = await mandateBinding(payment, requirements, resource.url, options.mandates, route.desk?.expected);
+    if (binding.problem) return paymentRequired(`${MANDATE_REASON}: ${binding.problem}`, MANDATE_REASON);
 
     const auth = (payment.payload as { authorization?: { from?: unknown; nonce?: unknown; validBefore?: unknown } }).authorization;
     const key = typeof auth?.from === "string" && typeof auth.nonce === "string" ? `${auth.from}:${auth.nonce}`.toLowerCase() : undefined;
@@ -206,6 +218,19 @@ export function paywall(options: PaywallOptions): RequestHandler {
         res,
         `the paywall's database could not be read (${(error as Error).message.split("\n")[0]}); nothing was charged; present the same payment again`,
       );
+    }
+    if (binding.checkout) {
+      // Claimed before it is settled: another payment for the same checkout is refused with nothing moved.
+      let taken: string | undefined;
+      try {
+        taken = await route.desk!.claim(served, binding.checkout, payment, requirements.network);
+      } catch (error) {
+        return unknownYet(
+          res,
+          `the paywall's database could not be written (${(error as Error).message.split("\n")[0]}); nothing was charged; present the same payment again`,
+        );
+      }
+      if (taken) return paymentRequired(`${MANDATE_REASON}: ${taken}`, MANDATE_REASON);
     }
     // Being processed here right now (the client resent it after losing the connection): not final, ask again.
     if (key && inFlight.has(key)) return unknownYet(res, "this payment is being processed; present the same payment again in a moment");

@@ -9,6 +9,8 @@ import type { Database } from "../db";
 
 export class ServedPayments {
   private readonly memory = new Map<string, { state: "taken" | "served"; validBefore: bigint }>();
+  /** Checkouts paid, in memory: checkout hash → the payment that claimed it, and when the checkout expires. */
+  private readonly checkouts = new Map<string, { payment: string; exp: number }>();
 
   constructor(private readonly db?: Database) {}
 
@@ -64,6 +66,35 @@ export class ServedPayments {
       p.nonce.toLowerCase(),
     ]);
     return rows.length > 0;
+  }
+
+  /**
+   * Claims a checkout (selling by checkout, src/x402/checkouts.ts) for the payment `p`, before it is settled: true when
+   * it is the first payment to present it, or the same payment again (its answer lost); false when another payment
+   * claimed it, which must then not be settled.
+   */
+  async claimCheckout(c: { hash: string; orderId: string; exp: number }, p: { network: string; payer: string; nonce: string }): Promise<boolean> {
+    const payment = `${p.network}:${p.payer}:${p.nonce}`.toLowerCase();
+    if (!this.db) {
+      const known = this.checkouts.get(c.hash);
+      if (known) return known.payment === payment;
+      if (this.checkouts.size >= 10_000) {
+        const now = Math.floor(Date.now() / 1000);
+        for (const [hash, v] of this.checkouts) if (v.exp < now) this.checkouts.delete(hash);
+      }
+      this.checkouts.set(c.hash, { payment, exp: c.exp });
+      return true;
+    }
+    const args = [c.hash, c.orderId, p.network, p.payer.toLowerCase(), p.nonce.toLowerCase()];
+    await this.db.query(
+      `INSERT INTO netd_checkouts (checkout_hash, order_id, network, payer, nonce) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (checkout_hash) DO NOTHING`,
+      args,
+    );
+    const { rows } = await this.db.query<{ network: string; payer: string; nonce: string }>(
+      `SELECT network, payer, nonce FROM netd_checkouts WHERE checkout_hash = $1`,
+      [c.hash],
+    );
+    return rows.length > 0 && `${rows[0].network}:${rows[0].payer}:${rows[0].nonce}`.toLowerCase() === payment;
   }
 
   private prune(): void {

@@ -66,7 +66,7 @@ function task(id: string, contextId: string, state: number, at: string, report?:
 const roundTrip = (t: Task) => sdk().Task.fromJSON(sdk().Task.toJSON(t) as never);
 
 function storeSuite(kind: "pglite" | "postgres") {
-  describe(`DatabaseTaskStore on ${kind}`, function () {
+  describe(`DatabaseTaskStore and ServedPayments on ${kind}`, function () {
     let db: Database;
     let drop: (() => Promise<void>) | undefined;
     before(async function () {
@@ -80,6 +80,20 @@ function storeSuite(kind: "pglite" | "postgres") {
     after(async function () {
       await db?.close();
       await drop?.();
+    });
+
+    it("ServedPayments.claimCheckout: the first payment claims a checkout, the same payment again still holds it, another (even at once) is refused", async function () {
+      const checkout = { hash: "a".repeat(64), orderId: "order-1", exp: Math.floor(Date.now() / 1000) + 900 };
+      const payment = (nonce: string) => ({ network: NETWORK, payer: "0xAbC0000000000000000000000000000000000001", nonce });
+      for (const served of [new ServedPayments(db), new ServedPayments()]) {
+        expect(await served.claimCheckout(checkout, payment("0x01"))).to.equal(true);
+        expect(await served.claimCheckout(checkout, { ...payment("0x01"), payer: payment("0x01").payer.toLowerCase() })).to.equal(true);
+        expect(await served.claimCheckout(checkout, payment("0x02"))).to.equal(false);
+        const racing = await Promise.all(["0x03", "0x04", "0x05"].map((n) => served.claimCheckout({ ...checkout, hash: "b".repeat(64) }, payment(n))));
+        expect(racing.filter(Boolean)).to.have.length(1);
+      }
+      // Another process on the same database sees the claim.
+      expect(await new ServedPayments(db).claimCheckout(checkout, payment("0x06"))).to.equal(false);
     });
 
     it("saves, overwrites and loads a task as the SDK's codec gives it; per tenant and owner, never another's", async function () {

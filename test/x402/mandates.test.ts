@@ -14,13 +14,15 @@ import {
   auditMandatePayment,
   generateMandateKey,
   mandateNonce,
+  openCheckoutMandate,
   openPaymentMandate,
   payeeOf,
+  readCheckout,
   signMandate,
   verifyCheckoutMandateChain,
   verifyPaymentMandateChain,
 } from "../../src/ap2";
-import type { PaymentRequired } from "@x402/core/types";
+import type { PaymentPayload, PaymentRequired } from "@x402/core/types";
 import { PayingClient, PayingMcpClient, PaymentRefusedError, facilitatorByUrl, listen, paidTool, paywall, type RunningServer } from "../../src/x402";
 import { A2A_X402_EXTENSION, PayingA2AClient, serveA2AMerchant } from "../../src/x402/a2a";
 import { NETWORK, startReferencePaywall, startX402Environment, type X402Environment } from "../helpers/x402";
@@ -323,6 +325,138 @@ describe("x402 under AP2 mandates", function () {
     expect(await res.json()).to.deep.equal({ served: "by the reference paywall" });
     expect(client.payments.at(-1)).to.include({ status: "settled", nonce: wallet.payments[0].nonce });
     expect((await auditMandatePayment({ provider: env.provider, token: env.asset.address, chain: wallet.payments[0].chain })).problems).to.deep.equal([]);
+  });
+
+  it("HTTP and MCP by checkout: every offer is a new signed checkout for its route or tool; paid once under a checkout mandate; the same checkout again, or another route's, is refused with nothing moved", async function () {
+    const shopKey = generateMandateKey();
+    const sale = { key: shopKey.privateJwk, merchant: { name: "Forecasts" } };
+    let works = 0;
+    const app = express();
+    app.use(
+      paywall({
+        routes: { "GET /by-checkout": { price: "$1.00", description: "a forecast" }, "GET /other": { price: "$1.00" } },
+        payTo: env.merchant.address,
+        network: NETWORK,
+        asset: env.asset,
+        facilitator: env.facilitator,
+        checkout: sale,
+      }),
+    );
+    app.get(["/by-checkout", "/other"], (_req, res) => {
+      works++;
+      res.json({ forecast: "sunny" });
+    });
+    const shop = await listen(app, 0);
+    env.servers.push(shop);
+    const termsOf = async (path: string) => decodePaymentRequiredHeader((await fetch(`${shop.url}${path}`)).headers.get("PAYMENT-REQUIRED")!);
+    const terms = await termsOf("/by-checkout");
+    expect(terms.extensions?.["ap2-mandate"]).to.deep.equal(MANDATE_REQUIRED_TERMS);
+    const jwt = (terms.extensions?.["ap2-checkout"] as { checkout_jwt: string }).checkout_jwt;
+    const { checkout } = await readCheckout(jwt, { merchantKey: shopKey.publicJwk });
+    expect(checkout).to.deep.include({ total_price: 1, currency: "USD" });
+    expect(checkout.line_items).to.deep.equal([
+      { id: "line_1", product: { id: "GET /by-checkout", title: "a forecast", price: 1, currency: "USD" }, quantity: 1 },
+    ]);
+    expect(checkout.merchant).to.deep.include({ id: `${NETWORK}:${env.merchant.address}`, name: "Forecasts" });
+    // Every offer is a new order.
+    const again = (await termsOf("/by-checkout")).extensions?.["ap2-checkout"] as { checkout_jwt: string };
+    expect((await readCheckout(again.checkout_jwt)).checkout.order_id).to.not.equal(checkout.order_id);
+
+    const openCheckout = await signMandate(
+      openCheckoutMandate({
+        agentKey: agentKey.publicJwk,
+        merchants: [payeeOf(NETWORK, env.merchant.address)],
+        lineItems: [
+          {
+            id: "one-forecast",
+            acceptable: [
+              { id: "GET /by-checkout", title: "a forecast" },
+              { id: "GET /other", title: "GET /other" },
+            ],
+            quantity: 1,
+          },
+        ],
+      }),
+      user.privateJwk,
+    );
+    const payment = await signMandate(openPaymentMandate({ agentKey: agentKey.publicJwk, maxAmount: 1_000_000n, budget: 5_000_000n }), user.privateJwk);
+    const wallet = await MandateWallet.open({ mandate: payment, checkout: openCheckout, agentKey: agentKey.privateJwk });
+    const agent = new PayingClient({ signer: env.agent, mandate: wallet });
+    const before = await env.token.balanceOf(env.merchant.address);
+    const res = await agent.fetch(`${shop.url}/by-checkout`);
+    expect(res.status).to.equal(200);
+    expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 1_000_000n);
+    const closed = (await verifyPaymentMandateChain(wallet.payments[0].chain)).closed;
+    expect(closed.transaction_id).to.equal((await verifyCheckoutMandateChain(wallet.payments[0].checkout!)).closed.checkout_hash);
+
+    // One checkout, two payments (two payment mandates closed for it): the second is refused before it is settled.
+    const send = (path: string, p: PaymentPayload) => fetch(`${shop.url}${path}`, { headers: { "PAYMENT-SIGNATURE": encodePaymentSignatureHeader(p) } });
+    const { payment: first } = await agent.signExact(terms, terms.accepts[0], "shop");
+    const { payment: second } = await agent.signExact(terms, terms.accepts[0], "shop");
+    expect((await send("/by-checkout", first)).status).to.equal(200);
+    const twice = await send("/by-checkout", second);
+    expect(twice.status).to.equal(402);
+    expect(decodePaymentRequiredHeader(twice.headers.get("PAYMENT-REQUIRED")!).error).to.equal(
+      `invalid_ap2_mandate: checkout ${checkout.order_id} was already paid by another payment`,
+    );
+    // Another route's checkout, presented here: refused.
+    const other = await termsOf("/other");
+    const swapped = { ...terms, extensions: { ...terms.extensions, "ap2-checkout": other.extensions!["ap2-checkout"] } };
+    const { payment: elsewhere } = await agent.signExact(swapped, swapped.accepts[0], "shop");
+    const wrongItem = await send("/by-checkout", elsewhere);
+    expect(decodePaymentRequiredHeader(wrongItem.headers.get("PAYMENT-REQUIRED")!).error).to.equal(
+      "invalid_ap2_mandate: the checkout is for GET /other, not GET /by-checkout",
+    );
+    expect(works).to.equal(2);
+    expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 2_000_000n);
+
+    // MCP: a tool sold by checkout, the item its name; the same checkout paid twice is refused the second time.
+    const server = new McpServer({ name: "netd-checkout-tools", version: "1.0.0" });
+    paidTool(
+      server,
+      "forecast",
+      { description: "tomorrow's weather", inputSchema: { city: z.string() } },
+      { price: "$1.00", payTo: env.merchant.address, network: NETWORK, asset: env.asset, facilitator: env.facilitator, checkout: sale },
+      async ({ city }) => {
+        works++;
+        return { content: [{ type: "text", text: `sunny in ${city}` }] };
+      },
+    );
+    const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverSide);
+    const client = new Client({ name: "checkout-agent", version: "1.0.0" });
+    await client.connect(clientSide);
+    try {
+      const toolCheckout = await signMandate(
+        openCheckoutMandate({
+          agentKey: agentKey.publicJwk,
+          merchants: [payeeOf(NETWORK, env.merchant.address)],
+          lineItems: [{ id: "one-call", acceptable: [{ id: "forecast", title: "a forecast" }], quantity: 1 }],
+        }),
+        user.privateJwk,
+      );
+      const toolWallet = await MandateWallet.open({ mandate: payment, checkout: toolCheckout, agentKey: agentKey.privateJwk });
+      const paid = await new PayingMcpClient(client, new PayingClient({ signer: env.agent, mandate: toolWallet })).callTool({
+        name: "forecast",
+        arguments: { city: "Lisbon" },
+      });
+      expect(paid.content).to.deep.equal([{ type: "text", text: "sunny in Lisbon" }]);
+      const asked = (await client.callTool({ name: "forecast", arguments: { city: "Lisbon" } })).structuredContent as PaymentRequired;
+      const signer = new PayingClient({ signer: env.agent, mandate: toolWallet });
+      const [a, b] = [(await signer.signExact(asked, asked.accepts[0], "tools")).payment, (await signer.signExact(asked, asked.accepts[0], "tools")).payment];
+      const call = (p: PaymentPayload) => client.callTool({ name: "forecast", arguments: { city: "Lisbon" }, _meta: { "x402/payment": p } });
+      expect((await call(a)).content).to.deep.equal([{ type: "text", text: "sunny in Lisbon" }]);
+      const refused = await call(b);
+      expect(refused.isError).to.equal(true);
+      expect((refused.structuredContent as PaymentRequired).error).to.match(
+        /^invalid_ap2_mandate: checkout [0-9a-f-]{36} was already paid by another payment$/,
+      );
+      expect(works).to.equal(4);
+      expect(await env.token.balanceOf(env.merchant.address)).to.equal(before + 4_000_000n);
+    } finally {
+      await client.close();
+      await server.close();
+    }
   });
 
   it("A2A by checkout: the merchant signs each task's checkout; the agent pays under a checkout mandate closed for it; another task's checkout, or none, is refused", async function () {
