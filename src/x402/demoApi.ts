@@ -3,6 +3,10 @@ import { paywall, type FacilitatorLike, type PaidRoute, type PaywallMode } from 
 import type { FacilitatorAsset } from "./facilitator";
 import type { BatchSettlementServer } from "./batch/server";
 import type { ServedPayments } from "./served";
+import type { CheckoutSale } from "./checkouts";
+import { parsePrice } from "./money";
+import { toMinorUnits } from "../ap2/mandates";
+import { InvalidInputError } from "../errors";
 
 /** The demo API's paid routes and prices. */
 export const DEMO_ROUTES = {
@@ -22,6 +26,8 @@ export interface DemoApiOptions {
   batch?: BatchSettlementServer;
   /** Which exact payments were served (shared by a paywall's processes when on its database). */
   served?: ServedPayments;
+  /** Sell the routes priced in whole cents (GET /weather, POST /summarize) by AP2 checkout (exact only, without `batch`). */
+  checkout?: CheckoutSale;
   /** Called when a paid route is served (after its payment settled, in the default mode). */
   onServed?: (route: string) => void;
 }
@@ -35,6 +41,7 @@ export interface DemoApiOptions {
  * await listen(app, 4021);
  */
 export function createDemoApi(options: DemoApiOptions): express.Express {
+  if (options.batch && options.checkout) throw new InvalidInputError("the demo API sells by checkout with exact payments only: give it checkout or batch, not both");
   const app = express();
   app.disable("x-powered-by");
   app.get("/", (_req, res) => {
@@ -47,7 +54,12 @@ export function createDemoApi(options: DemoApiOptions): express.Express {
     });
   });
   const routes: Record<string, PaidRoute> = Object.fromEntries(
-    Object.entries(DEMO_ROUTES).map(([key, r]) => [key, options.batch ? { ...r, schemes: ["batch-settlement", "exact"] } : { ...r }]),
+    Object.entries(DEMO_ROUTES).map(([key, r]) => [
+      key,
+      options.batch
+        ? { ...r, schemes: ["batch-settlement", "exact"] }
+        : { ...r, ...(options.checkout && toMinorUnits(parsePrice(r.price)) !== undefined ? { checkout: options.checkout } : {}) },
+    ]),
   );
   app.use(
     paywall({

@@ -9,14 +9,15 @@ const JOKES = ["Why did the agent pay a tenth of a cent? It only wanted a micro-
 
 /**
  * The demo MCP server of `netd x402 serve-mcp`: a free `hello` tool, `joke` at $0.001 and `forecast` at $0.01, each
- * paid in NET Dollar over x402's MCP transport.
+ * paid in NET Dollar over x402's MCP transport. With `pricing.checkout`, `forecast` (whole cents) is sold by AP2
+ * checkout; `joke` (a tenth of a cent, which a checkout cannot price) is not.
  */
 export function createDemoMcpServer(pricing: Omit<PaidToolPricing, "price">): McpServer {
   const server = new McpServer({ name: "netd-demo-mcp", version: PACKAGE_VERSION });
   server.registerTool("hello", { description: "free: says hello", inputSchema: {} }, async () => ({
     content: [{ type: "text", text: "hello from NET Dollar" }],
   }));
-  paidTool(server, "joke", { description: "a joke ($0.001)", inputSchema: {} }, { ...pricing, price: "$0.001" }, async () => ({
+  paidTool(server, "joke", { description: "a joke ($0.001)", inputSchema: {} }, { ...pricing, price: "$0.001", checkout: undefined }, async () => ({
     content: [{ type: "text", text: JOKES[Math.floor(Math.random() * JOKES.length)] }],
   }));
   paidTool(

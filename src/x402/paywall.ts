@@ -42,6 +42,13 @@ export interface PaidRoute {
    * `resolveSplitRoutes()` (src/splits.ts) turns it into the split's address as `payTo`, creating the split if needed.
    */
   split?: Record<string, number>;
+  /**
+   * Sell this route by AP2 checkout: every 402 offers a new checkout signed with this key (one line item: the route,
+   * "GET /path", its description the title, unless `item`), and an exact payment is taken only under a checkout mandate
+   * closed for a checkout the key signed for this route, each checkout paid once (recorded in the paywall's `served`).
+   * The route must be exact only, in whole cents.
+   */
+  checkout?: CheckoutSale;
 }
 
 /**
@@ -77,13 +84,6 @@ export interface PaywallOptions {
    * terms say so (`extensions["ap2-mandate"]`) and every route must offer exact payments only.
    */
   mandates?: MandatePolicy;
-  /**
-   * Sell by AP2 checkout: every 402 offers a new checkout signed with this key (one line item, the route: "GET /path",
-   * its description the title), and an exact payment is taken only under a checkout mandate closed for a checkout
-   * this key signed for that route, each checkout paid once (recorded in `served`). Every route must then be exact
-   * only, in whole cents.
-   */
-  checkout?: CheckoutSale;
   /** Called for every paid request served, with its settlement. */
   onPaid?: (record: { route: string; scheme: PaywallScheme; payer?: string; amount: string; transaction: string }) => void;
 }
@@ -134,8 +134,8 @@ export function paywall(options: PaywallOptions): RequestHandler {
       minDeposit: route.minDeposit,
       batch: options.batch,
     });
-    const extensions = mandateTermsFor(`route "${key}"`, offers, options.mandates, options.checkout !== undefined);
-    const desk = options.checkout && new CheckoutDesk(`route "${key}"`, options.checkout, offers, { id: normalized, title: route.description ?? normalized });
+    const extensions = mandateTermsFor(`route "${key}"`, offers, options.mandates, route.checkout !== undefined);
+    const desk = route.checkout && new CheckoutDesk(`route "${key}"`, route.checkout, offers, { id: normalized, title: route.description ?? normalized });
     routes.set(normalized, { key: normalized, description: route.description, mimeType: route.mimeType, offers, extensions, desk });
   }
   // exact payments served (see ./served.ts), and those being processed here right now.

@@ -334,12 +334,11 @@ describe("x402 under AP2 mandates", function () {
     const app = express();
     app.use(
       paywall({
-        routes: { "GET /by-checkout": { price: "$1.00", description: "a forecast" }, "GET /other": { price: "$1.00" } },
+        routes: { "GET /by-checkout": { price: "$1.00", description: "a forecast", checkout: sale }, "GET /other": { price: "$1.00", checkout: sale } },
         payTo: env.merchant.address,
         network: NETWORK,
         asset: env.asset,
         facilitator: env.facilitator,
-        checkout: sale,
       }),
     );
     app.get(["/by-checkout", "/other"], (_req, res) => {

@@ -7,6 +7,7 @@ import { InvalidInputError, NetDollarError } from "../../errors";
 import { NetDollar__factory } from "../../../typechain-types";
 import { readTokenDomain } from "../../eip712";
 import type { BatchSettlementServer, FacilitatorAsset, FacilitatorLike, PaymentRecord, PaywallMode, PaywallScheme, RunningServer } from "../../x402";
+import type { PrivateJwk } from "../../ap2";
 
 /**
  * The x402 library (Express, the x402 reference packages) is loaded only by the commands that use it, so that every
@@ -145,6 +146,23 @@ async function paidServerOf(ctx: CliContext, options: { payTo?: string; facilita
   return { scheme, facilitatorUrl, payTo, network, asset, facilitator, paid };
 }
 
+/** The options of a server that can sell by AP2 checkout (`what` it sells that way). */
+function addCheckoutOptions(command: Command, what: string, merchantName: string): Command {
+  return command
+    .option("--checkout-key <file>", `sell ${what} by AP2 checkout: sign each checkout with this private key (JWK, from \`netd mandate key\`)`)
+    .option("--merchant-name <name>", "with --checkout-key: the merchant's name in its checkouts", merchantName);
+}
+
+/** What `--checkout-key` and `--merchant-name` sell with, if given; a checkout is paid by one exact payment. */
+function checkoutSaleOf(options: { checkoutKey?: string; merchantName: string; scheme?: string }, item?: { id: string; title: string }) {
+  if (options.checkoutKey === undefined) return undefined;
+  const key = readJwkFile(options.checkoutKey, "--checkout-key");
+  if (typeof key.d !== "string") throw new InvalidInputError(`--checkout-key ${options.checkoutKey} is a public key; signing checkouts needs the private key`);
+  if (options.scheme !== undefined && options.scheme !== "exact")
+    throw new InvalidInputError("--checkout-key sells by exact payments only (a mandate closes one payment): leave out --scheme batch-settlement");
+  return { key: key as PrivateJwk, merchant: { name: options.merchantName }, ...(item ? { item } : {}) };
+}
+
 export function registerX402Commands(program: Command): void {
   const x402 = program.command("x402").description("agent payments over HTTP 402 (x402 v2): the facilitator and a demo paid API");
 
@@ -215,9 +233,13 @@ export function registerX402Commands(program: Command): void {
       }),
     );
 
-  addSchemeOptions(
-    x402.command("serve-demo"),
-    "where the paywall keeps state (the channel store; which exact payments were served): a postgres:// URL, shared by several processes, or a directory (env NETD_DATABASE_URL; default .netd/db with batch-settlement)",
+  addCheckoutOptions(
+    addSchemeOptions(
+      x402.command("serve-demo"),
+      "where the paywall keeps state (the channel store; which exact payments were served): a postgres:// URL, shared by several processes, or a directory (env NETD_DATABASE_URL; default .netd/db with batch-settlement)",
+    ),
+    "the routes priced in whole cents (GET /weather, POST /summarize)",
+    "NET Dollar demo API",
   )
     .description("run a small paid API (GET /tick $0.0001, GET /joke $0.001, GET /weather $0.01, POST /summarize $0.05) taking NET Dollar over x402")
     .option("--port <port>", "port to listen on", "4021")
@@ -253,10 +275,13 @@ export function registerX402Commands(program: Command): void {
             claimInterval: string;
             claimThreshold?: string;
             split: string[];
+            checkoutKey?: string;
+            merchantName: string;
           }) => {
             const port = parsePort(options.port);
             const host = parseHost(ctx, options.host);
             const { scheme, claimInterval, claimThreshold } = parseSchemeOptions(options);
+            const checkout = checkoutSaleOf(options);
             if (options.mode !== "settle-before-serve" && options.mode !== "verify-then-settle") {
               throw new InvalidInputError(`--mode "${options.mode}" is not settle-before-serve or verify-then-settle`);
             }
@@ -304,7 +329,16 @@ export function registerX402Commands(program: Command): void {
                 onSettled: () => void distributor?.distributeNow(),
               });
             const batch = channelServer?.batch;
-            const app = lib().createDemoApi({ payTo, network, asset, facilitator, mode: options.mode, batch, served: new (lib().ServedPayments)(db) });
+            const app = lib().createDemoApi({
+              payTo,
+              network,
+              asset,
+              facilitator,
+              mode: options.mode,
+              batch,
+              checkout,
+              served: new (lib().ServedPayments)(db),
+            });
             let server: RunningServer;
             try {
               server = await lib().listen(app, port, host);
@@ -325,7 +359,7 @@ export function registerX402Commands(program: Command): void {
                   ["mode", options.mode],
                   ["schemes", batch ? "batch-settlement, exact" : "exact"],
                   [
-                    "exact payments served",
+                    checkout ? "exact payments served, checkouts paid" : "exact payments served",
                     db
                       ? `recorded in ${db.kind} ${db.location}`
                       : "remembered in memory (give --database to share it between processes and keep it across restarts)",
@@ -333,8 +367,8 @@ export function registerX402Commands(program: Command): void {
                   ...(channelServer?.rows ?? []),
                   ["GET /tick", "$0.0001"],
                   ["GET /joke", "$0.001"],
-                  ["GET /weather", "$0.01"],
-                  ["POST /summarize", "$0.05"],
+                  ["GET /weather", checkout ? "$0.01, by AP2 checkout signed by --checkout-key" : "$0.01"],
+                  ["POST /summarize", checkout ? "$0.05, by AP2 checkout signed by --checkout-key" : "$0.05"],
                 ]),
                 "",
                 batch ? `Try: netd pay ${server.url}/tick --scheme batch-settlement --deposit 0.01 --count 100` : `Try: netd pay ${server.url}/joke --max 0.01`,
@@ -362,9 +396,13 @@ export function registerX402Commands(program: Command): void {
       ),
     );
 
-  addSchemeOptions(
-    x402.command("serve-mcp"),
-    "where the exact payments served and (batch-settlement) the channel store are kept, a postgres:// URL or a directory (env NETD_DATABASE_URL; default .netd/db, opened for batch-settlement or when named)",
+  addCheckoutOptions(
+    addSchemeOptions(
+      x402.command("serve-mcp"),
+      "where the exact payments served and (batch-settlement) the channel store are kept, a postgres:// URL or a directory (env NETD_DATABASE_URL; default .netd/db, opened for batch-settlement or when named)",
+    ),
+    "the forecast tool (whole cents; the joke, a tenth of a cent, is not)",
+    "NET Dollar demo tools",
   )
     .description("run a demo MCP server whose tools cost NET Dollar over x402 (hello free, joke $0.001, forecast $0.01): streamable HTTP on loopback, or stdio")
     .option("--port <port>", "port of the streamable HTTP endpoint (POST /mcp)", "4071")
@@ -381,60 +419,79 @@ export function registerX402Commands(program: Command): void {
         "  $ netd x402 serve-mcp --stdio      # e.g. as the command of an MCP client's server entry",
     )
     .action(
-      action((ctx) => async (options: { port: string; host: string; stdio?: boolean; payTo?: string; facilitatorUrl?: string } & SchemeOptions) => {
-        const port = parsePort(options.port);
-        const host = parseHost(ctx, options.host);
-        const { scheme, facilitatorUrl, payTo, network, asset, facilitator, paid } = await paidServerOf(ctx, options);
-        const pricing = { payTo, network, asset, facilitator, served: new (lib().ServedPayments)(paid.db), ...paid.pricing };
-        if (options.stdio) {
-          // Loaded only here: the other commands never need it.
-          // eslint-disable-next-line @typescript-eslint/no-require-imports
-          const { StdioServerTransport } = require("@modelcontextprotocol/sdk/server/stdio.js") as typeof import("@modelcontextprotocol/sdk/server/stdio.js");
-          const server = lib().createDemoMcpServer(pricing);
-          const transport = new StdioServerTransport();
-          ctx.out.note(`MCP server on stdio: tools hello (free), joke ($0.001), forecast ($0.01), paid to ${payTo} on ${network}`);
-          await paid.serving(() => server.connect(transport));
-          await new Promise<void>((resolve) => {
-            transport.onclose = resolve;
-            process.stdin.once("end", resolve);
-            process.once("SIGINT", resolve);
-            process.once("SIGTERM", resolve);
-          });
-          await server.close();
-          await paid.stop();
-          throw new ExitWithCode(0);
-        }
-        const server = await paid.serving(() =>
-          lib().listen(
-            lib().mcpHttpApp(() => lib().createDemoMcpServer(pricing)),
-            port,
-            host,
-          ),
-        );
-        ctx.out.result(
-          [
-            `MCP server listening on ${server.url}/mcp (streamable HTTP; Ctrl-C to stop)`,
-            ...table([
-              ["pays to", payTo],
-              ["network", network],
-              ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
-              ["schemes", paid.server ? "batch-settlement, exact" : "exact"],
-              ...(paid.server?.rows ?? []),
-              ["served", paid.db ? `${paid.db.kind} ${paid.db.location} (exact payments, kept across restarts)` : "in memory (--database keeps them)"],
-              ["hello", "free"],
-              ["joke", "$0.001"],
-              ["forecast", "$0.01 (argument: city)"],
-            ]),
-          ],
-          { command: "x402 serve-mcp", url: `${server.url}/mcp`, payTo, network, asset: asset.address, scheme },
-        );
-        await runUntilStopped([server], paid.stop);
-      }),
+      action(
+        (ctx) =>
+          async (
+            options: {
+              port: string;
+              host: string;
+              stdio?: boolean;
+              payTo?: string;
+              facilitatorUrl?: string;
+              checkoutKey?: string;
+              merchantName: string;
+            } & SchemeOptions,
+          ) => {
+            const port = parsePort(options.port);
+            const host = parseHost(ctx, options.host);
+            const checkout = checkoutSaleOf(options);
+            const { scheme, facilitatorUrl, payTo, network, asset, facilitator, paid } = await paidServerOf(ctx, options);
+            const pricing = { payTo, network, asset, facilitator, served: new (lib().ServedPayments)(paid.db), ...paid.pricing, checkout };
+            if (options.stdio) {
+              // Loaded only here: the other commands never need it.
+              // eslint-disable-next-line @typescript-eslint/no-require-imports
+              const { StdioServerTransport } =
+                require("@modelcontextprotocol/sdk/server/stdio.js") as typeof import("@modelcontextprotocol/sdk/server/stdio.js");
+              const server = lib().createDemoMcpServer(pricing);
+              const transport = new StdioServerTransport();
+              ctx.out.note(`MCP server on stdio: tools hello (free), joke ($0.001), forecast ($0.01), paid to ${payTo} on ${network}`);
+              await paid.serving(() => server.connect(transport));
+              await new Promise<void>((resolve) => {
+                transport.onclose = resolve;
+                process.stdin.once("end", resolve);
+                process.once("SIGINT", resolve);
+                process.once("SIGTERM", resolve);
+              });
+              await server.close();
+              await paid.stop();
+              throw new ExitWithCode(0);
+            }
+            const server = await paid.serving(() =>
+              lib().listen(
+                lib().mcpHttpApp(() => lib().createDemoMcpServer(pricing)),
+                port,
+                host,
+              ),
+            );
+            ctx.out.result(
+              [
+                `MCP server listening on ${server.url}/mcp (streamable HTTP; Ctrl-C to stop)`,
+                ...table([
+                  ["pays to", payTo],
+                  ["network", network],
+                  ["facilitator", facilitatorUrl ? facilitatorUrl.toString() : "in process (relaying with the configured key)"],
+                  ["schemes", paid.server ? "batch-settlement, exact" : "exact"],
+                  ...(paid.server?.rows ?? []),
+                  ["served", paid.db ? `${paid.db.kind} ${paid.db.location} (exact payments, kept across restarts)` : "in memory (--database keeps them)"],
+                  ["hello", "free"],
+                  ["joke", "$0.001"],
+                  ["forecast", checkout ? "$0.01 (argument: city), by AP2 checkout signed by --checkout-key" : "$0.01 (argument: city)"],
+                ]),
+              ],
+              { command: "x402 serve-mcp", url: `${server.url}/mcp`, payTo, network, asset: asset.address, scheme },
+            );
+            await runUntilStopped([server], paid.stop);
+          },
+      ),
     );
 
-  addSchemeOptions(
-    x402.command("serve-a2a"),
-    "where the tasks, the exact payments taken and (batch-settlement) the channel store are kept, a postgres:// URL or a directory (env NETD_DATABASE_URL; default .netd/db, opened for batch-settlement or when named)",
+  addCheckoutOptions(
+    addSchemeOptions(
+      x402.command("serve-a2a"),
+      "where the tasks, the exact payments taken and (batch-settlement) the channel store are kept, a postgres:// URL or a directory (env NETD_DATABASE_URL; default .netd/db, opened for batch-settlement or when named)",
+    ),
+    "each report",
+    "NET Dollar demo reports",
   )
     .description("run a demo merchant agent over A2A (JSON-RPC, a2a-x402 v0.2): it sells a market report for $0.01, paid in the task before it is written")
     .option("--port <port>", "port (the agent card is at /.well-known/agent-card.json)", "4081")
@@ -442,8 +499,6 @@ export function registerX402Commands(program: Command): void {
     .option("--price <dollars>", "the price of a report", "0.01")
     .option("--pay-to <address>", "who is paid (default: the configured key's address)")
     .option("--require-mandate", "refuse payments that carry no AP2 mandate (the terms say so; exact payments only)")
-    .option("--checkout-key <file>", "sell by checkout (AP2): sign each task's checkout with this private key (JWK, from `netd mandate key`)")
-    .option("--merchant-name <name>", "with --checkout-key: the merchant's name in its checkouts", "NET Dollar demo reports")
     .option("--facilitator-url <url>", "an x402 facilitator to verify and settle with (default: one in process, relaying with the configured key)")
     .addHelpText(
       "after",
@@ -470,15 +525,11 @@ export function registerX402Commands(program: Command): void {
             const port = parsePort(options.port);
             const host = parseHost(ctx, options.host);
             const price = parseAmount(options.price, "--price");
-            const checkoutKey = options.checkoutKey === undefined ? undefined : readJwkFile(options.checkoutKey, "--checkout-key");
-            if (checkoutKey && typeof checkoutKey.d !== "string")
-              throw new InvalidInputError(`--checkout-key ${options.checkoutKey} is a public key; signing checkouts needs the private key`);
-            if (checkoutKey && price % 10_000n !== 0n) throw new InvalidInputError(`--price ${options.price} is not whole cents, which a checkout prices in`);
+            const checkout = checkoutSaleOf(options, { id: "report", title: "a market report" });
+            if (checkout && price % 10_000n !== 0n) throw new InvalidInputError(`--price ${options.price} is not whole cents, which a checkout prices in`);
             // A mandate closes one exact payment: a merchant that requires one cannot also take vouchers.
-            if ((checkoutKey || options.requireMandate) && options.scheme !== "exact")
-              throw new InvalidInputError(
-                `${checkoutKey ? "--checkout-key" : "--require-mandate"} sells by exact payments only (a mandate closes one payment): leave out --scheme batch-settlement`,
-              );
+            if (options.requireMandate && options.scheme !== "exact")
+              throw new InvalidInputError("--require-mandate sells by exact payments only (a mandate closes one payment): leave out --scheme batch-settlement");
             const { scheme, facilitatorUrl, payTo, network, asset, facilitator, paid } = await paidServerOf(ctx, options);
             const server = await paid.serving(() =>
               lib().serveA2AMerchant(
@@ -493,9 +544,7 @@ export function registerX402Commands(program: Command): void {
                   facilitator,
                   ...paid.pricing,
                   mandates: { required: options.requireMandate ?? false },
-                  checkout: checkoutKey
-                    ? { key: checkoutKey as never, merchant: { name: options.merchantName }, item: { id: "report", title: "a market report" } }
-                    : undefined,
+                  checkout,
                   served: new (lib().ServedPayments)(paid.db),
                   run: async (topic) => `Market report on ${topic || "stablecoins"}: volumes up 12% this quarter, fees down 3%.`,
                 },
@@ -513,7 +562,7 @@ export function registerX402Commands(program: Command): void {
                   ["network", network],
                   [
                     "mandates",
-                    checkoutKey
+                    checkout
                       ? "required: by checkout (each task's checkout signed by --checkout-key)"
                       : options.requireMandate
                         ? "required"
@@ -531,7 +580,7 @@ export function registerX402Commands(program: Command): void {
                 ]),
                 paid.server
                   ? `Try: netd x402 buy ${server.url} "stablecoins" --max ${formatAmount(price)} --scheme batch-settlement --deposit ${formatAmount(price * 20n)}`
-                  : checkoutKey
+                  : checkout
                     ? `Try: netd x402 buy ${server.url} "stablecoins" --mandate mandate.sdjwt --checkout-mandate checkout.sdjwt --agent-key agent.jwk`
                     : `Try: netd x402 buy ${server.url} "stablecoins" --max 0.05`,
               ],
