@@ -146,6 +146,12 @@ async function paidServerOf(ctx: CliContext, options: { payTo?: string; facilita
   return { scheme, facilitatorUrl, payTo, network, asset, facilitator, paid };
 }
 
+/** The MCP SDK's stdio transport, loaded only for `serve-mcp --stdio`: the other commands never need it. */
+function loadStdio(): typeof import("@modelcontextprotocol/sdk/server/stdio.js") {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return require("@modelcontextprotocol/sdk/server/stdio.js") as typeof import("@modelcontextprotocol/sdk/server/stdio.js");
+}
+
 /** The options of a server that can sell by AP2 checkout (`what` it sells that way). */
 function addCheckoutOptions(command: Command, what: string, merchantName: string): Command {
   return command
@@ -438,10 +444,7 @@ export function registerX402Commands(program: Command): void {
             const { scheme, facilitatorUrl, payTo, network, asset, facilitator, paid } = await paidServerOf(ctx, options);
             const pricing = { payTo, network, asset, facilitator, served: new (lib().ServedPayments)(paid.db), ...paid.pricing, checkout };
             if (options.stdio) {
-              // Loaded only here: the other commands never need it.
-              // eslint-disable-next-line @typescript-eslint/no-require-imports
-              const { StdioServerTransport } =
-                require("@modelcontextprotocol/sdk/server/stdio.js") as typeof import("@modelcontextprotocol/sdk/server/stdio.js");
+              const { StdioServerTransport } = loadStdio();
               const server = lib().createDemoMcpServer(pricing);
               const transport = new StdioServerTransport();
               ctx.out.note(`MCP server on stdio: tools hello (free), joke ($0.001), forecast ($0.01), paid to ${payTo} on ${network}`);
