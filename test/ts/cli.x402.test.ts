@@ -270,4 +270,72 @@ describe("netd x402 and netd pay, end to end against a Hardhat node", function (
     const noMandate = await env.run(["x402", "buy", shop.url, "stablecoins", "--checkout-mandate", file("c.sdjwt")], { key: KEYS.agent });
     expect([noMandate.code, noMandate.stderr]).to.deep.equal([2, "error: --agent-key, --checkout-mandate and --ledger are for --mandate\n"]);
   });
+
+  it("serve-demo and serve-mcp --checkout-key sell their whole-cent routes and tools by checkout; pay and x402 call buy them under a checkout mandate", async function () {
+    const file = (name: string) => path.join(env.dir, `hc-${name}`);
+    const [me, agent, shopKey] = [generateMandateKey(), generateMandateKey(), generateMandateKey()];
+    writeFileSync(file("agent.pub.jwk"), JSON.stringify(agent.publicJwk));
+    writeFileSync(file("agent.jwk"), JSON.stringify(agent.privateJwk));
+    writeFileSync(file("shop.jwk"), JSON.stringify(shopKey.privateJwk));
+    writeFileSync(file("shop.pub.jwk"), JSON.stringify(shopKey.publicJwk));
+    writeFileSync(file("me.jwk"), JSON.stringify(me.privateJwk));
+    writeFileSync(file("m.sdjwt"), await signMandate(openPaymentMandate({ agentKey: agent.publicJwk, maxAmount: 50_000n, budget: 50_000n }), me.privateJwk));
+    ok(
+      await env.run(
+        [
+          "mandate",
+          "create-checkout",
+          "--agent",
+          file("agent.pub.jwk"),
+          "--merchant",
+          ADDRESSES.merchant,
+          "--item",
+          "GET /weather=forecast",
+          "--item",
+          "forecast=forecast",
+          "--days",
+          "1",
+          "--out",
+          file("c.json"),
+        ],
+        { key: null },
+      ),
+    );
+    ok(await env.run(["mandate", "sign", file("c.json"), "--key", file("me.jwk"), "--out", file("c.sdjwt")], { key: null }));
+    const refused = await env.run(["x402", "serve-demo", "--port", "0", "--checkout-key", file("shop.jwk"), "--scheme", "batch-settlement"], {
+      key: KEYS.merchant,
+    });
+    expect([refused.code, refused.stderr]).to.deep.equal([
+      2,
+      "error: --checkout-key sells by exact payments only (a mandate closes one payment): leave out --scheme batch-settlement\n",
+    ]);
+    const publicKey = await env.run(["x402", "serve-mcp", "--port", "0", "--checkout-key", file("shop.pub.jwk")], { key: KEYS.merchant });
+    expect([publicKey.code, publicKey.stderr]).to.deep.equal([
+      2,
+      `error: --checkout-key ${file("shop.pub.jwk")} is a public key; signing checkouts needs the private key\n`,
+    ]);
+
+    const shop = await startCliServer(["x402", "serve-demo", "--port", "0", "--checkout-key", file("shop.jwk")], serverEnv(KEYS.merchant), env.dir);
+    const tools = await startCliServer(["x402", "serve-mcp", "--port", "0", "--checkout-key", file("shop.jwk")], serverEnv(KEYS.merchant), env.dir);
+    servers.push(shop, tools);
+    expect(shop.output()).to.match(/GET \/weather +\$0\.01, by AP2 checkout signed by --checkout-key/);
+    expect(tools.output()).to.match(/forecast +\$0\.01 \(argument: city\), by AP2 checkout/);
+    const [agentBefore, merchantBefore] = await balances();
+    const under = ["--mandate", file("m.sdjwt"), "--agent-key", file("agent.jwk")];
+    const without = await env.run(["pay", `${shop.url}/weather`, ...under], { key: KEYS.agent });
+    expect(without.code).to.equal(2);
+    expect(without.stderr).to.include("the merchant sells by checkout, and this agent holds no open checkout mandate to close for it");
+    ok(await env.run(["pay", `${shop.url}/weather`, ...under, "--checkout-mandate", file("c.sdjwt")], { key: KEYS.agent }));
+    // The joke (a tenth of a cent) is not sold by checkout: paid as before, without a mandate.
+    ok(await env.run(["pay", `${shop.url}/joke`], { key: KEYS.agent }));
+    const called = ok(
+      await env.run(["x402", "call", tools.url, "forecast", "--arg", "city=Lisbon", ...under, "--checkout-mandate", file("c.sdjwt")], {
+        key: KEYS.agent,
+      }),
+    );
+    expect(called.stdout).to.include("Tomorrow in Lisbon");
+    expect(await balances()).to.deep.equal([agentBefore - 21_000n, merchantBefore + 21_000n]);
+    const ledger = JSON.parse(readFileSync(file("m.ledger.json"), "utf8")) as { payments: { checkout?: string }[] };
+    expect(ledger.payments.map((p) => typeof p.checkout)).to.deep.equal(["string", "string"]);
+  });
 });
