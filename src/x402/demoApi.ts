@@ -41,7 +41,8 @@ export interface DemoApiOptions {
  * await listen(app, 4021);
  */
 export function createDemoApi(options: DemoApiOptions): express.Express {
-  if (options.batch && options.checkout) throw new InvalidInputError("the demo API sells by checkout with exact payments only: give it checkout or batch, not both");
+  if (options.batch && options.checkout)
+    throw new InvalidInputError("the demo API sells by checkout with exact payments only: give it checkout or batch, not both");
   const app = express();
   app.disable("x-powered-by");
   app.get("/", (_req, res) => {
