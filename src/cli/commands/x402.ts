@@ -265,7 +265,8 @@ export function registerX402Commands(program: Command): void {
         "Claims run on their own: on the interval, on the threshold, and at once when a payer starts a timed withdrawal; a last one on Ctrl-C.\n\n" +
         "Examples (with NETD_PRIVATE_KEY set to the merchant's key, which also relays when the facilitator is in process):\n  $ netd x402 serve-demo --port 4021\n  $ netd x402 serve-demo --port 4021 --pay-to 0x90F79bf6EB2c4f870365E785982E1f101E93b906 --facilitator-url http://127.0.0.1:4020\n" +
         "  $ netd x402 serve-demo --port 4021 --scheme batch-settlement --claim-interval 30s --database .netd/db\n" +
-        "  $ netd x402 serve-demo --port 4061 --split 0x90F79bf6EB2c4f870365E785982E1f101E93b906:7000 --split 0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc:3000",
+        "  $ netd x402 serve-demo --port 4061 --split 0x90F79bf6EB2c4f870365E785982E1f101E93b906:7000 --split 0x9965507D1a55bcC2695C58ba16FB37d819B0A4dc:3000\n" +
+        "  $ netd x402 serve-demo --port 4022 --checkout-key shop.jwk      # /weather and /summarize sold by AP2 checkout",
     )
     .action(
       action(
@@ -422,7 +423,8 @@ export function registerX402Commands(program: Command): void {
         "the interval (the receiver authorizer is NETD_RECEIVER_AUTHORIZER_KEY, else the configured key).\n\n" +
         "Examples (with NETD_PRIVATE_KEY set to the merchant's key):\n  $ netd x402 serve-mcp --port 4071\n" +
         "  $ netd x402 serve-mcp --port 4071 --scheme batch-settlement --claim-interval 30s\n" +
-        "  $ netd x402 serve-mcp --stdio      # e.g. as the command of an MCP client's server entry",
+        "  $ netd x402 serve-mcp --stdio      # e.g. as the command of an MCP client's server entry\n" +
+        "  $ netd x402 serve-mcp --port 4072 --checkout-key shop.jwk      # forecast sold by AP2 checkout: buyers need a checkout mandate",
     )
     .action(
       action(
