@@ -6,9 +6,9 @@ import { ExitWithCode, action } from "../action";
 import type { CliContext } from "../context";
 import { table } from "../output";
 import { collect, parseCount, parseTime, readTextFile } from "../parse";
-// Loaded when a mandate command runs: SD-JWT and zod stay out of every other command's start.
+/** The AP2 library, loaded when a mandate command runs: SD-JWT and zod stay out of every other command's start. */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const ap2 = () => require("../../ap2") as typeof import("../../ap2");
+export const ap2 = () => require("../../ap2") as typeof import("../../ap2");
 
 const FREQUENCIES = ["ON_DEMAND", "DAILY", "WEEKLY", "BIWEEKLY", "MONTHLY", "QUARTERLY", "ANNUALLY"] as const;
 
@@ -20,6 +20,13 @@ export function readJwkFile(file: string, what: string): Record<string, unknown>
   } catch {
     throw new InvalidInputError(`${what} ${file} is not a JSON Web Key (not JSON)`);
   }
+}
+
+/** A private key file (JWK with `d`), for signing; a public key is refused, saying what `needs` it. */
+export function readPrivateJwkFile(file: string, what: string, needs: string): import("../../ap2").PrivateJwk {
+  const key = readJwkFile(file, what);
+  if (typeof key.d !== "string") throw new InvalidInputError(`${what} ${file} is a public key; ${needs}`);
+  return key as import("../../ap2").PrivateJwk;
 }
 
 /** A signed mandate file: its SD-JWT text. */
@@ -225,10 +232,8 @@ export function registerMandateCommands(program: Command): void {
           if (error instanceof InvalidInputError) throw error;
           throw new InvalidInputError(`the mandate document ${file} is not JSON`);
         }
-        const key = readJwkFile(o.key, "--key");
-        if (typeof key.d !== "string")
-          throw new InvalidInputError(`--key ${o.key} is a public key; signing needs the private key (the file \`mandate key --out\` wrote)`);
-        const token = await ap2().signMandate(doc, key as never);
+        const key = readPrivateJwkFile(o.key, "--key", "signing needs the private key (the file `mandate key --out` wrote)");
+        const token = await ap2().signMandate(doc, key);
         const kid = await ap2().keyThumbprint(ap2().publicJwkOf(key));
         if (o.out) {
           writeFileSync(o.out, `${token}\n`);

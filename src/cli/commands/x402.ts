@@ -7,7 +7,6 @@ import { InvalidInputError, NetDollarError } from "../../errors";
 import { NetDollar__factory } from "../../../typechain-types";
 import { readTokenDomain } from "../../eip712";
 import type { BatchSettlementServer, FacilitatorAsset, FacilitatorLike, PaymentRecord, PaywallMode, PaywallScheme, RunningServer } from "../../x402";
-import type { PrivateJwk } from "../../ap2";
 
 /**
  * The x402 library (Express, the x402 reference packages) is loaded only by the commands that use it, so that every
@@ -19,7 +18,7 @@ import type { CliContext } from "../context";
 import { action } from "../action";
 import { table } from "../output";
 import { ExitWithCode } from "../action";
-import { addMandateOptions, readJwkFile } from "./mandate";
+import { addMandateOptions, ap2, readPrivateJwkFile } from "./mandate";
 import { registerMcpClientCommands } from "./mcpClient";
 import { mandateRows, payingClientOf, receiptRows } from "../paying";
 import { collect, parseCount, parsePort, parseSplitShares, parseUrl } from "../parse";
@@ -162,11 +161,10 @@ function addCheckoutOptions(command: Command, what: string, merchantName: string
 /** What `--checkout-key` and `--merchant-name` sell with, if given; a checkout is paid by one exact payment. */
 function checkoutSaleOf(options: { checkoutKey?: string; merchantName: string; scheme?: string }, item?: { id: string; title: string }) {
   if (options.checkoutKey === undefined) return undefined;
-  const key = readJwkFile(options.checkoutKey, "--checkout-key");
-  if (typeof key.d !== "string") throw new InvalidInputError(`--checkout-key ${options.checkoutKey} is a public key; signing checkouts needs the private key`);
+  const key = readPrivateJwkFile(options.checkoutKey, "--checkout-key", "signing checkouts needs the private key");
   if (options.scheme !== undefined && options.scheme !== "exact")
     throw new InvalidInputError("--checkout-key sells by exact payments only (a mandate closes one payment): leave out --scheme batch-settlement");
-  return { key: key as PrivateJwk, merchant: { name: options.merchantName }, ...(item ? { item } : {}) };
+  return { key, merchant: { name: options.merchantName }, ...(item ? { item } : {}) };
 }
 
 export function registerX402Commands(program: Command): void {
@@ -531,7 +529,8 @@ export function registerX402Commands(program: Command): void {
             const host = parseHost(ctx, options.host);
             const price = parseAmount(options.price, "--price");
             const checkout = checkoutSaleOf(options, { id: "report", title: "a market report" });
-            if (checkout && price % 10_000n !== 0n) throw new InvalidInputError(`--price ${options.price} is not whole cents, which a checkout prices in`);
+            if (checkout && ap2().toMinorUnits(price) === undefined)
+              throw new InvalidInputError(`--price ${options.price} is not whole cents, which a checkout prices in`);
             // A mandate closes one exact payment: a merchant that requires one cannot also take vouchers.
             if (options.requireMandate && options.scheme !== "exact")
               throw new InvalidInputError("--require-mandate sells by exact payments only (a mandate closes one payment): leave out --scheme batch-settlement");
